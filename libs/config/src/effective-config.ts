@@ -1,0 +1,31 @@
+import type { ConnectorConfig, ParsedConfig, VirtualServerConfig } from './schema.js';
+import type { SmartHost } from './smart-host.js';
+
+/** A virtual server with its routing group resolved. */
+export interface VirtualServer extends VirtualServerConfig {
+  routingGroup: string;
+}
+
+/**
+ * A connector with every inherited value filled in from its first bridgehead
+ * virtual server: size limit, outbound port, DNS servers and smart host.
+ */
+export interface Connector extends Omit<ConnectorConfig, 'port' | 'dnsServers' | 'contentRestrictions'> {
+  /** Position in the config file: ties in cost are broken by it. */
+  index: number;
+  port: number;
+  dnsServers: string[];
+  /** Parsed smart hosts (empty when `dns: true`). */
+  hosts: SmartHost[];
+  contentRestrictions: ConnectorConfig['contentRestrictions'] & { maxSizeKB: number };
+  /** Routing groups of its bridgehead virtual servers. */
+  routingGroups: string[];
+  /** Where each inherited value came from, for `config check --print` and `route --json`. */
+  inherited: Array<'maxSizeKB' | 'port' | 'dnsServers' | 'smartHosts'>;
+}
+
+/** The validated, frozen configuration every service runs on. */
+export interface Config extends Omit<ParsedConfig, 'virtualServers' | 'connectors'> {
+  virtualServers: VirtualServer[];
+  connectors: Connector[];
+}

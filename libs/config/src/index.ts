@@ -1,0 +1,21 @@
+export { parseConfig, loadConfig } from './load-config.js';
+export type { LoadOptions, ConfigResult } from './load-config.js';
+export { validateConfig } from './validate-config.js';
+export { ConfigValidationError, formatConfigError, formatPath } from './config-error.js';
+export type { ConfigError } from './config-error.js';
+export type { Config, Connector, VirtualServer } from './effective-config.js';
+export { configSchema, protocolLogFieldNames, defaultProtocolLogFields } from './schema.js';
+export type {
+  ConfigInput,
+  ParsedConfig,
+  ConnectorConfig,
+  VirtualServerConfig,
+  AddressSpace,
+  RecipientPolicy,
+  ProtocolLogConfig,
+  ProtocolLogField,
+  ScheduleSpec,
+} from './schema.js';
+export { parseSmartHost, parseListen, isFqdn } from './smart-host.js';
+export type { SmartHost, SmartHostParse } from './smart-host.js';
+export { parseDuration, formatDuration } from './duration.js';

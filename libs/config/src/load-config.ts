@@ -1,0 +1,63 @@
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigValidationError, formatPath, type ConfigError } from './config-error.js';
+import type { Config } from './effective-config.js';
+import { configSchema } from './schema.js';
+import { validateConfig } from './validate-config.js';
+
+export interface LoadOptions {
+  /** Environment (for MAILBUS_REDIS_URL); pass process.env from main.ts. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
+
+function zodErrors(issues: readonly z.core.$ZodIssue[]): ConfigError[] {
+  const out: ConfigError[] = [];
+  for (const i of issues) {
+    if (i.code === 'unrecognized_keys') {
+      for (const k of i.keys) out.push({ path: formatPath([...i.path, k]), reason: 'unknown key' });
+    } else if (i.code === 'invalid_type' && i.input === undefined) {
+      out.push({ path: formatPath(i.path), reason: 'is required' });
+    } else {
+      out.push({ path: formatPath(i.path), reason: i.message });
+    }
+  }
+  return out;
+}
+
+/** Parses and validates mailbus.yaml text. Never throws on bad input: returns every error. */
+export function parseConfig(text: string, options: LoadOptions = {}): ConfigResult {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => ({
+        path: e.linePos ? `line ${e.linePos[0].line}` : '(root)',
+        reason: `YAML: ${e.message.split('\n')[0]}`,
+      })),
+    };
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, errors: [{ path: '(root)', reason: 'the config must be a YAML mapping' }] };
+  }
+  const env = options.env ?? {};
+  const withEnv = raw as Record<string, unknown>;
+  if (env.MAILBUS_REDIS_URL) {
+    const redis = (withEnv.redis ?? {}) as Record<string, unknown>;
+    withEnv.redis = { ...redis, url: env.MAILBUS_REDIS_URL };
+  }
+  const parsed = configSchema.safeParse(withEnv);
+  if (!parsed.success) return { ok: false, errors: zodErrors(parsed.error.issues) };
+  const { config, errors } = validateConfig(parsed.data);
+  if (!config) return { ok: false, errors };
+  return { ok: true, config };
+}
+
+/** Like parseConfig, but throws ConfigValidationError listing every error. */
+export function loadConfig(text: string, options: LoadOptions = {}): Config {
+  const r = parseConfig(text, options);
+  if (!r.ok) throw new ConfigValidationError(r.errors);
+  return r.config;
+}

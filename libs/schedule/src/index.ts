@@ -1,0 +1,2 @@
+export type { Schedule, ScheduleParse } from './schedule.js';
+export { parseSchedule } from './parse-schedule.js';

@@ -1,0 +1,3 @@
+export { reply, isTransient, isPermanent, isPositive, formatReply, parseReply, SmtpRejection } from './smtp-reply.js';
+export type { SmtpReply } from './smtp-reply.js';
+export { replies } from './replies.js';

@@ -1,2 +1,27 @@
-export type { MessageFacts, Candidate, RouteDecision, DownConnectors, Priority } from './route-types.js';
+export type {
+  MessageFacts,
+  Candidate,
+  RouteDecision,
+  DownConnectors,
+  Priority,
+  DropReason,
+} from './route-types.js';
 export { routeRecipient, routeRecipients } from './route-recipient.js';
+export { checkRelay, buildIpList, ipInList } from './check-relay.js';
+export type { RelayClient } from './check-relay.js';
+export { priorityFromHeaders } from './priority-from-headers.js';
+export { routeToJson } from './route-to-json.js';
+export type { RouteJson, RouteJsonEntry } from './route-to-json.js';
+export { splitByConnector } from './split-by-connector.js';
+export type { RecipientSplit, ConnectorGroup, LocalGroup } from './split-by-connector.js';
+export { explainRoute } from './explain-route.js';
+export { evaluateConnectors } from './evaluate-connectors.js';
+export type { ConnectorEvaluation } from './evaluate-connectors.js';
+export { dropReason } from './drop-reason.js';
+export { dropReasonReply } from './drop-reason-reply.js';
+export { addressSpaceSpecificity } from './address-space-specificity.js';
+export { closestAddressSpace } from './closest-address-space.js';
+export type { AddressSpaceMatch } from './closest-address-space.js';
+export { parseRecipient } from './parse-recipient.js';
+export type { ParsedRecipient } from './parse-recipient.js';
+export { senderMatches } from './sender-matches.js';

@@ -31,3 +31,11 @@ export type RouteDecision =
 
 /** Names of connectors currently marked down (link state). Empty = all up. */
 export type DownConnectors = ReadonlySet<string>;
+
+/** Why step 2 of routing dropped a connector for one message. */
+export type DropReason =
+  | { kind: 'scope'; routingGroup: string | undefined; connectorGroups: readonly string[] }
+  | { kind: 'sender'; sender: string }
+  | { kind: 'size'; sizeKB: number; limitKB: number }
+  | { kind: 'priority'; priority: Priority }
+  | { kind: 'type'; type: 'system' | 'nonSystem' };

@@ -1,0 +1,36 @@
+import type { RouteDecision } from './route-types.js';
+
+export type RouteJsonEntry =
+  | { recipient: string; connectors: Array<{ name: string; cost: number }> }
+  | { recipient: string; local: { mailboxHosts: string[] } }
+  | { recipient: string; rejected: { code: number; enhanced: string; reason: string } };
+
+/** The `mailbus route --json` document (DESIGN section 5). */
+export interface RouteJson {
+  recipients: RouteJsonEntry[];
+}
+
+/**
+ * Decisions → exactly the `mailbus route --json` shape, no extra keys. Down
+ * connectors stay in `connectors`, in try order (after the live ones).
+ */
+export function routeToJson(decisions: readonly RouteDecision[]): RouteJson {
+  return {
+    recipients: decisions.map((d): RouteJsonEntry => {
+      switch (d.kind) {
+        case 'connectors':
+          return {
+            recipient: d.recipient,
+            connectors: d.candidates.map((c) => ({ name: c.name, cost: c.cost })),
+          };
+        case 'local':
+          return { recipient: d.recipient, local: { mailboxHosts: [...d.mailboxHosts] } };
+        case 'rejected':
+          return {
+            recipient: d.recipient,
+            rejected: { code: d.reply.code, enhanced: d.reply.enhanced, reason: d.reply.text },
+          };
+      }
+    }),
+  };
+}

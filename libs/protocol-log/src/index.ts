@@ -1,1 +1,11 @@
-export {};
+export { ProtocolLogWriter } from './protocol-log-writer.js';
+export type { ProtocolLogWriterOptions, ProtocolLogWriterStats } from './protocol-log-writer.js';
+export { OUTBOUND_COMMAND, OUTBOUND_RESPONSE } from './protocol-log-entry.js';
+export type { ProtocolLogEntry } from './protocol-log-entry.js';
+export { redactCommand, splitCommandLine, REDACTED } from './redact-command.js';
+export type { RedactedCommand, RedactOptions } from './redact-command.js';
+export { escapeW3CValue } from './w3c-escape.js';
+export { logFileName, weekOfMonth } from './log-file-name.js';
+export type { RolloverPeriod } from './log-file-name.js';
+export { formatLine, formatDirectives, w3cDate, w3cTime } from './format-line.js';
+export type { LineContext } from './format-line.js';

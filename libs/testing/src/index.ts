@@ -1,1 +1,10 @@
-export {};
+export { freePort, sleep, waitFor } from './free-port.js';
+export { RedisServer } from './redis-server.js';
+export type { RedisServerOptions } from './redis-server.js';
+export { SinkServer } from './sink-server.js';
+export type { SinkOptions, SinkReply, ReceivedMessage } from './sink-server.js';
+export { SmtpDialog } from './smtp-dialog.js';
+export type { WireReply } from './smtp-dialog.js';
+export { sendMail, makeMessage } from './send-mail.js';
+export type { SendOptions, SendResult } from './send-mail.js';
+export { makeTestCertificate } from './test-certificate.js';

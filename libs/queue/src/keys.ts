@@ -1,0 +1,62 @@
+/**
+ * Every Redis key mailbus uses, in one module. Each key carries a hash tag
+ * ({…}) so that it maps to one Redis Cluster slot:
+ * - a connector queue's keys share the tag of its queue (`{c:Internet}` or
+ *   `{c:Internet#2}` for partition 2), so BullMQ's scripts touch one slot;
+ * - a message's body and state share the tag of its queue id, so bodies
+ *   spread over the cluster.
+ */
+export class Keys {
+  constructor(readonly prefix = 'mailbus') {}
+
+  /** BullMQ queue name of a connector partition; the braces make it the hash tag. */
+  queueName(connector: string, partition = 0): string {
+    return partition === 0 ? `{c:${connector}}` : `{c:${connector}#${partition}}`;
+  }
+
+  /** Connector name back from a BullMQ queue name. */
+  connectorOfQueue(queueName: string): string | undefined {
+    const m = /^\{c:(.+?)(?:#\d+)?\}$/.exec(queueName);
+    return m ? m[1] : undefined;
+  }
+
+  /** Hash: body, sender, refs, per-recipient state of one message. */
+  message(id: string): string {
+    return `${this.prefix}:m:{${id}}`;
+  }
+
+  /** Stream of tracking events of one message. */
+  tracking(id: string): string {
+    return `${this.prefix}:t:{${id}}`;
+  }
+
+  /** Set of queue ids found under a search term (Message-ID, sender, recipient). */
+  trackingIndex(term: string): string {
+    return `${this.prefix}:ti:{${term.toLowerCase()}}`;
+  }
+
+  /** Hash: link state of a connector (failures, downUntil, since, lastError). */
+  link(connector: string): string {
+    return `${this.prefix}:link:{c:${connector}}`;
+  }
+
+  /** Set of connectors whose link state ever changed: the index for link reads. */
+  linkIndex(): string {
+    return `${this.prefix}:links`;
+  }
+
+  /** Hash: frozen connectors (admin freeze). */
+  frozen(): string {
+    return `${this.prefix}:frozen`;
+  }
+
+  /** Held jobs of a remote-triggered connector, per domain (ETRN). */
+  held(connector: string, domain: string): string {
+    return `${this.prefix}:held:{c:${connector}}:${domain.toLowerCase()}`;
+  }
+
+  /** Counter of failed AUTH attempts per client IP. */
+  authFailures(ip: string): string {
+    return `${this.prefix}:authfail:{${ip}}`;
+  }
+}

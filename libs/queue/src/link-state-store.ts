@@ -1,0 +1,113 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+
+export interface LinkStatus {
+  connector: string;
+  state: 'up' | 'down' | 'probing';
+  /** When the current state began (ms). */
+  since: number | null;
+  /** Down until (ms) when down. */
+  downUntil: number | null;
+  consecutiveFailures: number;
+  lastError: string | null;
+}
+
+export interface LinkPolicy {
+  failuresToMarkDown: number;
+  downFor: number;
+  maxDownFor: number;
+}
+
+/**
+ * linkFailure-1.lua
+ * KEYS[1]  link hash of the connector
+ * ARGV[1]  now (ms)          ARGV[2] failures to mark down
+ * ARGV[3]  first down (ms)   ARGV[4] longest down (ms)
+ * ARGV[5]  error text
+ * Returns  downUntil (ms) when this failure marks the link down, else 0.
+ * A failure while probing (down interval over, not yet up) marks it down again
+ * at once for twice the last interval.
+ */
+const LINK_FAILURE = `
+local now = tonumber(ARGV[1])
+local threshold = tonumber(ARGV[2])
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+redis.call('HSET', KEYS[1], 'lastError', ARGV[5], 'lastFailure', now)
+local downCount = tonumber(redis.call('HGET', KEYS[1], 'downCount') or '0')
+local downUntil = tonumber(redis.call('HGET', KEYS[1], 'downUntil') or '0')
+if downUntil > now then return downUntil end
+if failures >= threshold then
+  local interval = math.min(tonumber(ARGV[3]) * (2 ^ downCount), tonumber(ARGV[4]))
+  local untilTs = now + interval
+  redis.call('HSET', KEYS[1], 'downUntil', untilTs, 'downCount', downCount + 1)
+  if downCount == 0 then redis.call('HSET', KEYS[1], 'since', now) end
+  return untilTs
+end
+return 0
+`;
+
+/** Link state of connectors, shared by every node through Redis. */
+export class LinkStateStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** Records a connection-level failure; returns downUntil if the link is (now) down. */
+  async recordFailure(connector: string, error: string, policy: LinkPolicy, now: number): Promise<number | null> {
+    const key = this.keys.link(connector);
+    await this.redis.sadd(this.keys.linkIndex(), connector);
+    const r = (await this.redis.eval(
+      LINK_FAILURE,
+      1,
+      key,
+      String(now),
+      String(policy.failuresToMarkDown),
+      String(policy.downFor),
+      String(policy.maxDownFor),
+      error.slice(0, 500),
+    )) as number;
+    return r > 0 ? r : null;
+  }
+
+  /** A delivery (or probe) succeeded: the link is up. */
+  async recordSuccess(connector: string, now: number): Promise<void> {
+    const key = this.keys.link(connector);
+    const failures = await this.redis.hget(key, 'failures');
+    if (failures === null || failures === '0') return;
+    await this.redis.hset(key, { failures: '0', downCount: '0', downUntil: '0', since: String(now) });
+  }
+
+  /** Connectors marked down at `now`. */
+  async down(connectors: readonly string[], now: number): Promise<Set<string>> {
+    if (connectors.length === 0) return new Set();
+    const p = this.redis.pipeline();
+    for (const c of connectors) p.hget(this.keys.link(c), 'downUntil');
+    const res = (await p.exec()) ?? [];
+    const out = new Set<string>();
+    res.forEach(([err, v], i) => {
+      if (!err && typeof v === 'string' && Number(v) > now) out.add(connectors[i] as string);
+    });
+    return out;
+  }
+
+  async status(connector: string, now: number): Promise<LinkStatus> {
+    const h = await this.redis.hgetall(this.keys.link(connector));
+    const downUntil = Number(h.downUntil ?? 0);
+    const downCount = Number(h.downCount ?? 0);
+    const state = downUntil > now ? 'down' : downCount > 0 ? 'probing' : 'up';
+    return {
+      connector,
+      state,
+      since: h.since ? Number(h.since) : null,
+      downUntil: downUntil > now ? downUntil : null,
+      consecutiveFailures: Number(h.failures ?? 0),
+      lastError: h.lastError ?? null,
+    };
+  }
+
+  /** Forget the link state (operator "retry now"). */
+  async reset(connector: string): Promise<void> {
+    await this.redis.del(this.keys.link(connector));
+  }
+}

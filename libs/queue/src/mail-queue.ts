@@ -1,0 +1,134 @@
+import type { Config } from '@mailbus/config';
+import type { Redis } from 'ioredis';
+import { ConnectorQueues } from './connector-queues.js';
+import { ConnectorSchedules } from './connector-schedules.js';
+import { LOCAL_DELIVERY, type DeliveryJobData, type JobRecipient } from './delivery-job.js';
+import { jobId } from './job-id.js';
+import { Keys } from './keys.js';
+import { LinkStateStore } from './link-state-store.js';
+import { MessageStore } from './message-store.js';
+import { TrackingStore } from './tracking-store.js';
+
+/** Recipients that share one delivery plan: one job. */
+export interface RecipientGroup {
+  /** Connector names in try order; [LOCAL_DELIVERY] for an inbound domain. */
+  plan: string[];
+  recipients: JobRecipient[];
+  /** Mailbox hosts, for an inbound domain. */
+  mailboxHosts?: string[];
+}
+
+export interface Submission {
+  id: string;
+  body: Buffer;
+  sender: string;
+  receivedAt: number;
+  headerMessageId?: string;
+  envId?: string;
+  ret?: 'FULL' | 'HDRS';
+  priority: DeliveryJobData['priority'];
+  system: boolean;
+  virtualServer: string;
+  groups: RecipientGroup[];
+  trace: Record<string, string>;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * The queue as ingress and bridgeheads see it: store a body once, add one
+ * job per recipient group, and the stores around them. All Redis access of
+ * the services goes through here.
+ */
+export class MailQueue {
+  readonly keys: Keys;
+  readonly store: MessageStore;
+  readonly queues: ConnectorQueues;
+  readonly tracking: TrackingStore;
+  readonly links: LinkStateStore;
+  readonly schedules: ConnectorSchedules;
+
+  constructor(
+    readonly redis: Redis,
+    readonly config: Config,
+    node: string,
+  ) {
+    this.keys = new Keys(config.redis.prefix);
+    const maxExpire = Math.max(2 * DAY, ...config.connectors.map((c) => c.retry.expireAfter));
+    this.store = new MessageStore(redis, this.keys, maxExpire + DAY);
+    const partitions = new Map(config.connectors.map((c) => [c.name, c.partitions]));
+    this.queues = new ConnectorQueues(redis, this.keys, (c) => partitions.get(c) ?? 1);
+    this.tracking = new TrackingStore(redis, this.keys, config.tracking.retention, node);
+    this.links = new LinkStateStore(redis, this.keys);
+    this.schedules = new ConnectorSchedules(config);
+  }
+
+  /** Every queue-bearing connector name, the local delivery queue included. */
+  connectorNames(): string[] {
+    return [...this.config.connectors.map((c) => c.name), LOCAL_DELIVERY];
+  }
+
+  /**
+   * Stores the body and adds every job. Resolves only after Redis acknowledged
+   * every write (with AOF appendfsync always, after fsync). On any failure it
+   * removes what it wrote (best effort; the body's TTL covers the rest) and
+   * rejects, so the caller answers 451 and nothing half-written is delivered.
+   */
+  async submit(s: Submission): Promise<void> {
+    const now = Date.now();
+    const writes: Promise<unknown>[] = [
+      this.store.put(s.id, s.body, s.groups.length, { sender: s.sender, receivedAt: String(s.receivedAt) }),
+    ];
+    const added: Array<{ connector: string; jobId: string }> = [];
+    s.groups.forEach((g, branch) => {
+      const connector = g.plan[0] as string;
+      const data: DeliveryJobData = {
+        v: 1,
+        messageId: s.id,
+        sender: s.sender,
+        recipients: g.recipients,
+        size: s.body.length,
+        receivedAt: s.receivedAt,
+        priority: s.priority,
+        system: s.system,
+        virtualServer: s.virtualServer,
+        plan: g.plan,
+        planIndex: 0,
+        round: 0,
+        branch,
+        hop: 0,
+        attempts: [],
+        trace: s.trace,
+        ...(s.headerMessageId ? { headerMessageId: s.headerMessageId } : {}),
+        ...(s.envId ? { envId: s.envId } : {}),
+        ...(s.ret ? { ret: s.ret } : {}),
+        ...(g.mailboxHosts ? { mailboxHosts: g.mailboxHosts } : {}),
+      };
+      const id = jobId(s.id, branch, 0);
+      added.push({ connector, jobId: id });
+      writes.push(this.queues.add(connector, data, id, this.initialDelay(connector, s.body.length, now)));
+    });
+    const results = await Promise.allSettled(writes);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.allSettled([
+        this.store.remove(s.id),
+        ...added.map((a) => this.queues.remove(a.connector, s.id, a.jobId)),
+      ]);
+      throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+    }
+  }
+
+  /** Delay for a new job: until its schedule opens; remote-triggered connectors hold until ETRN. */
+  initialDelay(connector: string, size: number, now: number): number {
+    const c = this.config.connectors.find((x) => x.name === connector);
+    if (!c) return 0;
+    if (c.delivery.remoteTriggered) return c.retry.expireAfter;
+    const d = this.schedules.delay(connector, size, now);
+    return Number.isFinite(d) ? d : c.retry.expireAfter;
+  }
+
+  async close(): Promise<void> {
+    await this.queues.close();
+  }
+}

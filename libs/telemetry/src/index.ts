@@ -1,1 +1,14 @@
-export {};
+export { createLogger, REDACT_PATHS } from './create-logger.js';
+export type { LoggerOptions, LogLevel, LogCategory } from './create-logger.js';
+export { getTracer } from './get-tracer.js';
+export { SpanAttr } from './span-attr.js';
+export type { SpanOutcome } from './span-attr.js';
+export { SpanName } from './span-name.js';
+export { injectContext } from './inject-context.js';
+export type { TraceCarrier } from './inject-context.js';
+export { extractContext } from './extract-context.js';
+export { withSpan } from './with-span.js';
+export type { WithSpanOptions } from './with-span.js';
+export { formatTraceparent, parseTraceparent } from './traceparent.js';
+export { Metrics, DELIVERY_LATENCY_BUCKETS } from './metrics.js';
+export type { MetricsOptions, QueueSample, QueueCollector } from './metrics.js';

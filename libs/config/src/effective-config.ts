@@ -10,7 +10,10 @@ export interface VirtualServer extends VirtualServerConfig {
  * A connector with every inherited value filled in from its first bridgehead
  * virtual server: size limit, outbound port, DNS servers and smart host.
  */
-export interface Connector extends Omit<ConnectorConfig, 'port' | 'dnsServers' | 'contentRestrictions'> {
+export interface Connector extends Omit<
+  ConnectorConfig,
+  'port' | 'dnsServers' | 'contentRestrictions'
+> {
   /** Position in the config file: ties in cost are broken by it. */
   index: number;
   port: number;

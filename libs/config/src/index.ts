@@ -1,6 +1,8 @@
 export { parseConfig, loadConfig } from './load-config.js';
 export type { LoadOptions, ConfigResult } from './load-config.js';
 export { validateConfig } from './validate-config.js';
+export { printEffectiveConfig } from './print-effective-config.js';
+export type { JsonValue } from './print-effective-config.js';
 export { ConfigValidationError, formatConfigError, formatPath } from './config-error.js';
 export type { ConfigError } from './config-error.js';
 export type { Config, Connector, VirtualServer } from './effective-config.js';

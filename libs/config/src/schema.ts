@@ -9,7 +9,10 @@ const duration = (what: string) =>
     .transform((s, ctx) => {
       const ms = parseDuration(s);
       if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${s}" is not a duration (use e.g. 30s, 15m, 12h, 2d)` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${s}" is not a duration (use e.g. 30s, 15m, 12h, 2d)`,
+        });
         return z.NEVER;
       }
       return ms;
@@ -30,7 +33,12 @@ const cidrList = z
 
 export const redisSchema = z
   .object({
-    url: z.string().optional().describe('redis://host:port/db; env MAILBUS_REDIS_URL overrides; absent = embedded redis-server for `mailbus start`'),
+    url: z
+      .string()
+      .optional()
+      .describe(
+        'redis://host:port/db; env MAILBUS_REDIS_URL overrides; absent = embedded redis-server for `mailbus start`',
+      ),
     cluster: z
       .object({ nodes: z.array(z.string()).min(1).describe('seed nodes, host:port') })
       .strict()
@@ -48,9 +56,16 @@ export const redisSchema = z
     durability: z
       .enum(['fsync', 'replicated', 'memory'])
       .default('fsync')
-      .describe('when ingress may answer 250: fsync (AOF appendfsync always / WAITAOF), replicated (WAIT 1), memory (unsafe)'),
-    strict: z.boolean().default(false).describe('refuse to start (not just warn) when Redis persistence is weaker than durability'),
-    commandTimeout: duration('ingress gives up on a Redis write after this and answers 451 4.3.0').default(3000),
+      .describe(
+        'when ingress may answer 250: fsync (AOF appendfsync always / WAITAOF), replicated (WAIT 1), memory (unsafe)',
+      ),
+    strict: z
+      .boolean()
+      .default(false)
+      .describe('refuse to start (not just warn) when Redis persistence is weaker than durability'),
+    commandTimeout: duration(
+      'ingress gives up on a Redis write after this and answers 451 4.3.0',
+    ).default(3000),
   })
   .strict();
 
@@ -97,15 +112,32 @@ export const defaultProtocolLogFields: readonly ProtocolLogField[] = [
 
 export const protocolLogSchema = z
   .object({
-    enabled: z.boolean().default(false).describe('write W3C Extended protocol logs for this virtual server'),
-    directory: z.string().default('logs').describe('root directory; files go to <directory>/<virtual server>/'),
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe('write W3C Extended protocol logs for this virtual server'),
+    directory: z
+      .string()
+      .default('logs')
+      .describe('root directory; files go to <directory>/<virtual server>/'),
     period: z
       .enum(['hourly', 'daily', 'weekly', 'monthly', 'unlimited', 'size'])
       .default('daily')
       .describe('rollover period; `size` rolls at maxSizeMB'),
-    maxSizeMB: z.number().positive().optional().describe('with period: size, roll over at this size (extendN.log)'),
-    localTimeForNaming: z.boolean().default(false).describe('name and roll files by local time instead of UTC'),
-    fields: z.array(z.enum(protocolLogFieldNames)).min(1).default([...defaultProtocolLogFields]).describe('W3C fields, in order'),
+    maxSizeMB: z
+      .number()
+      .positive()
+      .optional()
+      .describe('with period: size, roll over at this size (extendN.log)'),
+    localTimeForNaming: z
+      .boolean()
+      .default(false)
+      .describe('name and roll files by local time instead of UTC'),
+    fields: z
+      .array(z.enum(protocolLogFieldNames))
+      .min(1)
+      .default([...defaultProtocolLogFields])
+      .describe('W3C fields, in order'),
   })
   .strict();
 
@@ -115,10 +147,30 @@ export const virtualServerSchema = z
     routingGroup: z.string().optional().describe('routing group; default the first one'),
     listen: listen.default('0.0.0.0:25').describe('SMTP listen address'),
     fqdn: z.string().min(1).describe('name in the banner, EHLO and Received headers'),
-    maxMessageSizeKB: z.number().int().positive().default(10240).describe('SIZE advertised and enforced (552 5.3.4)'),
-    maxRecipientsPerMessage: z.number().int().positive().default(64000).describe('RCPT limit (452 4.5.3)'),
-    maxHeaderSizeKB: z.number().int().positive().default(64).describe('header section limit (552 5.3.4)'),
-    maxHops: z.number().int().positive().default(30).describe('Received headers allowed before 554 5.4.6'),
+    maxMessageSizeKB: z
+      .number()
+      .int()
+      .positive()
+      .default(10240)
+      .describe('SIZE advertised and enforced (552 5.3.4)'),
+    maxRecipientsPerMessage: z
+      .number()
+      .int()
+      .positive()
+      .default(64000)
+      .describe('RCPT limit (452 4.5.3)'),
+    maxHeaderSizeKB: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .describe('header section limit (552 5.3.4)'),
+    maxHops: z
+      .number()
+      .int()
+      .positive()
+      .default(30)
+      .describe('Received headers allowed before 554 5.4.6'),
     relay: z
       .object({
         allow: cidrList.default([]).describe('clients that may relay to any domain'),
@@ -128,30 +180,60 @@ export const virtualServerSchema = z
       .strict()
       .prefault({}),
     auth: z
-      .object({ usersFile: z.string().describe('file of user:hash lines (scrypt or bcrypt), see `mailbus user add`') })
+      .object({
+        usersFile: z
+          .string()
+          .describe('file of user:hash lines (scrypt or bcrypt), see `mailbus user add`'),
+      })
       .strict()
       .optional(),
     tls: z
       .object({
         cert: z.string().describe('PEM certificate file'),
         key: z.string().describe('PEM private key file'),
-        implicit: z.boolean().default(false).describe('TLS from the first byte (port 465 style) instead of STARTTLS'),
+        implicit: z
+          .boolean()
+          .default(false)
+          .describe('TLS from the first byte (port 465 style) instead of STARTTLS'),
       })
       .strict()
       .optional(),
     limits: z
       .object({
-        maxConnections: z.number().int().positive().default(500).describe('concurrent sessions in total (421 4.7.0)'),
-        maxConnectionsPerIp: z.number().int().positive().default(50).describe('concurrent sessions per client IP (421 4.7.0)'),
+        maxConnections: z
+          .number()
+          .int()
+          .positive()
+          .default(500)
+          .describe('concurrent sessions in total (421 4.7.0)'),
+        maxConnectionsPerIp: z
+          .number()
+          .int()
+          .positive()
+          .default(50)
+          .describe('concurrent sessions per client IP (421 4.7.0)'),
         socketTimeout: duration('idle session timeout (421 4.4.2)').default(300_000),
       })
       .strict()
       .prefault({}),
     outbound: z
       .object({
-        port: z.number().int().min(1).max(65535).default(25).describe('remote port when a smart host names none'),
-        dnsServers: z.array(z.string()).default([]).describe('DNS servers for MX lookups (ip or ip:port); empty = system'),
-        smartHost: z.string().nullable().default(null).describe('smart host connectors inherit when they set none'),
+        port: z
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .default(25)
+          .describe('remote port when a smart host names none'),
+        dnsServers: z
+          .array(z.string())
+          .default([])
+          .describe('DNS servers for MX lookups (ip or ip:port); empty = system'),
+        smartHost: z
+          .string()
+          .nullable()
+          .default(null)
+          .describe('smart host connectors inherit when they set none'),
       })
       .strict()
       .prefault({}),
@@ -174,16 +256,28 @@ const scheduleSpec = z
 export const connectorSchema = z
   .object({
     name: z.string().min(1).describe('connector name (queue name)'),
-    smartHosts: z.array(z.string()).optional().describe('smart hosts tried in order: [IP], FQDN, optional :port'),
+    smartHosts: z
+      .array(z.string())
+      .optional()
+      .describe('smart hosts tried in order: [IP], FQDN, optional :port'),
     dns: z.boolean().default(false).describe('route by DNS MX instead of smart hosts'),
-    bridgeheads: z.array(z.string()).min(1).describe('virtual servers whose nodes deliver for this connector'),
+    bridgeheads: z
+      .array(z.string())
+      .min(1)
+      .describe('virtual servers whose nodes deliver for this connector'),
     scope: z.enum(['organization', 'routingGroup']).default('organization'),
     addressSpaces: z.array(addressSpaceSchema).min(1),
-    allowRelay: z.boolean().default(false).describe('accept relay to these address spaces from anyone'),
+    allowRelay: z
+      .boolean()
+      .default(false)
+      .describe('accept relay to these address spaces from anyone'),
     deliveryRestrictions: z
       .object({
         reject: z.array(z.string()).optional().describe('senders refused (addresses or @domain)'),
-        accept: z.array(z.string()).optional().describe('only these senders (addresses or @domain)'),
+        accept: z
+          .array(z.string())
+          .optional()
+          .describe('only these senders (addresses or @domain)'),
       })
       .strict()
       .prefault({}),
@@ -191,7 +285,12 @@ export const connectorSchema = z
       .object({
         priorities: z.array(z.enum(['high', 'normal', 'low'])).default(['high', 'normal', 'low']),
         types: z.array(z.enum(['system', 'nonSystem'])).default(['system', 'nonSystem']),
-        maxSizeKB: z.number().int().positive().optional().describe('default: the bridgehead virtual server limit'),
+        maxSizeKB: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('default: the bridgehead virtual server limit'),
       })
       .strict()
       .prefault({}),
@@ -210,7 +309,10 @@ export const connectorSchema = z
     outboundSecurity: z
       .object({
         tls: z.enum(['none', 'opportunistic', 'required']).default('opportunistic'),
-        verifyCertificates: z.boolean().default(false).describe('verify the remote certificate chain and name'),
+        verifyCertificates: z
+          .boolean()
+          .default(false)
+          .describe('verify the remote certificate chain and name'),
         auth: z.enum(['none', 'basic']).default('none'),
         username: z.string().optional(),
         passwordEnv: z.string().optional().describe('environment variable holding the password'),
@@ -219,11 +321,23 @@ export const connectorSchema = z
       .strict()
       .prefault({}),
     heloInsteadOfEhlo: z.boolean().default(false),
-    port: z.number().int().min(1).max(65535).optional().describe('default: the bridgehead outbound.port'),
-    dnsServers: z.array(z.string()).optional().describe('default: the bridgehead outbound.dnsServers'),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe('default: the bridgehead outbound.port'),
+    dnsServers: z
+      .array(z.string())
+      .optional()
+      .describe('default: the bridgehead outbound.dnsServers'),
     retry: z
       .object({
-        intervals: z.array(duration('retry interval')).min(1).default([900_000, 1_800_000, 3_600_000, 14_400_000]),
+        intervals: z
+          .array(duration('retry interval'))
+          .min(1)
+          .default([900_000, 1_800_000, 3_600_000, 14_400_000]),
         expireAfter: duration('give up and send DSN 5.4.7 after').default(172_800_000),
         delayNotifyAfter: duration('send one delay DSN after').default(43_200_000),
       })
@@ -237,15 +351,30 @@ export const connectorSchema = z
       })
       .strict()
       .prefault({}),
-    partitions: z.number().int().min(1).max(64).default(1).describe('split the queue over N Redis Cluster slots'),
-    concurrency: z.number().int().min(1).max(1000).default(20).describe('deliveries in flight per bridgehead process'),
+    partitions: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe('split the queue over N Redis Cluster slots'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(20)
+      .describe('deliveries in flight per bridgehead process'),
   })
   .strict();
 
 export const recipientPolicySchema = z
   .object({
     domain: domainName.describe('inbound domain, accepted from anyone'),
-    mailboxHosts: z.array(z.string()).min(1).describe('hosts that receive mail for it ([IP] or FQDN, optional :port)'),
+    mailboxHosts: z
+      .array(z.string())
+      .min(1)
+      .describe('hosts that receive mail for it ([IP] or FQDN, optional :port)'),
   })
   .strict();
 
@@ -253,16 +382,16 @@ export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
 
 export const configSchema = z
   .object({
-    organization: z.string().default('mailbus').describe('organisation name, in DSNs and Reporting-MTA'),
+    organization: z
+      .string()
+      .default('mailbus')
+      .describe('organisation name, in DSNs and Reporting-MTA'),
     redis: redisSchema.prefault({}),
     admin: z
       .object({
         listen: listen.default('127.0.0.1:8025'),
         tokenEnv: z.string().optional().describe('env var holding the Bearer token'),
-        basicAuth: z
-          .object({ username: z.string(), passwordEnv: z.string() })
-          .strict()
-          .optional(),
+        basicAuth: z.object({ username: z.string(), passwordEnv: z.string() }).strict().optional(),
       })
       .strict()
       .prefault({}),
@@ -282,7 +411,9 @@ export const configSchema = z
       .strict()
       .prefault({}),
     tracking: z
-      .object({ retention: duration('how long message tracking events are kept').default(604_800_000) })
+      .object({
+        retention: duration('how long message tracking events are kept').default(604_800_000),
+      })
       .strict()
       .prefault({}),
     recipientPolicies: z.array(recipientPolicySchema).default([]),

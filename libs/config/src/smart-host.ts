@@ -55,15 +55,28 @@ export function parseSmartHost(text: string): SmartHostParse {
   let port: number | undefined;
   if (colon >= 0) {
     port = parsePort(s.slice(colon + 1));
-    if (port === undefined) return { ok: false, reason: `port "${s.slice(colon + 1)}" is not 1-65535` };
+    if (port === undefined)
+      return { ok: false, reason: `port "${s.slice(colon + 1)}" is not 1-65535` };
   }
   if (isIP(name)) {
-    return { ok: false, reason: `an IP address must be written in brackets: "[${name}]${colon >= 0 ? s.slice(colon) : ''}"` };
+    return {
+      ok: false,
+      reason: `an IP address must be written in brackets: "[${name}]${colon >= 0 ? s.slice(colon) : ''}"`,
+    };
   }
   if (!isFqdn(name)) {
-    return { ok: false, reason: `"${name}" is not a fully qualified domain name (e.g. relay.example.com)` };
+    return {
+      ok: false,
+      reason: `"${name}" is not a fully qualified domain name (e.g. relay.example.com)`,
+    };
   }
-  return { ok: true, value: port === undefined ? { host: name.toLowerCase().replace(/\.$/, ''), literal: false } : { host: name.toLowerCase().replace(/\.$/, ''), literal: false, port } };
+  return {
+    ok: true,
+    value:
+      port === undefined
+        ? { host: name.toLowerCase().replace(/\.$/, ''), literal: false }
+        : { host: name.toLowerCase().replace(/\.$/, ''), literal: false, port },
+  };
 }
 
 /** Parses `host:port`, `[v6]:port` or `:port` listen addresses. */

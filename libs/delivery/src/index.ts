@@ -1,1 +1,17 @@
-export {};
+export { OutboundDelivery } from './outbound-delivery.js';
+export type {
+  OutboundRequest,
+  OutboundResult,
+  OutboundSecurity,
+  OutboundRecipient,
+  RecipientResult,
+  RecipientStatus,
+  ProtocolLine,
+  DeliveryTimeouts,
+} from './outbound-delivery.js';
+export { resolveMx } from './resolve-mx.js';
+export type { DeliveryHost, MxResolution, ResolveOptions } from './resolve-mx.js';
+export { classifyError, classifyResponse } from './classify-error.js';
+export type { FailureCategory, ClassifiedFailure } from './classify-error.js';
+export { HeloSmtpConnection } from './helo-smtp-connection.js';
+export { SmtpPool } from './smtp-pool.js';

@@ -1,0 +1,222 @@
+import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { reply, type SmtpReply } from '@mailbus/smtp';
+import { classifyError, classifyResponse } from './classify-error.js';
+import { HeloSmtpConnection } from './helo-smtp-connection.js';
+import type { DeliveryHost } from './resolve-mx.js';
+import { SmtpPool } from './smtp-pool.js';
+import SmtpConnectionClass from 'nodemailer/lib/smtp-connection/index.js';
+
+export interface OutboundSecurity {
+  tls: 'none' | 'opportunistic' | 'required';
+  verifyCertificates: boolean;
+  auth?: { user: string; pass: string };
+}
+
+export interface OutboundRecipient {
+  address: string;
+}
+
+/** One line of an outbound SMTP session, for the protocol log. */
+export interface ProtocolLine {
+  direction: 'command' | 'response';
+  line: string;
+  host: DeliveryHost;
+  at: number;
+}
+
+export interface OutboundRequest {
+  /** Pool key prefix: connections are reused per (connector, host, port). */
+  connector: string;
+  hosts: readonly DeliveryHost[];
+  /** Our name in EHLO/HELO. */
+  heloName: string;
+  heloInsteadOfEhlo: boolean;
+  sender: string;
+  recipients: readonly OutboundRecipient[];
+  envId?: string;
+  ret?: 'FULL' | 'HDRS';
+  body: Buffer;
+  security: OutboundSecurity;
+  onProtocol?: (l: ProtocolLine) => void;
+}
+
+export type RecipientStatus = 'delivered' | 'transient' | 'permanent';
+
+export interface RecipientResult {
+  recipient: string;
+  status: RecipientStatus;
+  reply: SmtpReply;
+  /** The host that gave the reply. */
+  host?: string;
+}
+
+export interface OutboundResult {
+  results: RecipientResult[];
+  /** The host the transaction ran on, if any did. */
+  host?: DeliveryHost;
+  /** No host could be talked to (connection-level failure on every one). */
+  connectionFailure: boolean;
+}
+
+export interface DeliveryTimeouts {
+  connectMs: number;
+  greetingMs: number;
+  socketMs: number;
+}
+
+const STAGES_BEFORE_ENVELOPE = new Set(['CONN', 'EHLO', 'HELO', 'LHLO', 'STARTTLS', 'AUTH PLAIN', 'AUTH LOGIN', 'AUTH CRAM-MD5', 'AUTH XOAUTH2']);
+
+type Logger = { [k in 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal']: (entry: { tnx?: string }, ...msg: unknown[]) => void } & { level(): void };
+
+/**
+ * Outbound SMTP with nodemailer's SMTPConnection: tries the hosts in order,
+ * reuses pooled connections, and returns a result per recipient.
+ */
+export class OutboundDelivery {
+  private readonly pool = new SmtpPool();
+  private readonly listeners = new WeakMap<SMTPConnection, (l: ProtocolLine) => void>();
+
+  constructor(private readonly timeouts: DeliveryTimeouts = { connectMs: 10_000, greetingMs: 30_000, socketMs: 60_000 }) {}
+
+  async deliver(req: OutboundRequest): Promise<OutboundResult> {
+    let last: SmtpReply = reply(451, '4.4.1', `No host to deliver to for connector ${req.connector}`);
+    for (const host of req.hosts) {
+      const key = `${req.connector}|${host.address}|${host.port}|${req.heloInsteadOfEhlo ? 'h' : 'e'}`;
+      let conn: SMTPConnection;
+      try {
+        conn = await this.connection(key, host, req);
+      } catch (err) {
+        const c = classifyError(err, host.name);
+        last = c.reply;
+        if (c.category === 'permanent') {
+          // A 5xx greeting or EHLO refusal: final for everyone on this host.
+          return { host, connectionFailure: false, results: req.recipients.map((r) => ({ recipient: r.address, status: 'permanent', reply: c.reply, host: host.name })) };
+        }
+        continue;
+      }
+      const outcome = await this.transaction(conn, host, req);
+      if (outcome.reusable) this.pool.give(key, conn);
+      else conn.close();
+      if (outcome.connectionLevel) {
+        last = outcome.results[0]?.reply ?? last;
+        continue;
+      }
+      return { host, connectionFailure: false, results: outcome.results };
+    }
+    return {
+      connectionFailure: true,
+      results: req.recipients.map((r) => ({ recipient: r.address, status: 'transient', reply: last })),
+    };
+  }
+
+  private async connection(key: string, host: DeliveryHost, req: OutboundRequest): Promise<SMTPConnection> {
+    for (let conn = this.pool.take(key); conn; conn = this.pool.take(key)) {
+      this.listeners.set(conn, (l) => req.onProtocol?.({ ...l, host }));
+      const ok = await new Promise<boolean>((resolve) => conn?.reset((err) => resolve(!err)));
+      if (ok) return conn;
+      conn.close();
+    }
+    const Ctor = req.heloInsteadOfEhlo ? HeloSmtpConnection : SmtpConnectionClass;
+    const listeners = this.listeners;
+    let conn: SMTPConnection | undefined;
+    const emit = (direction: ProtocolLine['direction'], msg: unknown[]) => {
+      if (!conn) return;
+      const fn = listeners.get(conn);
+      const text = msg.map(String).join(' ');
+      if (fn) for (const line of text.split(/\r?\n/)) fn({ direction, line, host, at: Date.now() });
+    };
+    const noop = () => undefined;
+    const logger: Logger = {
+      level: noop,
+      trace: noop,
+      info: noop,
+      warn: noop,
+      error: noop,
+      fatal: noop,
+      debug: (entry, ...msg) => {
+        if (entry.tnx === 'client') emit('command', msg);
+        else if (entry.tnx === 'server') emit('response', msg);
+      },
+    };
+    const sec = req.security;
+    conn = new Ctor({
+      host: host.address,
+      port: host.port,
+      secure: false,
+      name: req.heloName,
+      ignoreTLS: sec.tls === 'none' || req.heloInsteadOfEhlo,
+      requireTLS: sec.tls === 'required',
+      opportunisticTLS: sec.tls === 'opportunistic',
+      tls: { rejectUnauthorized: sec.verifyCertificates, servername: host.name },
+      connectionTimeout: this.timeouts.connectMs,
+      greetingTimeout: this.timeouts.greetingMs,
+      socketTimeout: this.timeouts.socketMs,
+      logger: logger as unknown as boolean,
+      transactionLog: true,
+    } as ConstructorParameters<typeof SmtpConnectionClass>[0]);
+    const c = conn;
+    this.listeners.set(c, (l) => req.onProtocol?.({ ...l, host }));
+    c.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      c.connect((err) => (err ? reject(err) : resolve()));
+    }).catch((err: unknown) => {
+      c.close();
+      throw err;
+    });
+    if (sec.auth) {
+      await new Promise<void>((resolve, reject) => {
+        c.login({ user: sec.auth?.user ?? '', pass: sec.auth?.pass ?? '' }, (err) => (err ? reject(err) : resolve()));
+      }).catch((err: unknown) => {
+        c.close();
+        throw err;
+      });
+    }
+    return c;
+  }
+
+  private transaction(
+    conn: SMTPConnection,
+    host: DeliveryHost,
+    req: OutboundRequest,
+  ): Promise<{ results: RecipientResult[]; reusable: boolean; connectionLevel: boolean }> {
+    return new Promise((resolve) => {
+      const to = req.recipients.map((r) => r.address);
+      const envelope: SMTPConnection.Envelope = { from: req.sender, to, size: req.body.length };
+      if (req.ret || req.envId) {
+        envelope.dsn = {};
+        if (req.ret) envelope.dsn.ret = req.ret === 'FULL' ? 'Full' : 'HDRS';
+        if (req.envId) envelope.dsn.envid = req.envId;
+      }
+      conn.send(
+        envelope,
+        req.body,
+        (err, info) => {
+          const perRecipient = new Map<string, RecipientResult>();
+          const rejectedErrors = (err as { rejectedErrors?: Array<{ recipient?: string; response?: string }> } | null)?.rejectedErrors ?? info?.rejectedErrors ?? [];
+          for (const re of rejectedErrors as Array<{ recipient?: string; response?: string }>) {
+            if (!re.recipient) continue;
+            const c = classifyResponse(re.response ?? '', host.name);
+            perRecipient.set(re.recipient, { recipient: re.recipient, status: c.category === 'permanent' ? 'permanent' : 'transient', reply: c.reply, host: host.name });
+          }
+          if (err) {
+            const stage = (err as { command?: string }).command ?? 'CONN';
+            const c = classifyError(err, host.name);
+            const connectionLevel = STAGES_BEFORE_ENVELOPE.has(stage) || (c.category === 'connection' && stage === 'CONN');
+            const status: RecipientStatus = c.category === 'permanent' ? 'permanent' : 'transient';
+            const results = to.map((r) => perRecipient.get(r) ?? { recipient: r, status, reply: c.reply, host: host.name });
+            // After an error reply inside a transaction the session is still usable (RSET on reuse).
+            const reusable = c.category !== 'connection' && !(conn as unknown as { _destroyed?: boolean })._destroyed;
+            return resolve({ results, reusable, connectionLevel: connectionLevel && c.category === 'connection' });
+          }
+          const ok = classifyResponse(info.response, host.name).reply;
+          const results = to.map((r) => perRecipient.get(r) ?? { recipient: r, status: 'delivered' as const, reply: ok, host: host.name });
+          resolve({ results, reusable: true, connectionLevel: false });
+        },
+      );
+    });
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}

@@ -1,0 +1,67 @@
+import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+
+interface Idle {
+  conn: SMTPConnection;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Idle outbound connections per (connector, host, port), reused for the next
+ * message to the same place after RSET, closed after `idleMs`.
+ */
+export class SmtpPool {
+  private readonly idle = new Map<string, Idle[]>();
+  private closed = false;
+
+  constructor(
+    private readonly maxIdlePerKey = 5,
+    private readonly idleMs = 30_000,
+  ) {}
+
+  /** An idle connection for the key, if one is still alive. */
+  take(key: string): SMTPConnection | undefined {
+    const list = this.idle.get(key);
+    while (list && list.length > 0) {
+      const i = list.pop() as Idle;
+      clearTimeout(i.timer);
+      const internal = i.conn as unknown as { _destroyed?: boolean; _closing?: boolean };
+      if (!internal._destroyed && !internal._closing) return i.conn;
+    }
+    return undefined;
+  }
+
+  /** Gives a healthy connection back after a transaction. */
+  give(key: string, conn: SMTPConnection): void {
+    if (this.closed) return void conn.quit();
+    const list = this.idle.get(key) ?? [];
+    if (list.length >= this.maxIdlePerKey) return void conn.quit();
+    const entry: Idle = {
+      conn,
+      timer: setTimeout(() => {
+        const l = this.idle.get(key);
+        if (l) this.idle.set(key, l.filter((x) => x !== entry));
+        conn.quit();
+      }, this.idleMs),
+    };
+    entry.timer.unref();
+    conn.once('end', () => {
+      clearTimeout(entry.timer);
+      const l = this.idle.get(key);
+      if (l) this.idle.set(key, l.filter((x) => x !== entry));
+    });
+    conn.once('error', () => undefined);
+    list.push(entry);
+    this.idle.set(key, list);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const list of this.idle.values()) {
+      for (const i of list) {
+        clearTimeout(i.timer);
+        i.conn.quit();
+      }
+    }
+    this.idle.clear();
+  }
+}

@@ -28,13 +28,13 @@ function zodErrors(issues: readonly z.core.$ZodIssue[]): ConfigError[] {
 
 /** Parses and validates mailbus.yaml text. Never throws on bad input: returns every error. */
 export function parseConfig(text: string, options: LoadOptions = {}): ConfigResult {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,
       errors: doc.errors.map((e) => ({
         path: e.linePos ? `line ${e.linePos[0].line}` : '(root)',
-        reason: `YAML: ${e.message.split('\n')[0]}`,
+        reason: `YAML: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
       })),
     };
   }

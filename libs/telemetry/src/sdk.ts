@@ -13,6 +13,8 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-node';
 
+export type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-node';
+
 export interface TelemetrySdkOptions {
   /** `service.name`: `mailbus-ingress`, `mailbus-bridgehead`, … */
   serviceName: string;

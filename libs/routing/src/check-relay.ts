@@ -36,6 +36,17 @@ export function buildIpList(entries: readonly string[]): BlockList {
   return list;
 }
 
+// The config is frozen, so a virtual server's allow list can be built once per RCPT-heavy session.
+const relayLists = new WeakMap<readonly string[], BlockList>();
+function relayList(entries: readonly string[]): BlockList {
+  let list = relayLists.get(entries);
+  if (!list) {
+    list = buildIpList(entries);
+    relayLists.set(entries, list);
+  }
+  return list;
+}
+
 /** True when the client IP is in the list; IPv4-mapped IPv6 addresses are checked as IPv4. */
 export function ipInList(list: BlockList, clientIp: string): boolean {
   const ip = plainIp(clientIp);
@@ -62,7 +73,7 @@ export function checkRelay(
   const vs = config.virtualServers.find((v) => v.name.toLowerCase() === vsName);
   if (vs) {
     if (client.authenticated && vs.relay.allowAuthenticated) return true;
-    if (ipInList(buildIpList(vs.relay.allow), client.clientIp)) return true;
+    if (ipInList(relayList(vs.relay.allow), client.clientIp)) return true;
   }
   const { domain, relayProbe } = parseRecipient(recipient);
   if (relayProbe) return false;

@@ -17,7 +17,8 @@ export const OUTBOUND_RESPONSE = 'OutboundConnectionResponse';
  * Outbound (bridgehead) lines:
  * - `csUsername`: `OUTBOUND_COMMAND` for a command sent, `OUTBOUND_RESPONSE` for a reply
  *   received;
- * - `cIp`: the remote server's address (not ours), `sIp`/`sPort` our side of the connection;
+ * - `cIp`: the remote server's address (not ours); `sPort`: the remote port (IIS wrote 25);
+ *   `sIp`: our source address when known;
  * - on a response line `csUriQuery` is the reply text (`250 2.0.0 OK`) and `scStatus` its code.
  */
 export interface ProtocolLogEntry {
@@ -27,9 +28,9 @@ export interface ProtocolLogEntry {
   cIp?: string;
   /** `cs-username`: EHLO name inbound; `OUTBOUND_COMMAND`/`OUTBOUND_RESPONSE` outbound. */
   csUsername?: string;
-  /** `s-ip`: this server's address on the connection. */
+  /** `s-ip`: this server's address on the connection (outbound: our source address). */
   sIp?: string;
-  /** `s-port`: this server's port on the connection. */
+  /** `s-port`: this server's port on the connection (outbound: the remote port, as IIS did). */
   sPort?: number;
   /** `cs-method`: the SMTP verb. */
   csMethod?: string;

@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defaultProtocolLogFields } from '@mailbus/config';
-import type { ProtocolLogField } from '@mailbus/config';
+import type { ProtocolLogConfig, ProtocolLogField } from '@mailbus/config';
 import { formatDirectives, formatLine } from './format-line.js';
 import type { LineContext } from './format-line.js';
 import { extendIndex, logFileName } from './log-file-name.js';
@@ -112,6 +112,27 @@ export class ProtocolLogWriter {
       computerName: options.computerName ?? hostname(),
     };
     this.fields = checkFields(options.fields ?? defaultProtocolLogFields);
+  }
+
+  /**
+   * The writer a virtual server's `protocolLog` config asks for, or undefined when it is not
+   * enabled. `directory` is used as given: resolve it (against the config file) first.
+   */
+  static fromConfig(
+    virtualServer: string,
+    config: ProtocolLogConfig,
+    extra: Pick<ProtocolLogWriterOptions, 'computerName' | 'now' | 'onError' | 'software'> = {},
+  ): ProtocolLogWriter | undefined {
+    if (!config.enabled) return undefined;
+    return new ProtocolLogWriter({
+      ...extra,
+      directory: config.directory,
+      virtualServer,
+      period: config.period,
+      ...(config.maxSizeMB === undefined ? {} : { maxSizeMB: config.maxSizeMB }),
+      localTimeForNaming: config.localTimeForNaming,
+      fields: config.fields,
+    });
   }
 
   /** Buffers one line; never blocks and never throws for I/O. Dropped (counted) after `close()`. */

@@ -375,3 +375,26 @@ describe('ProtocolLogWriter', () => {
     assert.equal(OUTBOUND_RESPONSE, 'OutboundConnectionResponse');
   });
 });
+
+describe('ProtocolLogWriter.fromConfig', () => {
+  test('is undefined when the log is disabled, a writer with the config otherwise', async () => {
+    const config = {
+      enabled: false,
+      directory: root,
+      period: 'hourly' as const,
+      localTimeForNaming: false,
+      fields: ['time', 'c-ip'] as ProtocolLogField[],
+    };
+    assert.equal(ProtocolLogWriter.fromConfig('default', config), undefined);
+    const log = ProtocolLogWriter.fromConfig(
+      'default',
+      { ...config, enabled: true },
+      { now: clock('2026-03-07T09:00:00Z').now },
+    );
+    assert.ok(log);
+    log.write(inbound());
+    await log.close();
+    assert.deepEqual(await files(), ['ex26030709.log']);
+    assert.deepEqual(readW3C(await read('ex26030709.log'))[0]?.fields, ['time', 'c-ip']);
+  });
+});

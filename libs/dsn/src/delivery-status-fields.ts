@@ -1,0 +1,38 @@
+import { formatReply } from '@mailbus/smtp';
+import type { DsnInput, DsnRecipient } from './dsn-input.js';
+import { formatRfc5322Date } from './format-rfc5322-date.js';
+import { CRLF, asciiEscaped, foldField, isAscii } from './mime-encoding.js';
+
+/** An address as an RFC 3464 typed address: `rfc822; a@b`, or RFC 6533 `utf-8; …` when not ASCII. */
+function typedAddress(address: string): string {
+  return isAscii(address) ? `rfc822; ${asciiEscaped(address)}` : `utf-8; ${asciiEscaped(address)}`;
+}
+
+function recipientFields(r: DsnRecipient): string[] {
+  const fields: string[] = [];
+  if (r.originalRecipient !== undefined)
+    fields.push(foldField('Original-Recipient', typedAddress(r.originalRecipient)));
+  fields.push(foldField('Final-Recipient', typedAddress(r.recipient)));
+  fields.push(`Action: ${r.action}`);
+  fields.push(`Status: ${asciiEscaped(r.status)}`);
+  if (r.remoteMta !== undefined)
+    fields.push(foldField('Remote-MTA', `dns; ${asciiEscaped(r.remoteMta)}`));
+  if (r.diagnostic !== undefined)
+    fields.push(foldField('Diagnostic-Code', `smtp; ${asciiEscaped(formatReply(r.diagnostic))}`));
+  if (r.lastAttempt !== undefined)
+    fields.push(`Last-Attempt-Date: ${formatRfc5322Date(r.lastAttempt)}`);
+  if (r.action === 'delayed' && r.willRetryUntil !== undefined) {
+    fields.push(`Will-Retry-Until: ${formatRfc5322Date(r.willRetryUntil)}`);
+  }
+  return fields;
+}
+
+/** The body of the `message/delivery-status` part (RFC 3464 section 2): per-message, then per-recipient fields. */
+export function deliveryStatusFields(input: DsnInput): string {
+  const perMessage = [foldField('Reporting-MTA', `dns; ${asciiEscaped(input.reportingMta)}`)];
+  if (input.envelopeId !== undefined)
+    perMessage.push(foldField('Original-Envelope-Id', asciiEscaped(input.envelopeId)));
+  perMessage.push(`Arrival-Date: ${formatRfc5322Date(input.arrivalDate)}`);
+  const blocks = [perMessage, ...input.recipients.map(recipientFields)];
+  return blocks.map((b) => b.join(CRLF) + CRLF).join(CRLF);
+}

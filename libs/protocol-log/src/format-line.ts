@@ -10,16 +10,30 @@ export interface LineContext {
 
 const two = (n: number): string => String(n).padStart(2, '0');
 
+// Lines come many per second: format each second's date and time once.
+let cachedSecond = Number.NaN;
+let cachedDate = '';
+let cachedTime = '';
+
+function stamp(time: number): void {
+  const second = Math.floor(time / 1000);
+  if (second === cachedSecond) return;
+  const d = new Date(second * 1000);
+  cachedDate = `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
+  cachedTime = `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  cachedSecond = second;
+}
+
 /** `yyyy-mm-dd` in UTC. */
 export function w3cDate(time: number): string {
-  const d = new Date(time);
-  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
+  stamp(time);
+  return cachedDate;
 }
 
 /** `hh:mm:ss` in UTC. */
 export function w3cTime(time: number): string {
-  const d = new Date(time);
-  return `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  stamp(time);
+  return cachedTime;
 }
 
 function fieldValue(

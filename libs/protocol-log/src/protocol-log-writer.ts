@@ -195,7 +195,14 @@ export class ProtocolLogWriter {
         const batch = this.queue;
         this.queue = [];
         this.queuedBytes = 0;
-        await this.writeBatch(batch);
+        try {
+          await this.writeBatch(batch);
+        } catch (err) {
+          // writeBatch handles I/O errors itself; this is the last guard for the unexpected,
+          // so a log fault can never become an unhandled rejection in the SMTP process.
+          this.report(err);
+          await this.dropFile();
+        }
       }
     } finally {
       this.running = false;
@@ -275,9 +282,9 @@ export class ProtocolLogWriter {
   }
 
   private async highestExtendIndex(): Promise<number> {
-    await this.ensureDir();
     let highest = 1;
     try {
+      await this.ensureDir();
       for (const name of await readdir(this.directory)) {
         const n = extendIndex(name);
         if (n !== undefined && n > highest) highest = n;
@@ -298,7 +305,14 @@ export class ProtocolLogWriter {
     await this.dropFile();
     try {
       await this.ensureDir();
-      const handle = await open(join(this.directory, name), 'a');
+      const path = join(this.directory, name);
+      const handle = await open(path, 'a').catch(async (err: unknown) => {
+        // The directory was removed under us: make it again, once.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.dirReady = false;
+        await this.ensureDir();
+        return open(path, 'a');
+      });
       const { size } = await handle.stat();
       this.file = { name, handle, size, fields: undefined };
     } catch (err) {

@@ -43,6 +43,8 @@ describe('escapeW3CValue', () => {
     ['ls\u2028', 'ls%E2%80%A8'],
     ['Grüße', 'Grüße'],
     [' leading', '+leading'],
+    ['#Fields: x', '%23Fields:+x'],
+    ['a#b', 'a#b'],
   ];
   for (const [input, expected] of cases) {
     test(`writes ${JSON.stringify(input)} as ${expected}`, () => {

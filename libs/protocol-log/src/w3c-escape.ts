@@ -3,6 +3,7 @@
  *
  * - an absent or empty value is written as `-`; a value that is exactly `-` is written `%2D`;
  * - `%` is written `%25` and `+` is written `%2B` (first, so the rule round-trips);
+ * - a `#` that starts a value is written `%23`, so no data line can pass for a directive;
  * - a space is written `+` (as IIS did: `250+2.0.0+OK`);
  * - control characters (U+0000–U+001F, U+007F–U+009F) and the Unicode line and paragraph
  *   separators are written as `%XX`, one per UTF-8 byte, so a value never breaks a line or
@@ -17,21 +18,21 @@ export function escapeW3CValue(value: string | number | null | undefined): strin
   if (text === '') return '-';
   if (text === '-') return '%2D';
   if (SAFE.test(text)) return text;
-  let out = '';
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (ch === ' ') out += '+';
-    else if (ch === '+') out += '%2B';
-    else if (ch === '%') out += '%25';
-    else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp === 0x2028 || cp === 0x2029) {
-      out += percentEncode(ch);
-    } else out += ch;
-  }
-  return out;
+  const out = text.replace(UNSAFE, escapeChar);
+  return out.startsWith('#') ? '%23' + out.slice(1) : out;
 }
 
-// Fast path: printable ASCII other than space, `+` and `%`.
-const SAFE = /^[\x21-\x24\x26-\x2a\x2c-\x7e]+$/;
+// Fast path: printable ASCII other than space, `+` and `%`, not starting with `#`.
+const SAFE = /^[\x21\x22\x24\x26-\x2a\x2c-\x7e][\x21-\x24\x26-\x2a\x2c-\x7e]*$/;
+
+const UNSAFE = /[%+ \x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+function escapeChar(ch: string): string {
+  if (ch === ' ') return '+';
+  if (ch === '+') return '%2B';
+  if (ch === '%') return '%25';
+  return percentEncode(ch);
+}
 
 function percentEncode(ch: string): string {
   let out = '';

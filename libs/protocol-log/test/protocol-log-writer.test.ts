@@ -357,6 +357,39 @@ describe('ProtocolLogWriter', () => {
     assert.equal(log.stats.droppedLines, 2);
   });
 
+  test('size period: an unwritable directory is reported, not thrown', async () => {
+    await writeFile(join(root, 'default'), 'not a directory');
+    const errors: Error[] = [];
+    const log = writer({ period: 'size', maxSizeMB: 1, onError: (e) => errors.push(e) });
+    log.write(inbound());
+    await log.close();
+    assert.equal(errors.length, 1);
+    assert.equal(log.stats.droppedLines, 1);
+  });
+
+  test('makes the directory again when it is removed between files', async () => {
+    const c = clock('2026-03-07T23:00:00Z');
+    const log = writer({ now: c.now });
+    log.write(inbound());
+    await log.flush();
+    await rm(join(root, 'default'), { recursive: true });
+    c.set('2026-03-08T00:00:00Z');
+    log.write(inbound());
+    await log.close();
+    assert.deepEqual(await files(), ['ex260308.log']);
+    assert.equal(log.stats.droppedLines, 0);
+  });
+
+  test('a value starting with # cannot pass for a directive', async () => {
+    const log = writer({ fields: ['cs-uri-query', 'sc-status'], now: Date.now });
+    log.write({ csUriQuery: '#Fields: forged', scStatus: 500 });
+    await log.close();
+    const name = (await files())[0] ?? '';
+    const blocks = readW3C(await read(name));
+    assert.equal(blocks.length, 1);
+    assert.equal(decodeValue(blocks[0]?.rows[0]?.['cs-uri-query'] ?? ''), '#Fields: forged');
+  });
+
   test('drops (and counts) lines beyond maxBufferedBytes rather than grow without bound', async () => {
     const log = writer({ maxBufferedBytes: 1000, now: clock('2026-03-07T00:00:00Z').now });
     for (let i = 0; i < 100; i++) log.write(inbound());

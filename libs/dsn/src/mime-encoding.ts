@@ -2,7 +2,6 @@
 
 export const CRLF = '\r\n';
 
-// eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x20-\x7e]/;
 
 export function isAscii(text: string): boolean {
@@ -11,7 +10,6 @@ export function isAscii(text: string): boolean {
 
 /** Control characters (CR, LF, TAB included) become spaces: a value never breaks a line. */
 export function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
 }
 

@@ -8,7 +8,7 @@ export function decodeXtext(text: string): string | undefined {
     const c = text.charCodeAt(i);
     if (c === 0x2b) {
       const hex = text.slice(i + 1, i + 3);
-      if (!/^[0-9A-F]{2}$/.test(hex)) return undefined;
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
       bytes.push(parseInt(hex, 16));
       i += 2;
     } else if (c >= 0x21 && c <= 0x7e && c !== 0x3d) {

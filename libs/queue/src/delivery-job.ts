@@ -9,6 +9,14 @@ export interface JobRecipient {
   notify?: Array<'NEVER' | 'SUCCESS' | 'FAILURE' | 'DELAY'>;
 }
 
+/** The SMTP client that handed the message to ingress. */
+export interface ClientInfo {
+  ip: string;
+  helo: string;
+  secure: boolean;
+  user?: string;
+}
+
 /** One past attempt, kept in the job so failover and DSNs know the history. */
 export interface AttemptRecord {
   connector: string;
@@ -53,6 +61,7 @@ export interface DeliveryJobData {
   mailboxHosts?: string[];
   /** A delay DSN was already sent for these recipients. */
   delayNotified?: boolean;
+  client: ClientInfo;
   /** W3C trace context of the ingress span. */
   trace: Record<string, string>;
 }

@@ -1,8 +1,8 @@
 /**
  * Every Redis key mailbus uses, in one module. Each key carries a hash tag
  * ({…}) so that it maps to one Redis Cluster slot:
- * - a connector queue's keys share the tag of its queue (`{c:Internet}` or
- *   `{c:Internet#2}` for partition 2), so BullMQ's scripts touch one slot;
+ * - a connector queue's keys share the tag of its queue (`{Internet}` or
+ *   `{Internet#2}` for partition 2), so BullMQ's scripts touch one slot;
  * - a message's body and state share the tag of its queue id, so bodies
  *   spread over the cluster.
  */
@@ -11,12 +11,12 @@ export class Keys {
 
   /** BullMQ queue name of a connector partition; the braces make it the hash tag. */
   queueName(connector: string, partition = 0): string {
-    return partition === 0 ? `{c:${connector}}` : `{c:${connector}#${partition}}`;
+    return partition === 0 ? `{${connector}}` : `{${connector}#${partition}}`;
   }
 
   /** Connector name back from a BullMQ queue name. */
   connectorOfQueue(queueName: string): string | undefined {
-    const m = /^\{c:(.+?)(?:#\d+)?\}$/.exec(queueName);
+    const m = /^\{(.+?)(?:#\d+)?\}$/.exec(queueName);
     return m ? m[1] : undefined;
   }
 

@@ -1,8 +1,9 @@
 import type { Config } from '@mailbus/config';
+import type { SmtpReply } from '@mailbus/smtp';
 import type { Redis } from 'ioredis';
 import { ConnectorQueues } from './connector-queues.js';
 import { ConnectorSchedules } from './connector-schedules.js';
-import { LOCAL_DELIVERY, type DeliveryJobData, type JobRecipient } from './delivery-job.js';
+import { LOCAL_DELIVERY, type ClientInfo, type DeliveryJobData, type JobRecipient } from './delivery-job.js';
 import { jobId } from './job-id.js';
 import { Keys } from './keys.js';
 import { LinkStateStore } from './link-state-store.js';
@@ -31,6 +32,10 @@ export interface Submission {
   virtualServer: string;
   groups: RecipientGroup[];
   trace: Record<string, string>;
+  /** Who handed the message over: for the Received header and tracking. */
+  client: ClientInfo;
+  /** Recipients accepted at RCPT but unroutable once size and priority were known: DSN. */
+  rejected?: Array<{ recipient: JobRecipient; reply: SmtpReply }>;
 }
 
 const DAY = 86_400_000;
@@ -99,6 +104,7 @@ export class MailQueue {
         hop: 0,
         attempts: [],
         trace: s.trace,
+        client: s.client,
         ...(s.headerMessageId ? { headerMessageId: s.headerMessageId } : {}),
         ...(s.envId ? { envId: s.envId } : {}),
         ...(s.ret ? { ret: s.ret } : {}),

@@ -1,0 +1,119 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config, VirtualServer } from '@mailbus/config';
+import { parseListen } from '@mailbus/config';
+import { OutboundDelivery } from '@mailbus/delivery';
+import type { ProtocolLogWriter } from '@mailbus/protocol-log';
+import { LOCAL_DELIVERY, type DeliveryJobData, type MailQueue } from '@mailbus/queue';
+import type { Metrics } from '@mailbus/telemetry';
+import type { Logger } from 'pino';
+import { DeliveryProcessor, type DsnRequest } from './delivery-processor.js';
+
+export interface BridgeheadDeps {
+  config: Config;
+  /** Virtual servers this node runs; it delivers for connectors whose bridgeheads name one of them. */
+  virtualServers: readonly VirtualServer[];
+  queue: MailQueue;
+  /** Connection for BullMQ workers (maxRetriesPerRequest null). */
+  workerConnection: Redis;
+  logger: Logger;
+  metrics?: Metrics;
+  protocolLogs?: ReadonlyMap<string, ProtocolLogWriter>;
+  sendDsn: (req: DsnRequest) => Promise<void>;
+  env?: Readonly<Record<string, string | undefined>>;
+  readFile?: (path: string) => string;
+  /** BullMQ lock duration; a killed bridgehead's jobs are picked up after about this long. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/**
+ * A bridgehead: BullMQ workers for the queues of every connector whose
+ * `bridgeheads` name one of this node's virtual servers (and the local
+ * delivery queue). Any number of bridgeheads may consume the same queues.
+ */
+export class Bridgehead {
+  private readonly workers: Worker<DeliveryJobData>[] = [];
+  private readonly outbound = new OutboundDelivery();
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly deps: BridgeheadDeps) {}
+
+  /** Connector names this node delivers for. */
+  connectors(): string[] {
+    const mine = new Set(this.deps.virtualServers.map((v) => v.name.toLowerCase()));
+    return this.deps.config.connectors.filter((c) => c.bridgeheads.some((b) => mine.has(b.toLowerCase()))).map((c) => c.name);
+  }
+
+  start(): void {
+    const { config, queue } = this.deps;
+    const ownHosts = new Set<string>();
+    for (const vs of config.virtualServers) {
+      ownHosts.add(vs.fqdn.toLowerCase());
+      const l = parseListen(vs.listen);
+      if (l) ownHosts.add(`${l.host}:${l.port}`);
+    }
+    const env = this.deps.env ?? {};
+    const passwords = new Map<string, string>();
+    for (const c of config.connectors) {
+      const s = c.outboundSecurity;
+      if (s.auth !== 'basic') continue;
+      if (s.passwordEnv && env[s.passwordEnv] !== undefined) passwords.set(c.name, env[s.passwordEnv] as string);
+      else if (s.passwordFile && this.deps.readFile) passwords.set(c.name, this.deps.readFile(s.passwordFile).trim());
+    }
+    const processorFor = (vs: VirtualServer) =>
+      new DeliveryProcessor({
+        config,
+        virtualServer: vs,
+        queue,
+        outbound: this.outbound,
+        logger: this.deps.logger.child({ category: 'delivery' }),
+        ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
+        ...(this.deps.protocolLogs?.get(vs.name) ? { protocolLog: this.deps.protocolLogs.get(vs.name) as ProtocolLogWriter } : {}),
+        sendDsn: this.deps.sendDsn,
+        ownHosts,
+        passwords,
+      });
+    const home = this.deps.virtualServers[0];
+    if (!home) return;
+    const byVs = new Map(this.deps.virtualServers.map((v) => [v.name.toLowerCase(), v]));
+    const targets: Array<{ connector: string; vs: VirtualServer; concurrency: number }> = [];
+    for (const c of config.connectors) {
+      const vs = c.bridgeheads.map((b) => byVs.get(b.toLowerCase())).find((v) => v !== undefined);
+      if (vs) targets.push({ connector: c.name, vs, concurrency: c.concurrency });
+    }
+    targets.push({ connector: LOCAL_DELIVERY, vs: home, concurrency: 20 });
+    for (const t of targets) {
+      const processor = processorFor(t.vs);
+      for (const q of queue.queues.all(t.connector)) {
+        const w = new Worker<DeliveryJobData>(q.name, (job, token) => processor.process(job, token), {
+          connection: this.deps.workerConnection,
+          prefix: queue.keys.prefix,
+          concurrency: t.concurrency,
+          lockDuration: this.deps.lockDurationMs ?? 30_000,
+          stalledInterval: this.deps.stalledIntervalMs ?? 30_000,
+          maxStalledCount: 1_000_000,
+          skipVersionCheck: true,
+        });
+        w.on('error', (err) => this.deps.logger.warn({ err, connector: t.connector }, 'worker error'));
+        w.on('failed', (job, err) => this.deps.logger.warn({ err, message_id: job?.data.messageId, connector: t.connector }, 'job failed; BullMQ will retry it'));
+        this.workers.push(w);
+      }
+    }
+    this.deps.logger.info({ connectors: targets.map((t) => t.connector) }, 'bridgehead delivering');
+  }
+
+  /**
+   * Finishes deliveries in flight and leaves the rest queued for other nodes.
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        await Promise.all(this.workers.map((w) => w.close().catch(() => undefined)));
+        this.outbound.close();
+      })();
+    }
+    return this.closing;
+  }
+}

@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { createWorkerConnection, MailQueue } from '@mailbus/queue';
+import { explainRoute, routeRecipients, routeToJson, type MessageFacts, type Priority } from '@mailbus/routing';
+import { readConfig } from '../read-config.js';
+import { UsageError } from '../usage-error.js';
+
+/** `mailbus route`: the routing decision for an envelope, nothing sent. */
+export async function routeCommand(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string', multiple: true },
+      'size-kb': { type: 'string' },
+      priority: { type: 'string' },
+      system: { type: 'boolean' },
+      'virtual-server': { type: 'string' },
+      redis: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (!values.config) throw new UsageError('mailbus route: --config FILE is required');
+  if (values.from === undefined) throw new UsageError('mailbus route: --from ADDR is required (use --from "" for the null sender)');
+  if (!values.to || values.to.length === 0) throw new UsageError('mailbus route: at least one --to ADDR is required');
+  const priority = (values.priority ?? 'normal') as Priority;
+  if (!['high', 'normal', 'low'].includes(priority)) throw new UsageError(`mailbus route: --priority must be high, normal or low, not "${values.priority}"`);
+  let sizeKB: number | undefined;
+  if (values['size-kb'] !== undefined) {
+    sizeKB = Number(values['size-kb']);
+    if (!Number.isFinite(sizeKB) || sizeKB < 0) throw new UsageError(`mailbus route: --size-kb must be a number, not "${values['size-kb']}"`);
+  }
+  const config = readConfig(values.config, env);
+  const sender = values.from.replace(/^<|>$/g, '');
+  const facts: MessageFacts = {
+    sender,
+    priority,
+    system: Boolean(values.system) || sender === '',
+    ...(sizeKB !== undefined ? { sizeKB } : {}),
+    ...(values['virtual-server'] ? { virtualServer: values['virtual-server'] } : {}),
+  };
+  let down: ReadonlySet<string> = new Set();
+  if (values.redis) {
+    const redis = createWorkerConnection({ url: values.redis });
+    try {
+      down = await new MailQueue(redis, config, 'cli').links.down(config.connectors.map((c) => c.name), Date.now());
+    } finally {
+      redis.disconnect();
+    }
+  }
+  const decisions = routeRecipients(config, facts, values.to, down);
+  if (values.json) {
+    out(JSON.stringify(routeToJson(decisions)));
+    return 0;
+  }
+  for (const to of values.to) {
+    out(`${to}:`);
+    for (const line of explainRoute(config, facts, to, down)) out(`  ${line}`);
+  }
+  return 0;
+}

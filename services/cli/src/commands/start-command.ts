@@ -1,0 +1,50 @@
+import { parseArgs } from 'node:util';
+import { ALL_ROLES, Gateway, type Role } from '../gateway.js';
+import { configPath, readConfig } from '../read-config.js';
+import { UsageError } from '../usage-error.js';
+import { createDsnSender } from '../dsn-sender.js';
+
+/** `mailbus start [--config FILE] [--role ingress,bridgehead,admin] [--virtual-server NAME]` */
+export async function startCommand(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, role: { type: 'string' }, 'virtual-server': { type: 'string' } },
+    strict: true,
+  });
+  const roles = values.role ? values.role.split(',').map((r) => r.trim()) : [...ALL_ROLES];
+  for (const r of roles) if (!ALL_ROLES.includes(r as Role)) throw new UsageError(`--role: unknown role "${r}" (roles: ${ALL_ROLES.join(', ')})`);
+  const config = readConfig(configPath(values.config, env), env);
+  const gateway = new Gateway({
+    config,
+    roles: roles as Role[],
+    env,
+    sendDsn: createDsnSender(config),
+    ...(values['virtual-server'] ? { virtualServer: values['virtual-server'] } : {}),
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    gateway.logger.info({ signal }, 'stopping: no new sessions, finishing work in flight');
+    gateway.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        gateway.logger.error({ err: e }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await gateway.start();
+  } catch (e) {
+    await gateway.close().catch(() => undefined);
+    throw e;
+  }
+  out(`mailbus running: roles ${roles.join(', ')}; Redis ${gateway.redisUrl}${gateway.embeddedRedis ? ' (embedded)' : ''}`);
+  for (const l of gateway.listening()) out(`  SMTP  virtual server ${l.virtualServer} listening on ${l.host}:${l.port}`);
+  if (roles.includes('admin')) out(`  admin http://${config.admin.listen}/queues (Bull Board), /api, /metrics`);
+  await new Promise<never>(() => undefined);
+  return 0;
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { configCommand } from './commands/config-command.js';
+import { routeCommand } from './commands/route-command.js';
+import { startCommand } from './commands/start-command.js';
+import { userCommand } from './commands/user-command.js';
+import { UsageError, UserError } from './usage-error.js';
+
+const USAGE = `usage: mailbus <command> [options]
+
+  start [--config FILE] [--role ingress,bridgehead,admin] [--virtual-server NAME]
+  config check [--config FILE] [--print]
+  route --config FILE --from ADDR --to ADDR [--to ADDR…] [--size-kb N]
+        [--priority high|normal|low] [--system] [--virtual-server NAME] [--redis URL] [--json]
+  user add --file FILE --user NAME [--password-env VAR]   (password on stdin)
+
+The config file defaults to $MAILBUS_CONFIG, then ./mailbus.yaml.`;
+
+async function main(argv: string[]): Promise<number> {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const err = (s: string) => process.stderr.write(`${s}\n`);
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'start':
+        return await startCommand(rest, process.env, out);
+      case 'config':
+        return configCommand(rest, process.env, out, err);
+      case 'route':
+        return await routeCommand(rest, process.env, out);
+      case 'user':
+        return await userCommand(rest, process.env, out);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${cmd}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`mailbus: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof UserError) {
+      err(e.message);
+      return 1;
+    }
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      err(`mailbus: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    err(`mailbus: ${(e as Error).stack ?? String(e)}`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((status) => {
+  process.exitCode = status;
+});

@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { formatConfigError, parseConfig, type Config } from '@mailbus/config';
+import { UserError } from './usage-error.js';
+
+/** The config file to use: --config, else $MAILBUS_CONFIG, else ./mailbus.yaml. */
+export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return flag ?? env.MAILBUS_CONFIG ?? 'mailbus.yaml';
+}
+
+export function readConfigText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new UserError(`${path}: cannot read the config file (${code ?? String(e)})`);
+  }
+}
+
+/** Reads and validates the config; a UserError lists every `<path>: <reason>`. */
+export function readConfig(path: string, env: NodeJS.ProcessEnv): Config {
+  const r = parseConfig(readConfigText(path), { env });
+  if (!r.ok) throw new UserError(r.errors.map(formatConfigError).join('\n'));
+  return r.config;
+}

@@ -1,0 +1,427 @@
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession, type SMTPServerOptions } from 'smtp-server';
+type ExternalLogger = NonNullable<Exclude<SMTPServerOptions["logger"], boolean>>;
+import type { Config, VirtualServer } from '@mailbus/config';
+import { type ProtocolLogWriter, redactCommand } from '@mailbus/protocol-log';
+import { LOCAL_DELIVERY, type MailQueue, newQueueId, type JobRecipient, type RecipientGroup } from '@mailbus/queue';
+import {
+  buildIpList,
+  checkRelay,
+  ipInList,
+  priorityFromHeaders,
+  routeRecipient,
+  splitByConnector,
+  type MessageFacts,
+  type Priority,
+  type RouteDecision,
+} from '@mailbus/routing';
+import { formatReply, replies, SmtpRejection, type SmtpReply } from '@mailbus/smtp';
+import { injectContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
+import type { Logger } from 'pino';
+import { installEnhancedStatusCodes } from './enhanced-status-codes.js';
+import { hasBareLineEnding, readHeaders } from './message-facts.js';
+import type { UserDirectory } from './user-directory.js';
+
+
+export interface SmtpIngressDeps {
+  config: Config;
+  virtualServer: VirtualServer;
+  queue: MailQueue;
+  logger: Logger;
+  metrics?: Metrics;
+  protocolLog?: ProtocolLogWriter;
+  users?: UserDirectory;
+  /** Connectors marked down, refreshed by the caller (routing puts them last). */
+  downConnectors: () => ReadonlySet<string>;
+  tls?: { key: Buffer; cert: Buffer };
+}
+
+interface SessionState {
+  clientIp: string;
+  localIp: string;
+  localPort: number;
+  helo: string;
+  lastCommandAt: number;
+  declaredSize?: number;
+  envId?: string;
+  ret?: 'FULL' | 'HDRS';
+  rcpt: Map<string, JobRecipient>;
+}
+
+/** Turns anything thrown in a hook into smtp-server's error: a rejection keeps its reply, the rest is 451 4.3.0. */
+function toSmtpError(err: unknown): Error & { responseCode: number } {
+  const r: SmtpReply = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
+  return Object.assign(new Error(r.enhanced ? `${r.enhanced} ${r.text}` : r.text), { responseCode: r.code });
+}
+
+function hook<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: [...A, (err?: Error | null) => void]) => void {
+  return (...args) => {
+    const cb = args.pop() as (err?: Error | null) => void;
+    fn(...(args as unknown as A)).then(
+      () => cb(),
+      (err: unknown) => cb(toSmtpError(err)),
+    );
+  };
+}
+
+const ASCII_ADDRESS = /^[\x21-\x7e]*$/;
+
+/**
+ * One SMTP virtual server on this node: accepts mail, checks relay and limits,
+ * routes each recipient, stores the body once and enqueues one job per
+ * connector, and answers 250 only after Redis acknowledged every write.
+ */
+export class SmtpIngress {
+  private readonly server: SMTPServer;
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly perIp = new Map<string, number>();
+  private readonly relayList;
+  private readonly etrnList;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  readonly vs: VirtualServer;
+
+  constructor(private readonly deps: SmtpIngressDeps) {
+    installEnhancedStatusCodes();
+    this.vs = deps.virtualServer;
+    this.relayList = buildIpList(this.vs.relay.allow);
+    this.etrnList = buildIpList(this.vs.relay.etrn);
+    const vs = this.vs;
+    const self = this;
+    this.server = new SMTPServer({
+      name: vs.fqdn,
+      banner: 'mailbus ESMTP ready',
+      size: vs.maxMessageSizeKB * 1024,
+      hideENHANCEDSTATUSCODES: false,
+      hideDSN: false,
+      hideSMTPUTF8: false,
+      hide8BITMIME: false,
+      hidePIPELINING: false,
+      hideREQUIRETLS: true,
+      authOptional: true,
+      authMethods: ['PLAIN', 'LOGIN'],
+      allowInsecureAuth: false,
+      disabledCommands: [...(deps.users ? [] : ['AUTH']), ...(deps.tls ? [] : ['STARTTLS'])],
+      hideSTARTTLS: !deps.tls,
+      ...(deps.tls ? { key: deps.tls.key, cert: deps.tls.cert, secure: vs.tls?.implicit ?? false } : {}),
+      maxClients: vs.limits.maxConnections,
+      socketTimeout: vs.limits.socketTimeout,
+      closeTimeout: 30_000,
+      useXClient: false,
+      useXForward: false,
+      logger: this.protocolLogger(),
+      onConnect: hook(async (session: SMTPServerSession) => self.onConnect(session)),
+      onAuth: (auth, session, cb) => {
+        self.onAuth(auth.method, auth.username ?? '', auth.password ?? '', session).then(
+          (user) => cb(null, { user }),
+          (err: unknown) => cb(toSmtpError(err)),
+        );
+      },
+      onMailFrom: hook(async (address: SMTPServerAddress, session: SMTPServerSession) => self.onMailFrom(address, session)),
+      onRcptTo: hook(async (address: SMTPServerAddress, session: SMTPServerSession) => self.onRcptTo(address, session)),
+      onData: (stream, session, cb) => {
+        self.onData(stream, session).then(
+          (r) => cb(null, `${r.enhanced} ${r.text}`),
+          (err: unknown) => cb(toSmtpError(err)),
+        );
+      },
+      onClose: (session) => self.onClose(session),
+    });
+    this.server.on('error', (err) => deps.logger.warn({ err }, 'smtp server error'));
+  }
+
+  /** The address SMTP listens on, once listening. */
+  address(): { host: string; port: number } | undefined {
+    const a = this.server.server.address();
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting (new sessions get 421 4.3.2) and waits for sessions in progress, up to the close timeout. */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closing = true;
+      this.closed = new Promise((resolve) => this.server.close(() => resolve()));
+    }
+    return this.closed;
+  }
+
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
+  private state(session: SMTPServerSession): SessionState {
+    let s = this.sessions.get(session.id);
+    if (!s) {
+      s = {
+        clientIp: session.remoteAddress,
+        localIp: session.localAddress,
+        localPort: session.localPort,
+        helo: session.hostNameAppearsAs ?? '',
+        lastCommandAt: Date.now(),
+        rcpt: new Map(),
+      };
+      this.sessions.set(session.id, s);
+    }
+    return s;
+  }
+
+  private async onConnect(session: SMTPServerSession): Promise<void> {
+    if (this.closing) throw new SmtpRejection(replies.shuttingDown(this.vs.fqdn));
+    const n = (this.perIp.get(session.remoteAddress) ?? 0) + 1;
+    if (n > this.vs.limits.maxConnectionsPerIp) throw new SmtpRejection(replies.tooManyConnections(this.vs.fqdn));
+    this.perIp.set(session.remoteAddress, n);
+    this.state(session);
+    this.deps.metrics?.smtpSessionsOpen.inc({ virtual_server: this.vs.name });
+  }
+
+  private onClose(session: SMTPServerSession): void {
+    if (!this.sessions.has(session.id)) return;
+    this.sessions.delete(session.id);
+    const n = (this.perIp.get(session.remoteAddress) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(session.remoteAddress);
+    else this.perIp.set(session.remoteAddress, n);
+    this.deps.metrics?.smtpSessionsOpen.dec({ virtual_server: this.vs.name });
+  }
+
+  private async onAuth(method: string, username: string, password: string, session: SMTPServerSession): Promise<string> {
+    void method;
+    if (!session.secure) throw new SmtpRejection(replies.encryptionRequired());
+    const users = this.deps.users;
+    if (!users || !(await users.verify(username, password))) throw new SmtpRejection(replies.authFailed());
+    return username;
+  }
+
+  private async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
+    const s = this.state(session);
+    s.rcpt = new Map();
+    const args = (address.args || {}) as Record<string, string>;
+    if (!ASCII_ADDRESS.test(address.address) && !('SMTPUTF8' in args)) {
+      throw new SmtpRejection(replies.addressNeedsSmtputf8());
+    }
+    const size = args.SIZE !== undefined ? Number(args.SIZE) : undefined;
+    if (size !== undefined && Number.isFinite(size)) {
+      if (size > this.vs.maxMessageSizeKB * 1024) throw new SmtpRejection(replies.messageTooBig(this.vs.maxMessageSizeKB));
+      s.declaredSize = size;
+    } else {
+      delete s.declaredSize;
+    }
+    const dsn = session.envelope.dsn;
+    if (dsn?.envid) s.envId = dsn.envid;
+    else delete s.envId;
+    if (dsn?.ret) s.ret = dsn.ret === 'FULL' ? 'FULL' : 'HDRS';
+    else delete s.ret;
+  }
+
+  private facts(sender: string, sizeBytes: number | undefined, priority: Priority): MessageFacts {
+    return {
+      sender,
+      priority,
+      system: sender === '',
+      virtualServer: this.vs.name,
+      ...(sizeBytes !== undefined ? { sizeKB: Math.ceil(sizeBytes / 1024) } : {}),
+    };
+  }
+
+  private async onRcptTo(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
+    const s = this.state(session);
+    if (!ASCII_ADDRESS.test(address.address) && !('SMTPUTF8' in ((session.envelope.mailFrom && session.envelope.mailFrom.args) || {}))) {
+      throw new SmtpRejection(replies.addressNeedsSmtputf8());
+    }
+    if (session.envelope.rcptTo.length >= this.vs.maxRecipientsPerMessage) throw new SmtpRejection(replies.tooManyRecipients());
+    const recipient = address.address;
+    const client = { clientIp: session.remoteAddress, authenticated: Boolean(session.user) };
+    const relayByIp = ipInList(this.relayList, session.remoteAddress);
+    if (!relayByIp && !checkRelay(this.deps.config, this.vs.name, client, recipient)) {
+      throw new SmtpRejection(replies.unableToRelay());
+    }
+    const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const down = this.deps.downConnectors();
+    const d = routeRecipient(this.deps.config, this.facts(sender, s.declaredSize, 'normal'), recipient, down);
+    if (d.kind === 'rejected') {
+      // Priority is not known before DATA: reject now only if no priority could route it.
+      const other = (['high', 'low'] as const).map((p) => routeRecipient(this.deps.config, this.facts(sender, s.declaredSize, p), recipient, down));
+      if (other.every((o) => o.kind === 'rejected')) throw new SmtpRejection(d.reply);
+    }
+    const dsn = (address as SMTPServerAddress & { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
+    s.rcpt.set(recipient.toLowerCase(), {
+      address: recipient,
+      ...(dsn?.orcpt ? { orcpt: dsn.orcpt } : {}),
+      ...(dsn?.notify ? { notify: dsn.notify as JobRecipient['notify'] } : {}),
+    });
+  }
+
+  private async readBody(stream: SMTPServerDataStream): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of stream) {
+      const b = chunk as Buffer;
+      length += b.length;
+      if (length <= this.vs.maxMessageSizeKB * 1024) chunks.push(b);
+    }
+    if (stream.sizeExceeded || length > this.vs.maxMessageSizeKB * 1024) {
+      throw new SmtpRejection(replies.messageTooBig(this.vs.maxMessageSizeKB));
+    }
+    return Buffer.concat(chunks, length);
+  }
+
+  private async onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<SmtpReply> {
+    const s = this.state(session);
+    const body = await this.readBody(stream);
+    const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const recipients = session.envelope.rcptTo.map((r) => s.rcpt.get(r.address.toLowerCase()) ?? { address: r.address });
+    const id = newQueueId();
+    return withSpan(
+      SpanName.SmtpReceive,
+      {
+        [SpanAttr.QueueId]: id,
+        [SpanAttr.Sender]: sender,
+        [SpanAttr.RecipientCount]: recipients.length,
+        [SpanAttr.Size]: body.length,
+        [SpanAttr.VirtualServer]: this.vs.name,
+      },
+      async (span) => {
+        const r = await this.accept(id, body, sender, recipients, s, session);
+        span.setAttribute(SpanAttr.Reply, formatReply(r));
+        return r;
+      },
+    ).then(
+      (r) => {
+        this.deps.metrics?.messagesAccepted.inc({ virtual_server: this.vs.name });
+        return r;
+      },
+      (err: unknown) => {
+        const r = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
+        if (!(err instanceof SmtpRejection)) this.deps.logger.error({ err, message_id: id }, 'enqueue failed: 451');
+        this.deps.metrics?.messagesRejected.inc({ code: String(r.code), enhanced: r.enhanced });
+        throw err;
+      },
+    );
+  }
+
+  private async accept(
+    id: string,
+    body: Buffer,
+    sender: string,
+    recipients: JobRecipient[],
+    s: SessionState,
+    session: SMTPServerSession,
+  ): Promise<SmtpReply> {
+    if (hasBareLineEnding(body)) throw new SmtpRejection(replies.bareLineEnding());
+    const head = readHeaders(body, this.vs.maxHeaderSizeKB * 1024);
+    if (head.headerBytes > this.vs.maxHeaderSizeKB * 1024) throw new SmtpRejection(replies.headerTooBig());
+    if (head.receivedCount > this.vs.maxHops) throw new SmtpRejection(replies.tooManyHops(head.receivedCount));
+    const priority = priorityFromHeaders(head.headers);
+    const facts = this.facts(sender, body.length, priority);
+    const down = this.deps.downConnectors();
+    const decisions: RouteDecision[] = recipients.map((r) => routeRecipient(this.deps.config, facts, r.address, down));
+    const split = splitByConnector(decisions);
+    const byAddress = new Map(recipients.map((r) => [r.address.toLowerCase(), r]));
+    const rcpt = (a: string): JobRecipient => byAddress.get(a.toLowerCase()) ?? { address: a };
+    const groups: RecipientGroup[] = [];
+    for (const g of split.connectors) {
+      const plans = new Map<string, RecipientGroup>();
+      for (const route of g.routes) {
+        const plan = route.candidates.map((c) => c.name);
+        const key = plan.join('\u0000');
+        let group = plans.get(key);
+        if (!group) {
+          group = { plan, recipients: [] };
+          plans.set(key, group);
+          groups.push(group);
+        }
+        group.recipients.push(rcpt(route.recipient));
+      }
+    }
+    for (const l of split.local) {
+      groups.push({ plan: [LOCAL_DELIVERY], recipients: l.recipients.map(rcpt), mailboxHosts: l.mailboxHosts });
+    }
+    if (groups.length === 0) {
+      // Every recipient became unroutable once size and priority were known.
+      throw new SmtpRejection(split.rejected[0]?.reply ?? replies.noRoute('(none)'));
+    }
+    const trace = injectContext();
+    await this.deps.queue.submit({
+      id,
+      body,
+      sender,
+      receivedAt: Date.now(),
+      priority,
+      system: sender === '',
+      virtualServer: this.vs.name,
+      groups,
+      trace,
+      client: { ip: s.clientIp, helo: s.helo || session.hostNameAppearsAs || '', secure: session.secure, ...(typeof session.user === 'string' ? { user: session.user } : {}) },
+      ...(split.rejected.length > 0 ? { rejected: split.rejected.map((r) => ({ recipient: rcpt(r.recipient), reply: r.reply })) } : {}),
+      ...(head.messageId ? { headerMessageId: head.messageId } : {}),
+      ...(s.envId ? { envId: s.envId } : {}),
+      ...(s.ret ? { ret: s.ret } : {}),
+    });
+    const indexTerms = [sender, ...recipients.map((r) => r.address), ...(head.messageId ? [head.messageId] : [])].filter((t) => t !== '');
+    void this.deps.queue.tracking.record(
+      id,
+      { type: 'received', recipients: recipients.map((r) => r.address), detail: `from ${sender || '<>'} via ${this.vs.name} client ${s.clientIp} size ${body.length}` },
+      indexTerms,
+    );
+    this.deps.logger.info(
+      { message_id: id, header_message_id: head.messageId, sender, recipients: recipients.length, size: body.length, connectors: groups.map((g) => g.plan[0]) },
+      'message queued',
+    );
+    return replies.queued(id);
+  }
+
+  /** A smtp-server logger that writes one protocol log line per command and per reply. */
+  private protocolLogger(): ExternalLogger | false {
+    const noop = () => undefined;
+    const writer = this.deps.protocolLog;
+    if (!writer) return false;
+    const logger = {
+      level: noop,
+      info: noop,
+      warn: noop,
+      error: noop,
+      trace: noop,
+      fatal: noop,
+      debug: (meta: { tnx?: string; cid?: string }, ...msg: unknown[]) => {
+        if (meta.tnx !== 'command' && meta.tnx !== 'send') return;
+        const s = meta.cid ? this.sessions.get(meta.cid) : undefined;
+        const now = Date.now();
+        const text = msg.slice(1).map(String).join(' ');
+        const base = {
+          time: now,
+          ...(s ? { cIp: s.clientIp, sIp: s.localIp, sPort: s.localPort, csUsername: s.helo || undefined } : {}),
+        };
+        if (meta.tnx === 'command') {
+          const space = text.indexOf(' ');
+          const verb = (space < 0 ? text : text.slice(0, space)).toUpperCase();
+          const args = space < 0 ? '' : text.slice(space + 1);
+          const red = redactCommand(verb, args);
+          if (s) {
+            s.lastCommandAt = now;
+            if ((verb === 'EHLO' || verb === 'HELO') && args) s.helo = args.trim();
+          }
+          writer.write({ ...base, ...(s?.helo ? { csUsername: s.helo } : {}), csMethod: red.method, csUriQuery: red.args, csBytes: Buffer.byteLength(text) + 2 });
+        } else {
+          const code = Number(text.slice(0, 3));
+          writer.write({
+            ...base,
+            csMethod: '-',
+            csUriQuery: text.slice(4),
+            scStatus: Number.isFinite(code) ? code : 0,
+            scBytes: Buffer.byteLength(text) + 2,
+            timeTaken: s ? now - s.lastCommandAt : 0,
+          });
+        }
+      },
+    };
+    return logger as unknown as ExternalLogger;
+  }
+}

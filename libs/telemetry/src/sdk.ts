@@ -26,7 +26,11 @@ export interface TelemetrySdkOptions {
 export interface TelemetrySdk {
   /** True when spans are exported. */
   readonly enabled: boolean;
-  /** Exports the spans still buffered and stops; call last in the service's close(). */
+  /**
+   * Exports the spans still buffered and unregisters the SDK (when the last user calls it);
+   * call last in the service's close(). Idempotent; never rejects (an export failure
+   * becomes a process warning).
+   */
   shutdown(): Promise<void>;
 }
 
@@ -35,7 +39,9 @@ export interface TelemetrySdk {
  * is set and `OTEL_SDK_DISABLED` is not `true`: a `NodeTracerProvider` whose spans go in
  * batches to the OTLP/HTTP collector (`<endpoint>/v1/traces`), registered globally with the
  * W3C trace-context and baggage propagators and an AsyncLocalStorage context manager.
- * Otherwise it does nothing and the API stays a no-op.
+ * Otherwise it does nothing and the API stays a no-op. Several calls in one process (all roles
+ * in `mailbus start`) share the first call's provider and service name; it is shut down with the
+ * last `shutdown()`.
  */
 export function startTelemetrySdk(options: TelemetrySdkOptions): TelemetrySdk {
   const { env } = options;
@@ -43,20 +49,53 @@ export function startTelemetrySdk(options: TelemetrySdkOptions): TelemetrySdk {
   if (!url || env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') {
     return { enabled: false, shutdown: () => Promise.resolve() };
   }
+  // `mailbus start` runs several roles in one process: they share the first provider, which
+  // stops when the last of them shuts down.
+  shared ??= { provider: startProvider(options, url), users: 0, stopping: undefined };
+  const current = shared;
+  current.users++;
+  let done = false;
+  return {
+    enabled: true,
+    shutdown: () => {
+      if (!done) {
+        done = true;
+        current.users--;
+        if (current.users === 0) {
+          // Unregister first: spans started from now on are no-ops, and a later start works.
+          trace.disable();
+          context.disable();
+          propagation.disable();
+          // A collector that is down must not turn the service's close() into a failure.
+          current.stopping = current.provider.shutdown().catch((err: unknown) => {
+            const message = err instanceof Error ? err.message : String(err);
+            process.emitWarning(
+              `spans not exported at shutdown: ${message}`,
+              'MailbusTelemetryWarning',
+            );
+          });
+          if (shared === current) shared = undefined;
+        }
+      }
+      return current.stopping ?? Promise.resolve();
+    },
+  };
+}
+
+let shared:
+  { provider: NodeTracerProvider; users: number; stopping: Promise<void> | undefined } | undefined;
+
+function startProvider(options: TelemetrySdkOptions, url: string): NodeTracerProvider {
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: env['OTEL_SERVICE_NAME'] || options.serviceName,
+      [ATTR_SERVICE_NAME]: options.env['OTEL_SERVICE_NAME'] || options.serviceName,
       ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
       'service.instance.id': hostname(),
     }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }))],
   });
   provider.register({ contextManager: new AsyncLocalStorageContextManager() });
-  let stopping: Promise<void> | undefined;
-  return {
-    enabled: true,
-    shutdown: () => (stopping ??= provider.shutdown()),
-  };
+  return provider;
 }
 
 function tracesUrl(env: Readonly<Record<string, string | undefined>>): string | undefined {

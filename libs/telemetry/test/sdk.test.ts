@@ -1,4 +1,4 @@
-import { test, describe } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,27 @@ describe('startTelemetrySdk', () => {
     const sdk = startTelemetrySdk({ serviceName: 'mailbus-test', env: {} });
     assert.equal(sdk.enabled, false);
     await sdk.shutdown();
+  });
+
+  test('shutdown() resolves even when the collector is unreachable', async () => {
+    const sdk = startTelemetrySdk({
+      serviceName: 'mailbus-test',
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' },
+    });
+    withSpan('lost', {}, () => undefined);
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    const saved = process.listeners('warning').filter((l) => l !== onWarning);
+    process.removeAllListeners('warning').on('warning', onWarning);
+    try {
+      await sdk.shutdown();
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.removeAllListeners('warning');
+      for (const l of saved) process.on('warning', l);
+    }
+    assert.match(warnings.join(), /spans not exported at shutdown/);
   });
 
   test('does nothing when OTEL_SDK_DISABLED=true', async () => {
@@ -54,5 +75,25 @@ describe('startTelemetrySdk', () => {
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
+  });
+
+  test('several roles in one process share one provider, stopped by the last shutdown', async () => {
+    const server = createServer((req, res) => {
+      req.resume().on('end', () => res.writeHead(200).end('{}'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    after(() => new Promise<void>((r) => server.close(() => r())));
+    const { port } = server.address() as AddressInfo;
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` };
+    const ingress = startTelemetrySdk({ serviceName: 'mailbus-ingress', env });
+    const bridgehead = startTelemetrySdk({ serviceName: 'mailbus-bridgehead', env });
+    await ingress.shutdown();
+    await ingress.shutdown();
+    // Still traced: the bridgehead's share keeps the provider.
+    const sampled = withSpan('x', {}, (span) => span.isRecording());
+    assert.equal(sampled, true);
+    await bridgehead.shutdown();
+    const afterLast = withSpan('y', {}, (span) => span.isRecording());
+    assert.equal(afterLast, false);
   });
 });

@@ -8,3 +8,5 @@ export type { WireReply } from './smtp-dialog.js';
 export { sendMail, makeMessage } from './send-mail.js';
 export type { SendOptions, SendResult } from './send-mail.js';
 export { makeTestCertificate } from './test-certificate.js';
+export { DnsServer } from './dns-server.js';
+export type { DnsZone, DnsZoneEntry } from './dns-server.js';

@@ -21,6 +21,10 @@ export interface SinkReply {
 
 export interface SinkOptions {
   port?: number;
+  /** Address to listen on (default 127.0.0.1; 127.0.0.2 etc. are loopback too on Linux). */
+  host?: string;
+  /** Wait this long after the message data arrived before replying (a slow smart host). */
+  dataDelayMs?: number;
   /** Reply to RCPT TO for this address, or undefined to accept. */
   onRcpt?: (address: string) => SinkReply | undefined;
   /** Reply after DATA; 'drop' closes the connection before replying. */
@@ -47,6 +51,7 @@ export class SinkServer {
   private constructor(
     private readonly server: SMTPServer,
     readonly port: number,
+    readonly host: string,
   ) {}
 
   static async start(options: SinkOptions = {}): Promise<SinkServer> {
@@ -66,7 +71,11 @@ export class SinkServer {
         cb();
       },
       onAuth(auth, _session, cb) {
-        if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) {
+        if (
+          options.auth &&
+          auth.username === options.auth.user &&
+          auth.password === options.auth.pass
+        ) {
           cb(null, { user: auth.username });
         } else cb(rejection({ code: 535, text: '5.7.8 Authentication credentials invalid' }));
       },
@@ -78,7 +87,8 @@ export class SinkServer {
       onData(stream, session: SMTPServerSession, cb) {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
+        stream.on('end', () => setTimeout(finish, options.dataDelayMs ?? 0));
+        const finish = () => {
           const msg: ReceivedMessage = {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
@@ -98,22 +108,25 @@ export class SinkServer {
           if (r) return cb(rejection(r));
           sink?.messages.push(msg);
           cb(null, `2.0.0 Ok: queued as sink-${sink?.messages.length ?? 0}`);
-        });
+        };
       },
       ...options.server,
     });
     server.on('error', () => undefined);
-    sink = new SinkServer(server, port);
+    sink = new SinkServer(server, port, options.host ?? '127.0.0.1');
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
+      server.listen(port, options.host ?? '127.0.0.1', () => resolve());
     });
     return sink;
   }
 
   /** Waits until at least n messages have arrived. */
   async waitForMessages(n: number, timeoutMs = 15_000): Promise<ReceivedMessage[]> {
-    await waitFor(() => this.messages.length >= n, { timeoutMs, what: `${n} messages at sink :${this.port} (have ${this.messages.length})` });
+    await waitFor(() => this.messages.length >= n, {
+      timeoutMs,
+      what: `${n} messages at sink :${this.port} (have ${this.messages.length})`,
+    });
     return this.messages;
   }
 

@@ -3,6 +3,7 @@ import { configCommand } from './commands/config-command.js';
 import { routeCommand } from './commands/route-command.js';
 import { startCommand } from './commands/start-command.js';
 import { userCommand } from './commands/user-command.js';
+import { sinkCommand } from './commands/sink-command.js';
 import { UsageError, UserError } from './usage-error.js';
 
 const USAGE = `usage: mailbus <command> [options]
@@ -12,6 +13,7 @@ const USAGE = `usage: mailbus <command> [options]
   route --config FILE --from ADDR --to ADDR [--to ADDR…] [--size-kb N]
         [--priority high|normal|low] [--system] [--virtual-server NAME] [--redis URL] [--json]
   user add --file FILE --user NAME [--password-env VAR]   (password on stdin)
+  sink [--listen 127.0.0.1:2526] [--dir DIR]              (a development smart host)
 
 The config file defaults to $MAILBUS_CONFIG, then ./mailbus.yaml.`;
 
@@ -29,6 +31,8 @@ async function main(argv: string[]): Promise<number> {
         return await routeCommand(rest, process.env, out);
       case 'user':
         return await userCommand(rest, process.env, out);
+      case 'sink':
+        return await sinkCommand(rest, out);
       case undefined:
       case 'help':
       case '--help':

@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import type { Config } from '@mailbus/config';
+import {
+  createWorkerConnection,
+  MailQueue,
+  type RedisTarget,
+  type TrackingEvent,
+} from '@mailbus/queue';
+import { configPath, readConfig } from '../read-config.js';
+import { UsageError, UserError } from '../usage-error.js';
+
+/** How long `mailbus track` waits for Redis before giving up. */
+const REDIS_TIMEOUT_MS = 5000;
+
+/** One message's history, as `--json` prints it. */
+export interface TrackedMessage {
+  id: string;
+  events: TrackingEvent[];
+}
+
+/**
+ * `mailbus track <queue-id | Message-ID | sender | recipient> [--config FILE] [--redis URL] [--json]`:
+ * every tracking event of the messages the term names, across all nodes, oldest first.
+ * Exit 1 (a UserError) when nothing is found or Redis cannot be reached.
+ */
+export async function trackCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: (s: string) => void,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, redis: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [term, ...extra] = positionals;
+  if (term === undefined || term.trim() === '')
+    throw new UsageError('mailbus track: name a queue id, Message-ID, sender or recipient');
+  if (extra.length > 0)
+    throw new UsageError(`mailbus track: one search term only (got also "${extra.join(' ')}")`);
+  const config = readConfig(configPath(values.config, env), env);
+  const target = redisTarget(config, values.redis);
+  const redis = createWorkerConnection(target);
+  try {
+    const queue = new MailQueue(redis, config, 'cli');
+    const messages = await withTimeout(lookUp(queue, term.trim()), target);
+    if (messages.length === 0) {
+      throw new UserError(
+        `mailbus track: no message found for "${term}" (tracking keeps events for ${Math.round(config.tracking.retention / 3_600_000)}h)`,
+      );
+    }
+    if (values.json) {
+      out(JSON.stringify({ messages }));
+      return 0;
+    }
+    for (const m of messages) {
+      out(`message ${m.id}`);
+      for (const e of m.events) out(`  ${formatTrackingEvent(e)}`);
+    }
+    return 0;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** One event as a line: time (ISO UTC), node, event, connector, recipients, host, reply or detail. */
+export function formatTrackingEvent(e: TrackingEvent): string {
+  const said = [e.reply, e.detail].filter((s): s is string => Boolean(s)).join('; ');
+  return [
+    new Date(e.at).toISOString(),
+    e.node || '-',
+    e.type.padEnd(9),
+    e.connector || '-',
+    e.recipients && e.recipients.length > 0 ? e.recipients.join(',') : '-',
+    e.host || '-',
+    said || '-',
+  ].join('  ');
+}
+
+async function lookUp(queue: MailQueue, term: string): Promise<TrackedMessage[]> {
+  const ids = await queue.tracking.find(term);
+  const messages: TrackedMessage[] = [];
+  for (const id of ids) messages.push({ id, events: await queue.tracking.history(id) });
+  return messages.filter((m) => m.events.length > 0);
+}
+
+/** `--redis` wins; then the config's url or sentinel. The embedded Redis of `mailbus start` is not reachable from here. */
+function redisTarget(config: Config, flag: string | undefined): RedisTarget {
+  if (flag) return { url: flag };
+  const r = config.redis;
+  if (r.url) return { url: r.url };
+  if (r.sentinel) return { sentinel: r.sentinel };
+  throw new UserError(
+    'mailbus track: the config names no Redis (redis.url or redis.sentinel): a gateway started without one runs an embedded redis-server that only it can reach; pass --redis URL',
+  );
+}
+
+function withTimeout<T>(p: Promise<T>, target: RedisTarget): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const where = target.url ?? `sentinel ${target.sentinel?.name ?? ''}`;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new UserError(
+            `MAILBUS_ERR_REDIS_UNREACHABLE: cannot reach Redis at ${where} within ${REDIS_TIMEOUT_MS / 1000}s`,
+          ),
+        ),
+      REDIS_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,102 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/main.js');
+
+function mailbus(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', input, timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function writeConfig(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mailbus-cli-'));
+  const file = join(dir, 'mailbus.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+const SEED = writeConfig(`
+recipientPolicies:
+  - { domain: contoso.com, mailboxHosts: ["[10.0.0.5]:25"] }
+virtualServers:
+  - { name: default, listen: "127.0.0.1:2525", fqdn: mail.contoso.com }
+connectors:
+  - { name: Internet, smartHosts: ["[192.0.2.25]"], bridgeheads: [default], addressSpaces: [{ domain: "*", cost: 1 }] }
+  - { name: Net, smartHosts: ["relay.net.example:587"], bridgeheads: [default], addressSpaces: [{ domain: "*.net", cost: 1 }] }
+  - { name: Backup, smartHosts: ["[192.0.2.26]"], bridgeheads: [default], addressSpaces: [{ domain: "*", cost: 2 }] }
+  - { name: Small, smartHosts: ["[192.0.2.27]"], bridgeheads: [default], addressSpaces: [{ domain: small.example }], contentRestrictions: { maxSizeKB: 100 } }
+`);
+
+describe('mailbus route --json', () => {
+  test('prints one entry per --to, in order: connectors in try order, local mailbox hosts, or the rejection', () => {
+    const r = mailbus(['route', '--config', SEED, '--from', 'a@contoso.com', '--to', 'x@example.org', '--to', 'y@x.net', '--to', 'z@contoso.com', '--to', 'w@small.example', '--size-kb', '200', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      recipients: [
+        { recipient: 'x@example.org', connectors: [{ name: 'Internet', cost: 1 }, { name: 'Backup', cost: 2 }] },
+        { recipient: 'y@x.net', connectors: [{ name: 'Net', cost: 1 }] },
+        { recipient: 'z@contoso.com', local: { mailboxHosts: ['[10.0.0.5]:25'] } },
+        { recipient: 'w@small.example', rejected: { code: 552, enhanced: '5.3.4', reason: JSON.parse(r.stdout).recipients[3].rejected.reason } },
+      ],
+    });
+  });
+
+  test('a usage mistake exits 2 with the usage text', () => {
+    const r = mailbus(['route', '--config', SEED, '--to', 'x@example.org']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--from/);
+    assert.equal(mailbus(['frobnicate']).status, 2);
+    assert.equal(mailbus(['route', '--bogus']).status, 2);
+  });
+});
+
+describe('mailbus config check', () => {
+  test('a valid config exits 0', () => {
+    const r = mailbus(['config', 'check', '--config', SEED]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  test('an invalid config exits 1 with one `<path>: <reason>` line per error', () => {
+    const bad = writeConfig(`
+virtualServers:
+  - { name: default, listen: "127.0.0.1:2525", fqdn: mail.contoso.com }
+connectors:
+  - { name: A, smartHosts: ["192.0.2.1"], bridgeheads: [default], addressSpaces: [{ domain: "*", cost: 1 }] }
+  - { name: B, smartHosts: ["[192.0.2.2]"], bridgeheads: [nowhere], addressSpaces: [{ domain: "*", cost: 200 }], colour: blue }
+`);
+    const r = mailbus(['config', 'check', '--config', bad]);
+    assert.equal(r.status, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.ok(lines.some((l) => l.startsWith('connectors[1].colour: ')), r.stderr);
+    const good = writeConfig(readFileSync(bad, 'utf8').replace(', colour: blue', ''));
+    const r2 = mailbus(['config', 'check', '--config', good]);
+    assert.equal(r2.status, 1);
+    const l2 = r2.stderr.trim().split('\n');
+    assert.ok(l2.some((l) => /^connectors\[0\]\.smartHosts\[0\]: .*bracket/.test(l)), r2.stderr);
+    assert.ok(l2.some((l) => /^connectors\[1\]\.bridgeheads\[0\]: /.test(l)), r2.stderr);
+    assert.ok(l2.some((l) => /^connectors\[1\]\.addressSpaces\[0\]\.cost: /.test(l)), r2.stderr);
+  });
+
+  test('a missing config file exits 1 naming the file', () => {
+    const r = mailbus(['config', 'check', '--config', '/nonexistent/mailbus.yaml']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /\/nonexistent\/mailbus\.yaml/);
+  });
+});
+
+describe('mailbus user add', () => {
+  test('writes a scrypt hash for the user, replacing an older line for the same user', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mailbus-users-')), 'users.passwd');
+    assert.equal(mailbus(['user', 'add', '--file', file, '--user', 'alice'], 'first\n').status, 0);
+    assert.equal(mailbus(['user', 'add', '--file', file, '--user', 'alice'], 'second\n').status, 0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /^alice:\$scrypt\$N=16384,r=8,p=1\$/);
+    assert.ok(!readFileSync(file, 'utf8').includes('second'));
+  });
+});

@@ -3,6 +3,7 @@ import type { SmtpReply } from '@mailbus/smtp';
 import type { Redis } from 'ioredis';
 import { ConnectorQueues } from './connector-queues.js';
 import { ConnectorSchedules } from './connector-schedules.js';
+import { settleDurably } from './durability.js';
 import { LOCAL_DELIVERY, type ClientInfo, type DeliveryJobData, type JobRecipient } from './delivery-job.js';
 import { jobId } from './job-id.js';
 import { Keys } from './keys.js';
@@ -75,7 +76,7 @@ export class MailQueue {
 
   /**
    * Stores the body and adds every job. Resolves only after Redis acknowledged
-   * every write (with AOF appendfsync always, after fsync). On any failure it
+   * every write and the writes are durable per `redis.durability` (see durability.ts). On any failure it
    * removes what it wrote (best effort; the body's TTL covers the rest) and
    * rejects, so the caller answers 451 and nothing half-written is delivered.
    */
@@ -114,7 +115,7 @@ export class MailQueue {
       added.push({ connector, jobId: id });
       writes.push(this.queues.add(connector, data, id, this.initialDelay(connector, s.body.length, now)));
     });
-    const results = await Promise.allSettled(writes);
+    const results = await settleDurably(this.redis, this.config.redis, writes);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.allSettled([

@@ -1,3 +1,11 @@
-export { reply, isTransient, isPermanent, isPositive, formatReply, parseReply, SmtpRejection } from './smtp-reply.js';
+export {
+  reply,
+  isTransient,
+  isPermanent,
+  isPositive,
+  formatReply,
+  parseReply,
+  SmtpRejection,
+} from './smtp-reply.js';
 export type { SmtpReply } from './smtp-reply.js';
 export { replies } from './replies.js';

@@ -33,7 +33,12 @@ const CORRECTIONS: Array<{ code: number; text: RegExp; enhanced: string }> = [
 
 const EXPLICIT = /^[245]\.\d{1,3}\.\d{1,3}(?: |$)/;
 
-type Send = (this: unknown, code: number, data?: string | string[], context?: string | false) => void;
+type Send = (
+  this: unknown,
+  code: number,
+  data?: string | string[],
+  context?: string | false,
+) => void;
 
 let installed = false;
 
@@ -43,14 +48,20 @@ export function installEnhancedStatusCodes(): void {
   installed = true;
   const proto = SMTPConnection.prototype as unknown as { send: Send };
   const original = proto.send;
-  proto.send = function (this: unknown, code: number, data?: string | string[], context?: string | false): void {
+  proto.send = function (
+    this: unknown,
+    code: number,
+    data?: string | string[],
+    context?: string | false,
+  ): void {
     const self = this as { _server?: { options?: { hideENHANCEDSTATUSCODES?: boolean } } };
     const enabled = self._server?.options?.hideENHANCEDSTATUSCODES === false;
     if (!enabled || typeof data !== 'string') return original.call(this, code, data, context);
     if (EXPLICIT.test(data)) return original.call(this, code, data, false);
     if (code < 400) return original.call(this, code, data, context);
     const fix = CORRECTIONS.find((c) => c.code === code && c.text.test(data));
-    if (fix) return original.call(this, code, `${fix.enhanced} ${data.replace(/^Error: /, '')}`, false);
+    if (fix)
+      return original.call(this, code, `${fix.enhanced} ${data.replace(/^Error: /, '')}`, false);
     return original.call(this, code, data, context);
   };
 }

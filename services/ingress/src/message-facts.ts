@@ -34,7 +34,12 @@ export function readHeaders(raw: Buffer, limitBytes: number): HeaderFacts {
   }
   const receivedCount = headers.filter(([k]) => k === 'received').length;
   const mid = headers.find(([k]) => k === 'message-id')?.[1];
-  return { headers, headerBytes: end + sep, receivedCount, ...(mid ? { messageId: mid.replace(/^<|>$/g, '') } : {}) };
+  return {
+    headers,
+    headerBytes: end + sep,
+    receivedCount,
+    ...(mid ? { messageId: mid.replace(/^<|>$/g, '') } : {}),
+  };
 }
 
 /**
@@ -53,4 +58,16 @@ export function hasBareLineEnding(raw: Buffer): boolean {
     j = raw.indexOf(0x0d, j + 1);
   }
   return false;
+}
+
+/** Length in octets of the longest line of a CRLF message, CRLF excluded. */
+export function longestLine(raw: Buffer): number {
+  let max = 0;
+  let start = 0;
+  for (let i = raw.indexOf(0x0a); i >= 0; i = raw.indexOf(0x0a, i + 1)) {
+    const len = i - start - (i > 0 && raw[i - 1] === 0x0d ? 1 : 0);
+    if (len > max) max = len;
+    start = i + 1;
+  }
+  return Math.max(max, raw.length - start);
 }

@@ -1,8 +1,20 @@
-import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession, type SMTPServerOptions } from 'smtp-server';
-type ExternalLogger = NonNullable<Exclude<SMTPServerOptions["logger"], boolean>>;
+import {
+  SMTPServer,
+  type SMTPServerAddress,
+  type SMTPServerDataStream,
+  type SMTPServerSession,
+  type SMTPServerOptions,
+} from 'smtp-server';
+type ExternalLogger = NonNullable<Exclude<SMTPServerOptions['logger'], boolean>>;
 import type { Config, VirtualServer } from '@mailbus/config';
 import { type ProtocolLogWriter, redactCommand } from '@mailbus/protocol-log';
-import { LOCAL_DELIVERY, type MailQueue, newQueueId, type JobRecipient, type RecipientGroup } from '@mailbus/queue';
+import {
+  LOCAL_DELIVERY,
+  type MailQueue,
+  newQueueId,
+  type JobRecipient,
+  type RecipientGroup,
+} from '@mailbus/queue';
 import {
   buildIpList,
   checkRelay,
@@ -17,10 +29,12 @@ import {
 import { formatReply, replies, SmtpRejection, type SmtpReply } from '@mailbus/smtp';
 import { injectContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
+import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
+import { BackPressure, type BackPressureLimits } from './back-pressure.js';
+import { installCommandGuard } from './command-guard.js';
 import { installEnhancedStatusCodes } from './enhanced-status-codes.js';
-import { hasBareLineEnding, readHeaders } from './message-facts.js';
+import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import type { UserDirectory } from './user-directory.js';
-
 
 export interface SmtpIngressDeps {
   config: Config;
@@ -33,6 +47,10 @@ export interface SmtpIngressDeps {
   /** Connectors marked down, refreshed by the caller (routing puts them last). */
   downConnectors: () => ReadonlySet<string>;
   tls?: { key: Buffer; cert: Buffer };
+  /** Back-pressure limits (defaults in back-pressure.ts). */
+  backPressure?: Partial<BackPressureLimits>;
+  /** AUTH failure throttling (defaults in auth-throttle.ts). */
+  authThrottle?: Partial<AuthThrottleLimits>;
 }
 
 interface SessionState {
@@ -50,10 +68,14 @@ interface SessionState {
 /** Turns anything thrown in a hook into smtp-server's error: a rejection keeps its reply, the rest is 451 4.3.0. */
 function toSmtpError(err: unknown): Error & { responseCode: number } {
   const r: SmtpReply = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
-  return Object.assign(new Error(r.enhanced ? `${r.enhanced} ${r.text}` : r.text), { responseCode: r.code });
+  return Object.assign(new Error(r.enhanced ? `${r.enhanced} ${r.text}` : r.text), {
+    responseCode: r.code,
+  });
 }
 
-function hook<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: [...A, (err?: Error | null) => void]) => void {
+function hook<A extends unknown[]>(
+  fn: (...args: A) => Promise<void>,
+): (...args: [...A, (err?: Error | null) => void]) => void {
   return (...args) => {
     const cb = args.pop() as (err?: Error | null) => void;
     fn(...(args as unknown as A)).then(
@@ -64,6 +86,16 @@ function hook<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args:
 }
 
 const ASCII_ADDRESS = /^[\x21-\x7e]*$/;
+/** ESMTP parameters this server advertises (RFC 1870, 6152, 6531, 3461, 4954); anything else is 555 5.5.4. */
+const MAIL_PARAMETERS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH']);
+const RCPT_PARAMETERS = new Set(['NOTIFY', 'ORCPT']);
+/** RFC 5321 4.5.3.1.6: a text line is at most 1000 octets, CRLF included. */
+const MAX_TEXT_LINE = 998;
+
+function unknownParameter(args: unknown, known: ReadonlySet<string>): string | undefined {
+  if (!args || typeof args !== 'object') return undefined;
+  return Object.keys(args).find((k) => !known.has(k.toUpperCase()));
+}
 
 /**
  * One SMTP virtual server on this node: accepts mail, checks relay and limits,
@@ -79,17 +111,22 @@ export class SmtpIngress {
   private closing = false;
   private closed: Promise<void> | undefined;
   readonly vs: VirtualServer;
+  readonly backPressure: BackPressure;
+  private readonly authThrottle: AuthThrottle;
 
   constructor(private readonly deps: SmtpIngressDeps) {
     installEnhancedStatusCodes();
+    installCommandGuard();
     this.vs = deps.virtualServer;
     this.relayList = buildIpList(this.vs.relay.allow);
     this.etrnList = buildIpList(this.vs.relay.etrn);
+    this.backPressure = new BackPressure(deps.queue, deps.backPressure);
+    this.authThrottle = new AuthThrottle(deps.queue, deps.authThrottle);
     const vs = this.vs;
     const self = this;
     this.server = new SMTPServer({
       name: vs.fqdn,
-      banner: 'mailbus ESMTP ready',
+      banner: 'mailbus',
       size: vs.maxMessageSizeKB * 1024,
       hideENHANCEDSTATUSCODES: false,
       hideDSN: false,
@@ -102,7 +139,9 @@ export class SmtpIngress {
       allowInsecureAuth: false,
       disabledCommands: [...(deps.users ? [] : ['AUTH']), ...(deps.tls ? [] : ['STARTTLS'])],
       hideSTARTTLS: !deps.tls,
-      ...(deps.tls ? { key: deps.tls.key, cert: deps.tls.cert, secure: vs.tls?.implicit ?? false } : {}),
+      ...(deps.tls
+        ? { key: deps.tls.key, cert: deps.tls.cert, secure: vs.tls?.implicit ?? false }
+        : {}),
       maxClients: vs.limits.maxConnections,
       socketTimeout: vs.limits.socketTimeout,
       closeTimeout: 30_000,
@@ -116,8 +155,12 @@ export class SmtpIngress {
           (err: unknown) => cb(toSmtpError(err)),
         );
       },
-      onMailFrom: hook(async (address: SMTPServerAddress, session: SMTPServerSession) => self.onMailFrom(address, session)),
-      onRcptTo: hook(async (address: SMTPServerAddress, session: SMTPServerSession) => self.onRcptTo(address, session)),
+      onMailFrom: hook(async (address: SMTPServerAddress, session: SMTPServerSession) =>
+        self.onMailFrom(address, session),
+      ),
+      onRcptTo: hook(async (address: SMTPServerAddress, session: SMTPServerSession) =>
+        self.onRcptTo(address, session),
+      ),
       onData: (stream, session, cb) => {
         self.onData(stream, session).then(
           (r) => cb(null, `${r.enhanced} ${r.text}`),
@@ -140,6 +183,7 @@ export class SmtpIngress {
       this.server.server.once('error', reject);
       this.server.listen(port, host, () => {
         this.server.server.off('error', reject);
+        this.backPressure.start();
         resolve();
       });
     });
@@ -149,6 +193,7 @@ export class SmtpIngress {
   close(): Promise<void> {
     if (!this.closed) {
       this.closing = true;
+      this.backPressure.stop();
       this.closed = new Promise((resolve) => this.server.close(() => resolve()));
     }
     return this.closed;
@@ -177,7 +222,8 @@ export class SmtpIngress {
   private async onConnect(session: SMTPServerSession): Promise<void> {
     if (this.closing) throw new SmtpRejection(replies.shuttingDown(this.vs.fqdn));
     const n = (this.perIp.get(session.remoteAddress) ?? 0) + 1;
-    if (n > this.vs.limits.maxConnectionsPerIp) throw new SmtpRejection(replies.tooManyConnections(this.vs.fqdn));
+    if (n > this.vs.limits.maxConnectionsPerIp)
+      throw new SmtpRejection(replies.tooManyConnections(this.vs.fqdn));
     this.perIp.set(session.remoteAddress, n);
     this.state(session);
     this.deps.metrics?.smtpSessionsOpen.inc({ virtual_server: this.vs.name });
@@ -192,24 +238,38 @@ export class SmtpIngress {
     this.deps.metrics?.smtpSessionsOpen.dec({ virtual_server: this.vs.name });
   }
 
-  private async onAuth(method: string, username: string, password: string, session: SMTPServerSession): Promise<string> {
-    void method;
+  private async onAuth(
+    method: string,
+    username: string,
+    password: string,
+    session: SMTPServerSession,
+  ): Promise<string> {
     if (!session.secure) throw new SmtpRejection(replies.encryptionRequired());
+    const ip = session.remoteAddress;
+    if (await this.authThrottle.blocked(ip)) throw new SmtpRejection(replies.authThrottled());
     const users = this.deps.users;
-    if (!users || !(await users.verify(username, password))) throw new SmtpRejection(replies.authFailed());
+    if (!users || !(await users.verify(username, password))) {
+      await this.authThrottle.failed(ip);
+      this.deps.logger.warn({ client_ip: ip, method }, 'authentication failed');
+      throw new SmtpRejection(replies.authFailed());
+    }
     return username;
   }
 
   private async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
     const s = this.state(session);
     s.rcpt = new Map();
+    if (this.backPressure.memoryPressure) throw new SmtpRejection(replies.insufficientStorage());
     const args = (address.args || {}) as Record<string, string>;
+    const unknown = unknownParameter(address.args, MAIL_PARAMETERS);
+    if (unknown !== undefined) throw new SmtpRejection(replies.unknownParameter(unknown));
     if (!ASCII_ADDRESS.test(address.address) && !('SMTPUTF8' in args)) {
       throw new SmtpRejection(replies.addressNeedsSmtputf8());
     }
     const size = args.SIZE !== undefined ? Number(args.SIZE) : undefined;
     if (size !== undefined && Number.isFinite(size)) {
-      if (size > this.vs.maxMessageSizeKB * 1024) throw new SmtpRejection(replies.messageTooBig(this.vs.maxMessageSizeKB));
+      if (size > this.vs.maxMessageSizeKB * 1024)
+        throw new SmtpRejection(replies.messageTooBig(this.vs.maxMessageSizeKB));
       s.declaredSize = size;
     } else {
       delete s.declaredSize;
@@ -233,10 +293,16 @@ export class SmtpIngress {
 
   private async onRcptTo(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
     const s = this.state(session);
-    if (!ASCII_ADDRESS.test(address.address) && !('SMTPUTF8' in ((session.envelope.mailFrom && session.envelope.mailFrom.args) || {}))) {
+    const unknown = unknownParameter(address.args, RCPT_PARAMETERS);
+    if (unknown !== undefined) throw new SmtpRejection(replies.unknownParameter(unknown));
+    if (
+      !ASCII_ADDRESS.test(address.address) &&
+      !('SMTPUTF8' in ((session.envelope.mailFrom && session.envelope.mailFrom.args) || {}))
+    ) {
       throw new SmtpRejection(replies.addressNeedsSmtputf8());
     }
-    if (session.envelope.rcptTo.length >= this.vs.maxRecipientsPerMessage) throw new SmtpRejection(replies.tooManyRecipients());
+    if (session.envelope.rcptTo.length >= this.vs.maxRecipientsPerMessage)
+      throw new SmtpRejection(replies.tooManyRecipients());
     const recipient = address.address;
     const client = { clientIp: session.remoteAddress, authenticated: Boolean(session.user) };
     const relayByIp = ipInList(this.relayList, session.remoteAddress);
@@ -245,13 +311,29 @@ export class SmtpIngress {
     }
     const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     const down = this.deps.downConnectors();
-    const d = routeRecipient(this.deps.config, this.facts(sender, s.declaredSize, 'normal'), recipient, down);
+    const d = routeRecipient(
+      this.deps.config,
+      this.facts(sender, s.declaredSize, 'normal'),
+      recipient,
+      down,
+    );
     if (d.kind === 'rejected') {
       // Priority is not known before DATA: reject now only if no priority could route it.
-      const other = (['high', 'low'] as const).map((p) => routeRecipient(this.deps.config, this.facts(sender, s.declaredSize, p), recipient, down));
+      const other = (['high', 'low'] as const).map((p) =>
+        routeRecipient(this.deps.config, this.facts(sender, s.declaredSize, p), recipient, down),
+      );
       if (other.every((o) => o.kind === 'rejected')) throw new SmtpRejection(d.reply);
     }
-    const dsn = (address as SMTPServerAddress & { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
+    const first =
+      d.kind === 'connectors'
+        ? d.candidates[0]?.name
+        : d.kind === 'local'
+          ? LOCAL_DELIVERY
+          : undefined;
+    if (first !== undefined && this.backPressure.connectorFull(first))
+      throw new SmtpRejection(replies.queueFull(first));
+    const dsn = (address as SMTPServerAddress & { dsn?: { notify?: string[]; orcpt?: string } })
+      .dsn;
     s.rcpt.set(recipient.toLowerCase(), {
       address: recipient,
       ...(dsn?.orcpt ? { orcpt: dsn.orcpt } : {}),
@@ -273,11 +355,16 @@ export class SmtpIngress {
     return Buffer.concat(chunks, length);
   }
 
-  private async onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<SmtpReply> {
+  private async onData(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+  ): Promise<SmtpReply> {
     const s = this.state(session);
     const body = await this.readBody(stream);
     const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-    const recipients = session.envelope.rcptTo.map((r) => s.rcpt.get(r.address.toLowerCase()) ?? { address: r.address });
+    const recipients = session.envelope.rcptTo.map(
+      (r) => s.rcpt.get(r.address.toLowerCase()) ?? { address: r.address },
+    );
     const id = newQueueId();
     return withSpan(
       SpanName.SmtpReceive,
@@ -300,7 +387,8 @@ export class SmtpIngress {
       },
       (err: unknown) => {
         const r = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
-        if (!(err instanceof SmtpRejection)) this.deps.logger.error({ err, message_id: id }, 'enqueue failed: 451');
+        if (!(err instanceof SmtpRejection))
+          this.deps.logger.error({ err, message_id: id }, 'enqueue failed: 451');
         this.deps.metrics?.messagesRejected.inc({ code: String(r.code), enhanced: r.enhanced });
         throw err;
       },
@@ -316,13 +404,19 @@ export class SmtpIngress {
     session: SMTPServerSession,
   ): Promise<SmtpReply> {
     if (hasBareLineEnding(body)) throw new SmtpRejection(replies.bareLineEnding());
+    if (body.includes(0)) throw new SmtpRejection(replies.nulInMessage());
+    if (longestLine(body) > MAX_TEXT_LINE) throw new SmtpRejection(replies.lineTooLong());
     const head = readHeaders(body, this.vs.maxHeaderSizeKB * 1024);
-    if (head.headerBytes > this.vs.maxHeaderSizeKB * 1024) throw new SmtpRejection(replies.headerTooBig());
-    if (head.receivedCount > this.vs.maxHops) throw new SmtpRejection(replies.tooManyHops(head.receivedCount));
+    if (head.headerBytes > this.vs.maxHeaderSizeKB * 1024)
+      throw new SmtpRejection(replies.headerTooBig());
+    if (head.receivedCount > this.vs.maxHops)
+      throw new SmtpRejection(replies.tooManyHops(head.receivedCount));
     const priority = priorityFromHeaders(head.headers);
     const facts = this.facts(sender, body.length, priority);
     const down = this.deps.downConnectors();
-    const decisions: RouteDecision[] = recipients.map((r) => routeRecipient(this.deps.config, facts, r.address, down));
+    const decisions: RouteDecision[] = recipients.map((r) =>
+      routeRecipient(this.deps.config, facts, r.address, down),
+    );
     const split = splitByConnector(decisions);
     const byAddress = new Map(recipients.map((r) => [r.address.toLowerCase(), r]));
     const rcpt = (a: string): JobRecipient => byAddress.get(a.toLowerCase()) ?? { address: a };
@@ -342,7 +436,11 @@ export class SmtpIngress {
       }
     }
     for (const l of split.local) {
-      groups.push({ plan: [LOCAL_DELIVERY], recipients: l.recipients.map(rcpt), mailboxHosts: l.mailboxHosts });
+      groups.push({
+        plan: [LOCAL_DELIVERY],
+        recipients: l.recipients.map(rcpt),
+        mailboxHosts: l.mailboxHosts,
+      });
     }
     if (groups.length === 0) {
       // Every recipient became unroutable once size and priority were known.
@@ -359,20 +457,44 @@ export class SmtpIngress {
       virtualServer: this.vs.name,
       groups,
       trace,
-      client: { ip: s.clientIp, helo: s.helo || session.hostNameAppearsAs || '', secure: session.secure, ...(typeof session.user === 'string' ? { user: session.user } : {}) },
-      ...(split.rejected.length > 0 ? { rejected: split.rejected.map((r) => ({ recipient: rcpt(r.recipient), reply: r.reply })) } : {}),
+      client: {
+        ip: s.clientIp,
+        helo: s.helo || session.hostNameAppearsAs || '',
+        secure: session.secure,
+        ...(typeof session.user === 'string' ? { user: session.user } : {}),
+      },
+      ...(split.rejected.length > 0
+        ? {
+            rejected: split.rejected.map((r) => ({ recipient: rcpt(r.recipient), reply: r.reply })),
+          }
+        : {}),
       ...(head.messageId ? { headerMessageId: head.messageId } : {}),
       ...(s.envId ? { envId: s.envId } : {}),
       ...(s.ret ? { ret: s.ret } : {}),
     });
-    const indexTerms = [sender, ...recipients.map((r) => r.address), ...(head.messageId ? [head.messageId] : [])].filter((t) => t !== '');
+    const indexTerms = [
+      sender,
+      ...recipients.map((r) => r.address),
+      ...(head.messageId ? [head.messageId] : []),
+    ].filter((t) => t !== '');
     void this.deps.queue.tracking.record(
       id,
-      { type: 'received', recipients: recipients.map((r) => r.address), detail: `from ${sender || '<>'} via ${this.vs.name} client ${s.clientIp} size ${body.length}` },
+      {
+        type: 'received',
+        recipients: recipients.map((r) => r.address),
+        detail: `from ${sender || '<>'} via ${this.vs.name} client ${s.clientIp} size ${body.length}`,
+      },
       indexTerms,
     );
     this.deps.logger.info(
-      { message_id: id, header_message_id: head.messageId, sender, recipients: recipients.length, size: body.length, connectors: groups.map((g) => g.plan[0]) },
+      {
+        message_id: id,
+        header_message_id: head.messageId,
+        sender,
+        recipients: recipients.length,
+        size: body.length,
+        connectors: groups.map((g) => g.plan[0]),
+      },
       'message queued',
     );
     return replies.queued(id);
@@ -397,7 +519,14 @@ export class SmtpIngress {
         const text = msg.slice(1).map(String).join(' ');
         const base = {
           time: now,
-          ...(s ? { cIp: s.clientIp, sIp: s.localIp, sPort: s.localPort, csUsername: s.helo || undefined } : {}),
+          ...(s
+            ? {
+                cIp: s.clientIp,
+                sIp: s.localIp,
+                sPort: s.localPort,
+                csUsername: s.helo || undefined,
+              }
+            : {}),
         };
         if (meta.tnx === 'command') {
           const space = text.indexOf(' ');
@@ -408,7 +537,13 @@ export class SmtpIngress {
             s.lastCommandAt = now;
             if ((verb === 'EHLO' || verb === 'HELO') && args) s.helo = args.trim();
           }
-          writer.write({ ...base, ...(s?.helo ? { csUsername: s.helo } : {}), csMethod: red.method, csUriQuery: red.args, csBytes: Buffer.byteLength(text) + 2 });
+          writer.write({
+            ...base,
+            ...(s?.helo ? { csUsername: s.helo } : {}),
+            csMethod: red.method,
+            csUriQuery: red.args,
+            csBytes: Buffer.byteLength(text) + 2,
+          });
         } else {
           const code = Number(text.slice(0, 3));
           writer.write({

@@ -27,6 +27,22 @@ describe('redactCommand', () => {
     assert.deepEqual(redactCommand('c2VjcmV0', '', { authContinuation: true }).args, '****');
   });
 
+  test('redacts a base64 line even when the caller lost track of the AUTH exchange', () => {
+    for (const line of [
+      'YWxpY2U=',
+      'c2VjcmV0',
+      'AGFsaWNlAHNlY3JldA==',
+      'dXNlcj1hbGljZQFhdXRoPUJlYXJlciB0AQE=',
+    ]) {
+      assert.deepEqual(redactCommand(line, ''), { method: '', args: '****' }, line);
+    }
+    // Real verbs, and lines with arguments, are commands.
+    assert.deepEqual(redactCommand('DATA', ''), { method: 'DATA', args: '' });
+    assert.deepEqual(redactCommand('STARTTLS', ''), { method: 'STARTTLS', args: '' });
+    assert.deepEqual(redactCommand('QUIT', ''), { method: 'QUIT', args: '' });
+    assert.deepEqual(redactCommand('GET', '/ HTTP/1.1'), { method: 'GET', args: '/ HTTP/1.1' });
+  });
+
   test('keeps the client cancelling AUTH with * visible', () => {
     assert.deepEqual(redactCommand('*', '', { authContinuation: true }), { method: '', args: '*' });
   });

@@ -64,9 +64,55 @@ export interface DeliveryTimeouts {
   socketMs: number;
 }
 
-const STAGES_BEFORE_ENVELOPE = new Set(['CONN', 'EHLO', 'HELO', 'LHLO', 'STARTTLS', 'AUTH PLAIN', 'AUTH LOGIN', 'AUTH CRAM-MD5', 'AUTH XOAUTH2']);
+const STAGES_BEFORE_ENVELOPE = new Set([
+  'CONN',
+  'EHLO',
+  'HELO',
+  'LHLO',
+  'STARTTLS',
+  'AUTH PLAIN',
+  'AUTH LOGIN',
+  'AUTH CRAM-MD5',
+  'AUTH XOAUTH2',
+]);
 
-type Logger = { [k in 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal']: (entry: { tnx?: string }, ...msg: unknown[]) => void } & { level(): void };
+type Logger = {
+  [k in 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal']: (
+    entry: { tnx?: string },
+    ...msg: unknown[]
+  ) => void;
+} & { level(): void };
+
+/**
+ * Runs one step of nodemailer's SMTPConnection (connect, login). Such a step
+ * reports some failures only as an 'error' or 'end' event, never through its
+ * callback (connection refused, a 421 greeting): without listening to them a
+ * delivery would wait forever.
+ */
+function untilDone(
+  conn: SMTPConnection,
+  start: (done: (err?: Error | null) => void) => void,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const finish = (err?: Error | null) => {
+      conn.removeListener('error', onError);
+      conn.removeListener('end', onEnd);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onError = (err: Error) => finish(err);
+    const onEnd = () =>
+      finish(
+        Object.assign(new Error('Connection closed unexpectedly'), {
+          code: 'ECONNECTION',
+          command: 'CONN',
+        }),
+      );
+    conn.once('error', onError);
+    conn.once('end', onEnd);
+    start((err) => finish(err ?? null));
+  });
+}
 
 /**
  * Outbound SMTP with nodemailer's SMTPConnection: tries the hosts in order,
@@ -76,10 +122,20 @@ export class OutboundDelivery {
   private readonly pool = new SmtpPool();
   private readonly listeners = new WeakMap<SMTPConnection, (l: ProtocolLine) => void>();
 
-  constructor(private readonly timeouts: DeliveryTimeouts = { connectMs: 10_000, greetingMs: 30_000, socketMs: 60_000 }) {}
+  constructor(
+    private readonly timeouts: DeliveryTimeouts = {
+      connectMs: 10_000,
+      greetingMs: 30_000,
+      socketMs: 60_000,
+    },
+  ) {}
 
   async deliver(req: OutboundRequest): Promise<OutboundResult> {
-    let last: SmtpReply = reply(451, '4.4.1', `No host to deliver to for connector ${req.connector}`);
+    let last: SmtpReply = reply(
+      451,
+      '4.4.1',
+      `No host to deliver to for connector ${req.connector}`,
+    );
     for (const host of req.hosts) {
       const key = `${req.connector}|${host.address}|${host.port}|${req.heloInsteadOfEhlo ? 'h' : 'e'}`;
       let conn: SMTPConnection;
@@ -90,7 +146,16 @@ export class OutboundDelivery {
         last = c.reply;
         if (c.category === 'permanent') {
           // A 5xx greeting or EHLO refusal: final for everyone on this host.
-          return { host, connectionFailure: false, results: req.recipients.map((r) => ({ recipient: r.address, status: 'permanent', reply: c.reply, host: host.name })) };
+          return {
+            host,
+            connectionFailure: false,
+            results: req.recipients.map((r) => ({
+              recipient: r.address,
+              status: 'permanent',
+              reply: c.reply,
+              host: host.name,
+            })),
+          };
         }
         continue;
       }
@@ -105,23 +170,36 @@ export class OutboundDelivery {
     }
     return {
       connectionFailure: true,
-      results: req.recipients.map((r) => ({ recipient: r.address, status: 'transient', reply: last })),
+      results: req.recipients.map((r) => ({
+        recipient: r.address,
+        status: 'transient',
+        reply: last,
+      })),
     };
   }
 
-  private async connection(key: string, host: DeliveryHost, req: OutboundRequest): Promise<SMTPConnection> {
+  private async connection(
+    key: string,
+    host: DeliveryHost,
+    req: OutboundRequest,
+  ): Promise<SMTPConnection> {
     for (let conn = this.pool.take(key); conn; conn = this.pool.take(key)) {
       this.listeners.set(conn, (l) => req.onProtocol?.({ ...l, host }));
-      const ok = await new Promise<boolean>((resolve) => conn?.reset((err) => resolve(!err)));
+      const c = conn;
+      const ok = await untilDone(c, (done) => c.reset(done)).then(
+        () => true,
+        () => false,
+      );
       if (ok) return conn;
       conn.close();
     }
     const Ctor = req.heloInsteadOfEhlo ? HeloSmtpConnection : SmtpConnectionClass;
     const listeners = this.listeners;
-    let conn: SMTPConnection | undefined;
+    // The logger exists before the connection it reports on.
+    const self: { conn?: SMTPConnection } = {};
     const emit = (direction: ProtocolLine['direction'], msg: unknown[]) => {
-      if (!conn) return;
-      const fn = listeners.get(conn);
+      if (!self.conn) return;
+      const fn = listeners.get(self.conn);
       const text = msg.map(String).join(' ');
       if (fn) for (const line of text.split(/\r?\n/)) fn({ direction, line, host, at: Date.now() });
     };
@@ -139,7 +217,7 @@ export class OutboundDelivery {
       },
     };
     const sec = req.security;
-    conn = new Ctor({
+    const c = new Ctor({
       host: host.address,
       port: host.port,
       secure: false,
@@ -154,22 +232,18 @@ export class OutboundDelivery {
       logger: logger as unknown as boolean,
       transactionLog: true,
     } as ConstructorParameters<typeof SmtpConnectionClass>[0]);
-    const c = conn;
+    self.conn = c;
     this.listeners.set(c, (l) => req.onProtocol?.({ ...l, host }));
     c.on('error', () => undefined);
-    await new Promise<void>((resolve, reject) => {
-      c.connect((err) => (err ? reject(err) : resolve()));
-    }).catch((err: unknown) => {
+    try {
+      await untilDone(c, (done) => c.connect(done));
+      if (sec.auth) {
+        const auth = sec.auth;
+        await untilDone(c, (done) => c.login({ user: auth.user, pass: auth.pass }, done));
+      }
+    } catch (err) {
       c.close();
       throw err;
-    });
-    if (sec.auth) {
-      await new Promise<void>((resolve, reject) => {
-        c.login({ user: sec.auth?.user ?? '', pass: sec.auth?.pass ?? '' }, (err) => (err ? reject(err) : resolve()));
-      }).catch((err: unknown) => {
-        c.close();
-        throw err;
-      });
     }
     return c;
   }
@@ -187,33 +261,76 @@ export class OutboundDelivery {
         if (req.ret) envelope.dsn.ret = req.ret === 'FULL' ? 'Full' : 'HDRS';
         if (req.envId) envelope.dsn.envid = req.envId;
       }
-      conn.send(
-        envelope,
-        req.body,
-        (err, info) => {
-          const perRecipient = new Map<string, RecipientResult>();
-          const rejectedErrors = (err as { rejectedErrors?: Array<{ recipient?: string; response?: string }> } | null)?.rejectedErrors ?? info?.rejectedErrors ?? [];
-          for (const re of rejectedErrors as Array<{ recipient?: string; response?: string }>) {
-            if (!re.recipient) continue;
-            const c = classifyResponse(re.response ?? '', host.name);
-            perRecipient.set(re.recipient, { recipient: re.recipient, status: c.category === 'permanent' ? 'permanent' : 'transient', reply: c.reply, host: host.name });
-          }
-          if (err) {
-            const stage = (err as { command?: string }).command ?? 'CONN';
-            const c = classifyError(err, host.name);
-            const connectionLevel = STAGES_BEFORE_ENVELOPE.has(stage) || (c.category === 'connection' && stage === 'CONN');
-            const status: RecipientStatus = c.category === 'permanent' ? 'permanent' : 'transient';
-            const results = to.map((r) => perRecipient.get(r) ?? { recipient: r, status, reply: c.reply, host: host.name });
-            // After an error reply inside a transaction the session is still usable (RSET on reuse).
-            const reusable = c.category !== 'connection' && !(conn as unknown as { _destroyed?: boolean })._destroyed;
-            return resolve({ results, reusable, connectionLevel: connectionLevel && c.category === 'connection' });
-          }
-          const ok = classifyResponse(info.response, host.name).reply;
-          const results = to.map((r) => perRecipient.get(r) ?? { recipient: r, status: 'delivered' as const, reply: ok, host: host.name });
-          resolve({ results, reusable: true, connectionLevel: false });
-        },
-      );
+      let settled = false;
+      const done = (err: Error | null, info?: SMTPConnection.SentMessageInfo) => {
+        if (settled) return;
+        settled = true;
+        conn.removeListener('error', onError);
+        conn.removeListener('end', onEnd);
+        resolve(this.outcome(conn, host, to, err, info));
+      };
+      // A connection lost mid-transaction is reported only as an event, not through send's callback.
+      const onError = (err: Error) => done(err);
+      const onEnd = () =>
+        done(
+          Object.assign(new Error('Connection closed unexpectedly'), {
+            code: 'ECONNECTION',
+            command: 'CONN',
+          }),
+        );
+      conn.once('error', onError);
+      conn.once('end', onEnd);
+      conn.send(envelope, req.body, (err, info) => done(err, info));
     });
+  }
+
+  private outcome(
+    conn: SMTPConnection,
+    host: DeliveryHost,
+    to: string[],
+    err: Error | null,
+    info: SMTPConnection.SentMessageInfo | undefined,
+  ): { results: RecipientResult[]; reusable: boolean; connectionLevel: boolean } {
+    const perRecipient = new Map<string, RecipientResult>();
+    const rejectedErrors =
+      (err as { rejectedErrors?: Array<{ recipient?: string; response?: string }> } | null)
+        ?.rejectedErrors ??
+      info?.rejectedErrors ??
+      [];
+    for (const re of rejectedErrors as Array<{ recipient?: string; response?: string }>) {
+      if (!re.recipient) continue;
+      const c = classifyResponse(re.response ?? '', host.name);
+      perRecipient.set(re.recipient, {
+        recipient: re.recipient,
+        status: c.category === 'permanent' ? 'permanent' : 'transient',
+        reply: c.reply,
+        host: host.name,
+      });
+    }
+    if (err || !info) {
+      const stage = (err as { command?: string } | null)?.command ?? 'CONN';
+      const c = classifyError(err, host.name);
+      const connectionLevel = STAGES_BEFORE_ENVELOPE.has(stage) && c.category === 'connection';
+      const status: RecipientStatus = c.category === 'permanent' ? 'permanent' : 'transient';
+      const results = to.map(
+        (r) => perRecipient.get(r) ?? { recipient: r, status, reply: c.reply, host: host.name },
+      );
+      // After an error reply inside a transaction the session is still usable (RSET on reuse).
+      const reusable =
+        c.category !== 'connection' && !(conn as unknown as { _destroyed?: boolean })._destroyed;
+      return { results, reusable, connectionLevel };
+    }
+    const ok = classifyResponse(info.response, host.name).reply;
+    const results = to.map(
+      (r) =>
+        perRecipient.get(r) ?? {
+          recipient: r,
+          status: 'delivered' as const,
+          reply: ok,
+          host: host.name,
+        },
+    );
+    return { results, reusable: true, connectionLevel: false };
   }
 
   close(): void {

@@ -1,0 +1,88 @@
+import { parseConfig } from '@mailbus/config';
+import { Gateway, type Role, createDsnSender } from '@mailbus/cli';
+import type { MailQueue } from '@mailbus/queue';
+import type { ReceivedMessage } from '@mailbus/testing';
+import { simpleParser } from 'mailparser';
+import pino from 'pino';
+
+/** Starts the gateway in this process with an environment (passwords) of the test's choosing. */
+export async function startGatewayWithEnv(
+  yaml: string,
+  env: NodeJS.ProcessEnv = {},
+  roles: Role[] = ['ingress', 'bridgehead'],
+): Promise<Gateway> {
+  const r = parseConfig(yaml);
+  if (!r.ok) throw new Error(r.errors.map((e) => `${e.path}: ${e.reason}`).join('\n'));
+  const gateway = new Gateway({
+    config: r.config,
+    roles,
+    env,
+    logger: pino({ level: process.env.MAILBUS_TEST_LOG ?? 'silent' }),
+    sendDsn: createDsnSender(r.config),
+    lockDurationMs: 2000,
+    stalledIntervalMs: 1000,
+  });
+  await gateway.start();
+  return gateway;
+}
+
+/** The bridgehead's queue facade of a started gateway. */
+export function queueOf(g: Gateway): MailQueue {
+  if (!g.workerQueue) throw new Error('gateway not started');
+  return g.workerQueue;
+}
+
+/** The queue id from ingress's "250 2.0.0 OK queued as <id>". */
+export function queuedId(response: string): string {
+  const m = /queued as ([0-9A-Z]+)/.exec(response);
+  if (!m?.[1]) throw new Error(`no queue id in ${response}`);
+  return m[1];
+}
+
+/** One per-recipient block of a message/delivery-status part, field names lower-cased. */
+export type DsnFields = Record<string, string>;
+
+export interface ParsedDsn {
+  from: string;
+  to: string[];
+  subject: string;
+  contentType: string;
+  reportType: string;
+  human: string;
+  perMessage: DsnFields;
+  perRecipient: DsnFields[];
+  /** The returned original message or its headers. */
+  original: string;
+}
+
+function fields(block: string): DsnFields {
+  const out: DsnFields = {};
+  for (const line of block.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** Parses a DSN as a mail client would (mailparser), down to its delivery-status fields. */
+export async function parseDsn(msg: ReceivedMessage): Promise<ParsedDsn> {
+  const parsed = await simpleParser(msg.raw, { skipTextToHtml: true, skipHtmlToText: true });
+  const ct = parsed.headers.get('content-type') as
+    { value: string; params: Record<string, string> } | undefined;
+  const status = parsed.attachments.find((a) => a.contentType === 'message/delivery-status');
+  const original = parsed.attachments.find(
+    (a) => a.contentType === 'message/rfc822' || a.contentType === 'text/rfc822-headers',
+  );
+  const blocks = (status?.content.toString('utf8') ?? '').trim().split(/\r?\n\r?\n/);
+  return {
+    from: msg.from,
+    to: msg.to,
+    subject: parsed.subject ?? '',
+    contentType: ct?.value ?? '',
+    reportType: ct?.params['report-type'] ?? '',
+    human: parsed.text ?? '',
+    perMessage: fields(blocks[0] ?? ''),
+    perRecipient: blocks.slice(1).map(fields),
+    original: original?.content.toString('utf8') ?? '',
+  };
+}

@@ -171,7 +171,9 @@ export class QueueOperations {
     private readonly options: QueueOperationsOptions = {},
   ) {
     this.scanLimit = options.scanLimit ?? 10_000;
-    this.remoteTriggered = new Set(queue.config.connectors.filter((c) => c.delivery.remoteTriggered).map((c) => c.name));
+    this.remoteTriggered = new Set(
+      queue.config.connectors.filter((c) => c.delivery.remoteTriggered).map((c) => c.name),
+    );
   }
 
   /** Connector names in config order, then `@local`. */
@@ -206,7 +208,14 @@ export class QueueOperations {
     const connector = this.resolve(name);
     const queues = this.queue.queues.all(connector);
     const remote = this.remoteTriggered.has(connector);
-    const depth: ConnectorDepth = { waiting: 0, delayedBySchedule: 0, retrying: 0, held: 0, active: 0, failed: 0 };
+    const depth: ConnectorDepth = {
+      waiting: 0,
+      delayedBySchedule: 0,
+      retrying: 0,
+      held: 0,
+      active: 0,
+      failed: 0,
+    };
     let oldest: number | null = null;
     let partial = false;
     let frozen = false;
@@ -293,15 +302,24 @@ export class QueueOperations {
   }
 
   /** Messages of a connector, by state (all states when none), oldest first within a state. */
-  async listMessages(connector: string, options: ListMessagesOptions = {}): Promise<QueuedMessage[]> {
+  async listMessages(
+    connector: string,
+    options: ListMessagesOptions = {},
+  ): Promise<QueuedMessage[]> {
     const c = this.resolve(connector);
     const limit = options.limit ?? 100;
     const offset = options.offset ?? 0;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new QueueOperationError('MAILBUS_ERR_BAD_ARGUMENT', `limit must be an integer from 1 to 1000, not ${String(limit)}`);
+      throw new QueueOperationError(
+        'MAILBUS_ERR_BAD_ARGUMENT',
+        `limit must be an integer from 1 to 1000, not ${String(limit)}`,
+      );
     }
     if (!Number.isInteger(offset) || offset < 0) {
-      throw new QueueOperationError('MAILBUS_ERR_BAD_ARGUMENT', `offset must be a non-negative integer, not ${String(offset)}`);
+      throw new QueueOperationError(
+        'MAILBUS_ERR_BAD_ARGUMENT',
+        `offset must be a non-negative integer, not ${String(offset)}`,
+      );
     }
     if (options.state !== undefined && !MESSAGE_STATES.includes(options.state)) {
       throw new QueueOperationError(
@@ -309,7 +327,9 @@ export class QueueOperations {
         `unknown state "${String(options.state)}"; one of ${MESSAGE_STATES.join(', ')}`,
       );
     }
-    const states: readonly MessageState[] = options.state ? [options.state] : ['active', 'waiting', 'delayed', 'failed'];
+    const states: readonly MessageState[] = options.state
+      ? [options.state]
+      : ['active', 'waiting', 'delayed', 'failed'];
     const now = Date.now();
     const out: QueuedMessage[] = [];
     let skip = offset;
@@ -338,7 +358,11 @@ export class QueueOperations {
    * non-delivery report for the job's recipients (after the job is gone, so a
    * job delivered meanwhile never gets a false report).
    */
-  async deleteMessage(connector: string, jobId: string, options: DeleteOptions): Promise<{ queueId: string; jobId: string; dsn: boolean }> {
+  async deleteMessage(
+    connector: string,
+    jobId: string,
+    options: DeleteOptions,
+  ): Promise<{ queueId: string; jobId: string; dsn: boolean }> {
     const c = this.resolve(connector);
     const sendDsn = this.options.sendDsn;
     if (options.dsn && !sendDsn) {
@@ -372,21 +396,33 @@ export class QueueOperations {
   }
 
   /** Moves one job to another connector, to be delivered there under that connector's schedule. */
-  async moveMessage(fromConnector: string, jobId: string, toConnector: string): Promise<MoveResult> {
+  async moveMessage(
+    fromConnector: string,
+    jobId: string,
+    toConnector: string,
+  ): Promise<MoveResult> {
     const [from, to] = this.moveEnds(fromConnector, toConnector);
     const { job } = await this.findJob(from, jobId);
     return this.moveJob(from, to, job);
   }
 
   /** Moves every job that is not being delivered right now from one connector to another. */
-  async moveQueue(fromConnector: string, toConnector: string): Promise<{ moved: number; skipped: number }> {
+  async moveQueue(
+    fromConnector: string,
+    toConnector: string,
+  ): Promise<{ moved: number; skipped: number }> {
     const [from, to] = this.moveEnds(fromConnector, toConnector);
     const seen = new Set<string>();
     let moved = 0;
     let skipped = 0;
     for (const q of this.queue.queues.all(from)) {
       for (;;) {
-        const batch = (await q.getJobs(['wait', 'paused', 'prioritized', 'delayed', 'failed'], 0, PAGE - 1, true)) as Job<DeliveryJobData>[];
+        const batch = (await q.getJobs(
+          ['wait', 'paused', 'prioritized', 'delayed', 'failed'],
+          0,
+          PAGE - 1,
+          true,
+        )) as Job<DeliveryJobData>[];
         const fresh = batch.filter((j) => j.id !== undefined && !seen.has(j.id));
         if (fresh.length === 0) break;
         for (const job of fresh) {
@@ -395,7 +431,11 @@ export class QueueOperations {
             await this.moveJob(from, to, job);
             moved++;
           } catch (err) {
-            if (err instanceof QueueOperationError && (err.code === 'MAILBUS_ERR_JOB_ACTIVE' || err.code === 'MAILBUS_ERR_UNKNOWN_JOB')) skipped++;
+            if (
+              err instanceof QueueOperationError &&
+              (err.code === 'MAILBUS_ERR_JOB_ACTIVE' || err.code === 'MAILBUS_ERR_UNKNOWN_JOB')
+            )
+              skipped++;
             else throw err;
           }
         }
@@ -415,11 +455,17 @@ export class QueueOperations {
     if (ids.length === 0) ids = [t];
     const out: MessageLookup[] = [];
     for (const id of ids) {
-      const [history, jobs] = await Promise.all([this.queue.tracking.history(id), this.jobsOf(id, now)]);
+      const [history, jobs] = await Promise.all([
+        this.queue.tracking.history(id),
+        this.jobsOf(id, now),
+      ]);
       if (history.length > 0 || jobs.length > 0) out.push({ queueId: id, history, jobs });
     }
     if (out.length === 0) {
-      throw new QueueOperationError('MAILBUS_ERR_UNKNOWN_MESSAGE', `no message found for "${t}" (queue id, Message-ID, sender or recipient)`);
+      throw new QueueOperationError(
+        'MAILBUS_ERR_UNKNOWN_MESSAGE',
+        `no message found for "${t}" (queue id, Message-ID, sender or recipient)`,
+      );
     }
     return out;
   }
@@ -430,7 +476,10 @@ export class QueueOperations {
   }
 
   /** Jobs of the given types, oldest first, up to scanLimit, a page at a time. */
-  private async *scan(q: Queue<DeliveryJobData>, types: JobType[]): AsyncGenerator<Job<DeliveryJobData>> {
+  private async *scan(
+    q: Queue<DeliveryJobData>,
+    types: JobType[],
+  ): AsyncGenerator<Job<DeliveryJobData>> {
     for (const type of types) {
       for (let start = 0; start < this.scanLimit; start += PAGE) {
         const end = Math.min(start + PAGE, this.scanLimit) - 1;
@@ -444,7 +493,8 @@ export class QueueOperations {
   private moveEnds(fromConnector: string, toConnector: string): [string, string] {
     const from = this.resolve(fromConnector);
     const to = this.resolve(toConnector);
-    if (from === to) throw new QueueOperationError('MAILBUS_ERR_BAD_MOVE', `cannot move from ${from} to itself`);
+    if (from === to)
+      throw new QueueOperationError('MAILBUS_ERR_BAD_MOVE', `cannot move from ${from} to itself`);
     if (from === LOCAL_DELIVERY || to === LOCAL_DELIVERY) {
       throw new QueueOperationError(
         'MAILBUS_ERR_BAD_MOVE',
@@ -454,30 +504,48 @@ export class QueueOperations {
     return [from, to];
   }
 
-  private async findJob(connector: string, jobId: string): Promise<{ job: Job<DeliveryJobData>; queue: Queue<DeliveryJobData> }> {
+  private async findJob(
+    connector: string,
+    jobId: string,
+  ): Promise<{ job: Job<DeliveryJobData>; queue: Queue<DeliveryJobData> }> {
     if (jobId === '' || jobId.includes(':')) {
-      throw new QueueOperationError('MAILBUS_ERR_UNKNOWN_JOB', `no job "${jobId}" on connector ${connector}`);
+      throw new QueueOperationError(
+        'MAILBUS_ERR_UNKNOWN_JOB',
+        `no job "${jobId}" on connector ${connector}`,
+      );
     }
     for (const q of this.queue.queues.all(connector)) {
       const job = (await q.getJob(jobId)) as Job<DeliveryJobData> | undefined;
       if (job?.data) return { job, queue: q };
     }
-    throw new QueueOperationError('MAILBUS_ERR_UNKNOWN_JOB', `no job "${jobId}" on connector ${connector}`);
+    throw new QueueOperationError(
+      'MAILBUS_ERR_UNKNOWN_JOB',
+      `no job "${jobId}" on connector ${connector}`,
+    );
   }
 
   /** Removes a job unless a bridgehead holds it (BullMQ refuses to remove a locked job). */
   private async removeJob(connector: string, job: Job<DeliveryJobData>): Promise<void> {
     const state = await job.getState();
     if (state === 'active') {
-      throw new QueueOperationError('MAILBUS_ERR_JOB_ACTIVE', `job ${job.id ?? ''} on ${connector} is being delivered now; try again in a moment`);
+      throw new QueueOperationError(
+        'MAILBUS_ERR_JOB_ACTIVE',
+        `job ${job.id ?? ''} on ${connector} is being delivered now; try again in a moment`,
+      );
     }
     if (state === 'unknown' || state === 'completed') {
-      throw new QueueOperationError('MAILBUS_ERR_UNKNOWN_JOB', `job ${job.id ?? ''} is no longer queued on ${connector}`);
+      throw new QueueOperationError(
+        'MAILBUS_ERR_UNKNOWN_JOB',
+        `job ${job.id ?? ''} is no longer queued on ${connector}`,
+      );
     }
     try {
       await job.remove();
     } catch {
-      throw new QueueOperationError('MAILBUS_ERR_JOB_ACTIVE', `job ${job.id ?? ''} on ${connector} is being delivered now; try again in a moment`);
+      throw new QueueOperationError(
+        'MAILBUS_ERR_JOB_ACTIVE',
+        `job ${job.id ?? ''} on ${connector} is being delivered now; try again in a moment`,
+      );
     }
   }
 
@@ -486,13 +554,23 @@ export class QueueOperations {
     const oldId = job.id ?? '';
     const state = await job.getState();
     if (state === 'active') {
-      throw new QueueOperationError('MAILBUS_ERR_JOB_ACTIVE', `job ${oldId} on ${from} is being delivered now; try again in a moment`);
+      throw new QueueOperationError(
+        'MAILBUS_ERR_JOB_ACTIVE',
+        `job ${oldId} on ${from} is being delivered now; try again in a moment`,
+      );
     }
     if (state === 'unknown' || state === 'completed') {
-      throw new QueueOperationError('MAILBUS_ERR_UNKNOWN_JOB', `job ${oldId} is no longer queued on ${from}`);
+      throw new QueueOperationError(
+        'MAILBUS_ERR_UNKNOWN_JOB',
+        `job ${oldId} is no longer queued on ${from}`,
+      );
     }
     const data = job.data;
-    const plan = [...data.plan.slice(0, data.planIndex), to, ...data.plan.slice(data.planIndex + 1).filter((c) => c !== to)];
+    const plan = [
+      ...data.plan.slice(0, data.planIndex),
+      to,
+      ...data.plan.slice(data.planIndex + 1).filter((c) => c !== to),
+    ];
     const moved: DeliveryJobData = { ...data, plan };
     const newId = `${oldId}m`;
     const delay = this.queue.initialDelay(to, data.size, Date.now());
@@ -516,14 +594,14 @@ export class QueueOperations {
   private async jobsOf(id: string, now: number): Promise<QueuedMessage[]> {
     const prefix = this.queue.keys.prefix;
     const glob = (s: string): string => s.replace(/[*?[\]\\]/g, (m) => `\\${m}`);
-    const pattern = `${glob(prefix)}:{c:*}:${glob(id)}.*`;
+    const pattern = `${glob(prefix)}:{*}:${glob(id)}.*`;
     const idRe = new RegExp(`^${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.\\d+m*$`);
     const found: Array<{ queueName: string; jobId: string }> = [];
     const stream = this.queue.redis.scanStream({ match: pattern, count: 1000 });
     for await (const keys of stream as AsyncIterable<string[]>) {
       for (const key of keys) {
         const rest = key.slice(prefix.length + 1);
-        const m = /^(\{c:[^}]*\}):(.+)$/.exec(rest);
+        const m = /^(\{[^}]*\}):(.+)$/.exec(rest);
         if (m?.[1] && m[2] && idRe.test(m[2])) found.push({ queueName: m[1], jobId: m[2] });
       }
     }
@@ -543,14 +621,23 @@ export class QueueOperations {
     return out.sort((a, b) => a.jobId.localeCompare(b.jobId));
   }
 
-  private async describe(connector: string, q: Queue<DeliveryJobData>, job: Job<DeliveryJobData>, state: MessageState, now: number): Promise<QueuedMessage> {
+  private async describe(
+    connector: string,
+    q: Queue<DeliveryJobData>,
+    job: Job<DeliveryJobData>,
+    state: MessageState,
+    now: number,
+  ): Promise<QueuedMessage> {
     const d = job.data;
     const last = d.attempts[d.attempts.length - 1];
     let next: number | null = null;
     const delayedKey = q.keys.delayed;
     if (state === 'delayed' && job.id && delayedKey) {
       const score = await this.queue.redis.zscore(delayedKey, job.id);
-      next = score !== null ? Math.floor(Number(score) / DELAYED_SCORE_SHIFT) : job.timestamp + job.delay;
+      next =
+        score !== null
+          ? Math.floor(Number(score) / DELAYED_SCORE_SHIFT)
+          : job.timestamp + job.delay;
     }
     return {
       queueId: d.messageId,

@@ -69,11 +69,18 @@ export async function parseDsn(msg: ReceivedMessage): Promise<ParsedDsn> {
   const parsed = await simpleParser(msg.raw, { skipTextToHtml: true, skipHtmlToText: true });
   const ct = parsed.headers.get('content-type') as
     { value: string; params: Record<string, string> } | undefined;
-  const status = parsed.attachments.find((a) => a.contentType === 'message/delivery-status');
+  // mailparser folds a message/delivery-status part into the text: take it from the MIME structure.
+  const boundary = ct?.params.boundary ?? '';
+  const parts = boundary ? msg.raw.toString('utf8').split(`--${boundary}`) : [];
+  const statusPart =
+    parts.find((p) =>
+      /^content-type:[ \t]*message\/delivery-status/im.test(p.split(/\r?\n\r?\n/)[0] ?? ''),
+    ) ?? '';
+  const statusBody = statusPart.slice(statusPart.search(/\r?\n\r?\n/)).trim();
   const original = parsed.attachments.find(
     (a) => a.contentType === 'message/rfc822' || a.contentType === 'text/rfc822-headers',
   );
-  const blocks = (status?.content.toString('utf8') ?? '').trim().split(/\r?\n\r?\n/);
+  const blocks = statusBody.split(/\r?\n\r?\n/);
   return {
     from: msg.from,
     to: msg.to,

@@ -1,9 +1,20 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Config, Connector, VirtualServer } from '@mailbus/config';
 import { parseSmartHost } from '@mailbus/config';
-import { resolveMx, type DeliveryHost, type OutboundDelivery, type RecipientResult } from '@mailbus/delivery';
+import {
+  resolveMx,
+  type DeliveryHost,
+  type OutboundDelivery,
+  type RecipientResult,
+} from '@mailbus/delivery';
 import { OUTBOUND_COMMAND, OUTBOUND_RESPONSE, type ProtocolLogWriter } from '@mailbus/protocol-log';
-import { jobId, LOCAL_DELIVERY, type DeliveryJobData, type JobRecipient, type MailQueue } from '@mailbus/queue';
+import {
+  jobId,
+  LOCAL_DELIVERY,
+  type DeliveryJobData,
+  type JobRecipient,
+  type MailQueue,
+} from '@mailbus/queue';
 import { retryDelay } from '@mailbus/schedule';
 import { formatReply, reply, type SmtpReply } from '@mailbus/smtp';
 import { extractContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
@@ -17,6 +28,8 @@ export interface DsnRecipient {
   status: string;
   reply?: SmtpReply;
   remoteMta?: string;
+  /** For a delay DSN: when mailbus gives up (receivedAt + expireAfter). */
+  willRetryUntil?: number;
 }
 
 export interface DsnRequest {
@@ -46,7 +59,11 @@ export interface DeliveryProcessorDeps {
   passwords: ReadonlyMap<string, string>;
 }
 
-const DEFAULT_RETRY = { intervals: [900_000, 1_800_000, 3_600_000, 14_400_000], expireAfter: 172_800_000, delayNotifyAfter: 43_200_000 };
+const DEFAULT_RETRY = {
+  intervals: [900_000, 1_800_000, 3_600_000, 14_400_000],
+  expireAfter: 172_800_000,
+  delayNotifyAfter: 43_200_000,
+};
 
 /**
  * What a bridgehead does with one job: deliver the job's recipients through
@@ -80,7 +97,14 @@ export class DeliveryProcessor {
       const down = await this.deps.queue.links.down([connector.name], now);
       if (down.has(connector.name) && data.planIndex + 1 < data.plan.length) {
         // Link marked down by some bridgehead: fail over at once without trying.
-        await this.handOn(data, data.recipients, reply(451, '4.4.1', `Connector ${connector.name} is marked down`), connector, now, 'failover');
+        await this.handOn(
+          data,
+          data.recipients,
+          reply(451, '4.4.1', `Connector ${connector.name} is marked down`),
+          connector,
+          now,
+          'failover',
+        );
         await this.deps.queue.store.release(data.messageId);
         return;
       }
@@ -107,15 +131,25 @@ export class DeliveryProcessor {
     return c?.retry ?? DEFAULT_RETRY;
   }
 
-  private async attempt(data: DeliveryJobData, connector: Connector | undefined, now: number): Promise<string> {
+  private async attempt(
+    data: DeliveryJobData,
+    connector: Connector | undefined,
+    now: number,
+  ): Promise<string> {
     const { queue, logger } = this.deps;
-    const log = logger.child({ message_id: data.messageId, connector: connector?.name ?? LOCAL_DELIVERY });
+    const log = logger.child({
+      message_id: data.messageId,
+      connector: connector?.name ?? LOCAL_DELIVERY,
+    });
     const body = await queue.store.body(data.messageId);
     if (!body) {
       log.error('message body missing from Redis; nothing to deliver');
       return 'missing';
     }
-    const already = await queue.store.delivered(data.messageId, data.recipients.map((r) => r.address));
+    const already = await queue.store.delivered(
+      data.messageId,
+      data.recipients.map((r) => r.address),
+    );
     const pending = data.recipients.filter((r) => !already.has(r.address));
     if (pending.length === 0) {
       await queue.store.release(data.messageId);
@@ -130,9 +164,16 @@ export class DeliveryProcessor {
     const connectorName = connector?.name ?? LOCAL_DELIVERY;
 
     if (delivered.length > 0) {
-      await queue.store.markDelivered(data.messageId, delivered.map((r) => r.recipient), this.now());
+      await queue.store.markDelivered(
+        data.messageId,
+        delivered.map((r) => r.recipient),
+        this.now(),
+      );
       this.deps.metrics?.messagesDelivered.inc({ connector: connectorName }, delivered.length);
-      this.deps.metrics?.deliveryLatency.observe({ connector: connectorName }, (this.now() - data.receivedAt) / 1000);
+      this.deps.metrics?.deliveryLatency.observe(
+        { connector: connectorName },
+        (this.now() - data.receivedAt) / 1000,
+      );
       void queue.tracking.record(data.messageId, {
         type: 'delivered',
         connector: connectorName,
@@ -151,7 +192,13 @@ export class DeliveryProcessor {
         recipients: permanent.map((r) => r.recipient),
         reply: formatReply(permanent[0]?.reply ?? reply(550, '5.0.0', 'failed')),
       });
-      log.info({ recipients: permanent.length, reply: formatReply(permanent[0]?.reply ?? reply(550, '5.0.0', '')) }, 'permanent failure');
+      log.info(
+        {
+          recipients: permanent.length,
+          reply: formatReply(permanent[0]?.reply ?? reply(550, '5.0.0', '')),
+        },
+        'permanent failure',
+      );
       await this.deps.sendDsn({
         job: data,
         now: this.now(),
@@ -167,7 +214,15 @@ export class DeliveryProcessor {
     }
     if (transient.length > 0) {
       const last = transient[0]?.reply ?? reply(451, '4.0.0', 'deferred');
-      await this.handOn(data, transient.map((r) => byAddr.get(r.recipient) ?? { address: r.recipient }), last, connector, now, 'transient', transient[0]?.host);
+      await this.handOn(
+        data,
+        transient.map((r) => byAddr.get(r.recipient) ?? { address: r.recipient }),
+        last,
+        connector,
+        now,
+        'transient',
+        transient[0]?.host,
+      );
     }
     await queue.store.release(data.messageId);
     return transient.length > 0 ? 'deferred' : permanent.length > 0 ? 'failed' : 'delivered';
@@ -189,27 +244,52 @@ export class DeliveryProcessor {
   ): Promise<void> {
     const { queue } = this.deps;
     const connectorName = connector?.name ?? LOCAL_DELIVERY;
-    const attempts = [...data.attempts, { connector: connectorName, at: now, result: formatReply(last), ...(host ? { host } : {}) }].slice(-20);
+    const attempts = [
+      ...data.attempts,
+      { connector: connectorName, at: now, result: formatReply(last), ...(host ? { host } : {}) },
+    ].slice(-20);
     const policy = this.retryPolicy(connector);
     const nextIndex = data.planIndex + 1;
     const base = { ...data, recipients, attempts, hop: data.hop + 1 };
     if (nextIndex < data.plan.length) {
       const next = data.plan[nextIndex] as string;
       this.deps.metrics?.failovers.inc({ from: connectorName, to: next });
-      void queue.tracking.record(data.messageId, { type: 'failover', connector: next, recipients: recipients.map((r) => r.address), reply: formatReply(last), detail: `from ${connectorName} (${why})` });
+      void queue.tracking.record(data.messageId, {
+        type: 'failover',
+        connector: next,
+        recipients: recipients.map((r) => r.address),
+        reply: formatReply(last),
+        detail: `from ${connectorName} (${why})`,
+      });
       await queue.store.retain(data.messageId);
-      await queue.queues.add(next, { ...base, planIndex: nextIndex }, jobId(data.messageId, data.branch, data.hop + 1), queue.initialDelay(next, data.size, now));
+      await queue.queues.add(
+        next,
+        { ...base, planIndex: nextIndex },
+        jobId(data.messageId, data.branch, data.hop + 1),
+        queue.initialDelay(next, data.size, now),
+      );
       return;
     }
     const delay = retryDelay(policy.intervals, data.round);
     if (now + delay - data.receivedAt > policy.expireAfter) {
-      void queue.tracking.record(data.messageId, { type: 'expired', connector: connectorName, recipients: recipients.map((r) => r.address), reply: formatReply(last) });
+      void queue.tracking.record(data.messageId, {
+        type: 'expired',
+        connector: connectorName,
+        recipients: recipients.map((r) => r.address),
+        reply: formatReply(last),
+      });
       this.deps.metrics?.messagesBounced.inc({ connector: connectorName }, recipients.length);
       await this.deps.sendDsn({
         job: data,
         now,
         dsnId: `${jobId(data.messageId, data.branch, data.hop)}X`,
-        recipients: recipients.map((r) => ({ recipient: r, action: 'failed', status: '5.4.7', reply: last, ...(host ? { remoteMta: host } : {}) })),
+        recipients: recipients.map((r) => ({
+          recipient: r,
+          action: 'failed',
+          status: '5.4.7',
+          reply: last,
+          ...(host ? { remoteMta: host } : {}),
+        })),
       });
       return;
     }
@@ -220,7 +300,14 @@ export class DeliveryProcessor {
         job: data,
         now,
         dsnId: `${jobId(data.messageId, data.branch, data.hop)}D`,
-        recipients: recipients.map((r) => ({ recipient: r, action: 'delayed', status: last.enhanced.startsWith('4') ? last.enhanced : '4.4.7', reply: last, ...(host ? { remoteMta: host } : {}) })),
+        recipients: recipients.map((r) => ({
+          recipient: r,
+          action: 'delayed',
+          status: last.enhanced.startsWith('4') ? last.enhanced : '4.4.7',
+          reply: last,
+          willRetryUntil: data.receivedAt + policy.expireAfter,
+          ...(host ? { remoteMta: host } : {}),
+        })),
       });
     }
     this.deps.metrics?.messagesDeferred.inc({ connector: connectorName }, recipients.length);
@@ -242,17 +329,34 @@ export class DeliveryProcessor {
   }
 
   /** Delivers to the connector's smart hosts, or by MX per domain, or to mailbox hosts. */
-  private async deliverAll(data: DeliveryJobData, connector: Connector | undefined, pending: JobRecipient[], body: Buffer): Promise<RecipientResult[]> {
+  private async deliverAll(
+    data: DeliveryJobData,
+    connector: Connector | undefined,
+    pending: JobRecipient[],
+    body: Buffer,
+  ): Promise<RecipientResult[]> {
     const vs = this.deps.virtualServer;
-    const groups: Array<{ hosts: DeliveryHost[]; recipients: JobRecipient[] } | { error: SmtpReply; permanent: boolean; recipients: JobRecipient[] }> = [];
+    const groups: Array<
+      | { hosts: DeliveryHost[]; recipients: JobRecipient[] }
+      | { error: SmtpReply; permanent: boolean; recipients: JobRecipient[] }
+    > = [];
     if (!connector) {
       const hosts = (data.mailboxHosts ?? []).flatMap((h) => {
         const p = parseSmartHost(h);
-        return p.ok ? [{ name: p.value.host, address: p.value.host, port: p.value.port ?? vs.outbound.port }] : [];
+        return p.ok
+          ? [{ name: p.value.host, address: p.value.host, port: p.value.port ?? vs.outbound.port }]
+          : [];
       });
       groups.push({ hosts, recipients: pending });
     } else if (!connector.dns) {
-      groups.push({ hosts: connector.hosts.map((h) => ({ name: h.host, address: h.host, port: h.port ?? connector.port })), recipients: pending });
+      groups.push({
+        hosts: connector.hosts.map((h) => ({
+          name: h.host,
+          address: h.host,
+          port: h.port ?? connector.port,
+        })),
+        recipients: pending,
+      });
     } else {
       const byDomain = new Map<string, JobRecipient[]>();
       for (const r of pending) {
@@ -260,11 +364,28 @@ export class DeliveryProcessor {
         byDomain.set(d, [...(byDomain.get(d) ?? []), r]);
       }
       for (const [domain, recipients] of byDomain) {
-        const mx = await resolveMx(domain, { dnsServers: connector.dnsServers, port: connector.port, ...(this.deps.random ? { random: this.deps.random } : {}) });
+        const mx = await resolveMx(domain, {
+          dnsServers: connector.dnsServers,
+          port: connector.port,
+          ...(this.deps.random ? { random: this.deps.random } : {}),
+        });
         if (!mx.ok) groups.push({ error: mx.reply, permanent: mx.permanent, recipients });
         else {
-          const loop = mx.hosts.find((h) => this.deps.ownHosts.has(h.name.toLowerCase()) || this.deps.ownHosts.has(`${h.address}:${h.port}`));
-          if (loop) groups.push({ error: reply(554, '5.4.6', `Mail loop: the next hop ${loop.name} [${loop.address}] is this organisation's own ingress`), permanent: true, recipients });
+          const loop = mx.hosts.find(
+            (h) =>
+              this.deps.ownHosts.has(h.name.toLowerCase()) ||
+              this.deps.ownHosts.has(`${h.address}:${h.port}`),
+          );
+          if (loop)
+            groups.push({
+              error: reply(
+                554,
+                '5.4.6',
+                `Mail loop: the next hop ${loop.name} [${loop.address}] is this organisation's own ingress`,
+              ),
+              permanent: true,
+              recipients,
+            });
           else groups.push({ hosts: mx.hosts, recipients });
         }
       }
@@ -272,7 +393,12 @@ export class DeliveryProcessor {
     const out: RecipientResult[] = [];
     for (const g of groups) {
       if ('error' in g) {
-        for (const r of g.recipients) out.push({ recipient: r.address, status: g.permanent ? 'permanent' : 'transient', reply: g.error });
+        for (const r of g.recipients)
+          out.push({
+            recipient: r.address,
+            status: g.permanent ? 'permanent' : 'transient',
+            reply: g.error,
+          });
         continue;
       }
       const received = receivedHeader({
@@ -284,7 +410,12 @@ export class DeliveryProcessor {
       });
       const sec = connector?.outboundSecurity;
       const pass = connector ? this.deps.passwords.get(connector.name) : undefined;
-      void this.deps.queue.tracking.record(data.messageId, { type: 'attempt', connector: connector?.name ?? LOCAL_DELIVERY, recipients: g.recipients.map((r) => r.address), host: g.hosts.map((h) => `${h.name}:${h.port}`).join(',') });
+      void this.deps.queue.tracking.record(data.messageId, {
+        type: 'attempt',
+        connector: connector?.name ?? LOCAL_DELIVERY,
+        recipients: g.recipients.map((r) => r.address),
+        host: g.hosts.map((h) => `${h.name}:${h.port}`).join(','),
+      });
       const result = await this.deps.outbound.deliver({
         connector: connector?.name ?? LOCAL_DELIVERY,
         hosts: g.hosts,
@@ -298,31 +429,64 @@ export class DeliveryProcessor {
         security: {
           tls: sec?.tls ?? 'opportunistic',
           verifyCertificates: sec?.verifyCertificates ?? false,
-          ...(sec?.auth === 'basic' && sec.username ? { auth: { user: sec.username, pass: pass ?? '' } } : {}),
+          ...(sec?.auth === 'basic' && sec.username
+            ? { auth: { user: sec.username, pass: pass ?? '' } }
+            : {}),
         },
         ...(this.deps.protocolLog ? { onProtocol: (l) => this.logLine(l) } : {}),
       });
       if (result.connectionFailure && connector) {
         const policy = connector.linkState;
-        const downUntil = await this.deps.queue.links.recordFailure(connector.name, formatReply(result.results[0]?.reply ?? reply(451, '4.4.1', 'connection failed')), policy, this.now());
-        if (downUntil) this.deps.logger.warn({ connector: connector.name, down_until: new Date(downUntil).toISOString() }, 'connector marked down');
+        const downUntil = await this.deps.queue.links.recordFailure(
+          connector.name,
+          formatReply(result.results[0]?.reply ?? reply(451, '4.4.1', 'connection failed')),
+          policy,
+          this.now(),
+        );
+        if (downUntil)
+          this.deps.logger.warn(
+            { connector: connector.name, down_until: new Date(downUntil).toISOString() },
+            'connector marked down',
+          );
       }
       out.push(...result.results);
     }
     return out;
   }
 
-  private logLine(l: { direction: 'command' | 'response'; line: string; host: DeliveryHost; at: number }): void {
+  private logLine(l: {
+    direction: 'command' | 'response';
+    line: string;
+    host: DeliveryHost;
+    at: number;
+  }): void {
     const w = this.deps.protocolLog;
     if (!w) return;
     if (l.direction === 'command') {
       const sp = l.line.indexOf(' ');
       const verb = sp < 0 ? l.line : l.line.slice(0, sp);
       const args = sp < 0 ? '' : l.line.slice(sp + 1);
-      w.write({ time: l.at, cIp: l.host.address, csUsername: OUTBOUND_COMMAND, csMethod: verb.toUpperCase(), csUriQuery: /^AUTH$/i.test(verb) ? args.split(' ')[0] ?? '' : args, sPort: l.host.port, csBytes: l.line.length + 2 });
+      w.write({
+        time: l.at,
+        cIp: l.host.address,
+        csUsername: OUTBOUND_COMMAND,
+        csMethod: verb.toUpperCase(),
+        csUriQuery: /^AUTH$/i.test(verb) ? (args.split(' ')[0] ?? '') : args,
+        sPort: l.host.port,
+        csBytes: l.line.length + 2,
+      });
     } else {
       const code = Number(l.line.slice(0, 3));
-      w.write({ time: l.at, cIp: l.host.address, csUsername: OUTBOUND_RESPONSE, csMethod: '-', csUriQuery: l.line.slice(4), scStatus: Number.isFinite(code) ? code : 0, sPort: l.host.port, scBytes: l.line.length + 2 });
+      w.write({
+        time: l.at,
+        cIp: l.host.address,
+        csUsername: OUTBOUND_RESPONSE,
+        csMethod: '-',
+        csUriQuery: l.line.slice(4),
+        scStatus: Number.isFinite(code) ? code : 0,
+        sPort: l.host.port,
+        scBytes: l.line.length + 2,
+      });
     }
   }
 }

@@ -13,11 +13,16 @@ import type { DsnRequest } from './delivery-processor.js';
  * headers. The DSN's queue id derives from the request's id, so a job that
  * runs twice after a crash queues the same DSN once.
  */
-export function createDsnSender(config: Config, reporter: VirtualServer): (req: DsnRequest, queue: MailQueue) => Promise<void> {
+export function createDsnSender(
+  config: Config,
+  reporter: VirtualServer,
+): (req: DsnRequest, queue: MailQueue) => Promise<void> {
   return async (req, queue) => {
     const job = req.job;
     if (!dsnAllowed(job.sender)) return;
-    const recipients = req.recipients.filter((r) => shouldNotify(r.recipient.notify, r.action === 'delayed' ? 'delay' : 'failure'));
+    const recipients = req.recipients.filter((r) =>
+      shouldNotify(r.recipient.notify, r.action === 'delayed' ? 'delay' : 'failure'),
+    );
     if (recipients.length === 0) return;
     const original = (await queue.store.body(job.messageId)) ?? Buffer.alloc(0);
     const id = `D${createHash('sha256').update(req.dsnId).digest('hex').slice(0, 17).toUpperCase()}`;
@@ -39,17 +44,43 @@ export function createDsnSender(config: Config, reporter: VirtualServer): (req: 
         ...(r.remoteMta ? { remoteMta: r.remoteMta } : {}),
         ...(r.reply ? { diagnostic: r.reply } : {}),
         lastAttempt: req.now,
+        ...(r.willRetryUntil !== undefined ? { willRetryUntil: r.willRetryUntil } : {}),
       })),
     });
-    const facts = { sender: '', priority: 'normal' as const, system: true, virtualServer: reporter.name, sizeKB: Math.ceil(dsn.raw.length / 1024) };
-    const decision = routeRecipient(config, facts, job.sender, await queue.links.down(config.connectors.map((c) => c.name), req.now));
+    const facts = {
+      sender: '',
+      priority: 'normal' as const,
+      system: true,
+      virtualServer: reporter.name,
+      sizeKB: Math.ceil(dsn.raw.length / 1024),
+    };
+    const decision = routeRecipient(
+      config,
+      facts,
+      job.sender,
+      await queue.links.down(
+        config.connectors.map((c) => c.name),
+        req.now,
+      ),
+    );
     const split = splitByConnector([decision]);
     const groups: RecipientGroup[] = [
-      ...split.connectors.map((g) => ({ plan: g.routes[0]?.candidates.map((c) => c.name) ?? [g.connector], recipients: [{ address: job.sender, notify: ['NEVER' as const] }] })),
-      ...split.local.map((l) => ({ plan: [LOCAL_DELIVERY], recipients: [{ address: job.sender }], mailboxHosts: l.mailboxHosts })),
+      ...split.connectors.map((g) => ({
+        plan: g.routes[0]?.candidates.map((c) => c.name) ?? [g.connector],
+        recipients: [{ address: job.sender, notify: ['NEVER' as const] }],
+      })),
+      ...split.local.map((l) => ({
+        plan: [LOCAL_DELIVERY],
+        recipients: [{ address: job.sender }],
+        mailboxHosts: l.mailboxHosts,
+      })),
     ];
     if (groups.length === 0) {
-      await queue.tracking.record(job.messageId, { type: 'dsn', recipients: recipients.map((r) => r.recipient.address), detail: `DSN to ${job.sender} not routable: ${split.rejected[0]?.reply.text ?? ''}` });
+      await queue.tracking.record(job.messageId, {
+        type: 'dsn',
+        recipients: recipients.map((r) => r.recipient.address),
+        detail: `DSN to ${job.sender} not routable: ${split.rejected[0]?.reply.text ?? ''}`,
+      });
       return;
     }
     if (await queue.store.exists(id)) return;
@@ -71,6 +102,8 @@ export function createDsnSender(config: Config, reporter: VirtualServer): (req: 
       recipients: recipients.map((r) => r.recipient.address),
       detail: `${recipients[0]?.action ?? 'failed'} DSN ${id} to ${job.sender} (${recipients.map((r) => r.status).join(', ')})`,
     });
-    await queue.tracking.record(id, { type: 'received', detail: `DSN for ${job.messageId}` }, [job.sender]);
+    await queue.tracking.record(id, { type: 'received', detail: `DSN for ${job.messageId}` }, [
+      job.sender,
+    ]);
   };
 }

@@ -1,0 +1,231 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  freePort,
+  makeMessage,
+  RedisServer,
+  sendMail,
+  SinkServer,
+  SmtpDialog,
+  sleep,
+  waitFor,
+  type ReceivedMessage,
+} from '@mailbus/testing';
+import type { Gateway } from '@mailbus/cli';
+import { parseDsn, queuedId, queueOf, startGatewayWithEnv } from './delivery-helpers.js';
+
+describe('DSNs: partial failure, expiry, delay, and when none is sent', () => {
+  let redis: RedisServer;
+  let remote: SinkServer;
+  let senderSink: SinkServer;
+  let gateway: Gateway;
+  let ingress: number;
+  let closedPort: number;
+
+  before(async () => {
+    redis = await RedisServer.start();
+    remote = await SinkServer.start({
+      onRcpt: (a) =>
+        a.startsWith('bad')
+          ? { code: 550, text: `5.1.1 <${a}>: Recipient address rejected: User unknown` }
+          : undefined,
+    });
+    senderSink = await SinkServer.start();
+    ingress = await freePort();
+    closedPort = await freePort();
+    gateway = await startGatewayWithEnv(`
+organization: Test
+redis: { url: "${redis.url}", commandTimeout: 1s }
+virtualServers:
+  - name: hub
+    listen: 127.0.0.1:${ingress}
+    fqdn: hub.mailbus.test
+    relay: { allow: [127.0.0.0/8] }
+connectors:
+  - name: Remote
+    smartHosts: ["[127.0.0.1]:${remote.port}"]
+    bridgeheads: [hub]
+    addressSpaces: [{ domain: example.net }]
+  - name: Expiring
+    smartHosts: ["[127.0.0.1]:${closedPort}"]
+    bridgeheads: [hub]
+    addressSpaces: [{ domain: expire.example }]
+    retry: { intervals: [1s], expireAfter: 3s, delayNotifyAfter: 2s }
+    linkState: { failuresToMarkDown: 100 }
+  - name: Slow
+    smartHosts: ["[127.0.0.1]:${closedPort}"]
+    bridgeheads: [hub]
+    addressSpaces: [{ domain: delay.example }]
+    retry: { intervals: [1s], expireAfter: 1h, delayNotifyAfter: 1s }
+    linkState: { failuresToMarkDown: 100 }
+  - name: Senders
+    smartHosts: ["[127.0.0.1]:${senderSink.port}"]
+    bridgeheads: [hub]
+    addressSpaces: [{ domain: sender.test }]
+`);
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await Promise.all([remote, senderSink].map((s) => s?.close()));
+    await redis?.close();
+  });
+
+  const dsnsFor = (subject: string, kind = ''): ReceivedMessage[] =>
+    senderSink.messages.filter(
+      (m) =>
+        m.raw.includes(`Subject: ${subject}\r\n`) &&
+        m.raw.includes(`Delivery Status Notification (${kind}`),
+    );
+
+  test('a recipient refused with 550 gets a failure DSN, checked field by field, and the other recipient gets the message once', async () => {
+    const raw = makeMessage({
+      from: 'alice@sender.test',
+      to: 'good@example.net, bad@example.net',
+      subject: 'partial',
+    });
+    const id = queuedId(
+      (
+        await sendMail({
+          port: ingress,
+          from: 'alice@sender.test',
+          to: ['good@example.net', 'bad@example.net'],
+          raw,
+        })
+      ).response,
+    );
+    await waitFor(() => dsnsFor('partial').length === 1, {
+      timeoutMs: 15_000,
+      what: 'the failure DSN',
+    });
+    const delivered = remote.messages.filter((m) => m.raw.includes('Subject: partial\r\n'));
+    assert.equal(delivered.length, 1);
+    assert.deepEqual(delivered[0]?.to, ['good@example.net']);
+
+    const dsn = await parseDsn(dsnsFor('partial')[0] as ReceivedMessage);
+    assert.equal(dsn.from, '', 'a DSN comes from the null sender');
+    assert.deepEqual(dsn.to, ['alice@sender.test']);
+    assert.equal(dsn.contentType, 'multipart/report');
+    assert.equal(dsn.reportType, 'delivery-status');
+    assert.equal(dsn.subject, 'Delivery Status Notification (Failure)');
+    assert.match(dsn.human, /bad@example\.net/);
+    assert.equal(dsn.perMessage['reporting-mta'], 'dns; hub.mailbus.test');
+    assert.ok(dsn.perMessage['arrival-date']);
+    assert.equal(dsn.perRecipient.length, 1, 'only the failed recipient is listed');
+    const r = dsn.perRecipient[0] ?? {};
+    assert.equal(r['final-recipient'], 'rfc822; bad@example.net');
+    assert.equal(r.action, 'failed');
+    assert.equal(r.status, '5.1.1');
+    assert.equal(
+      r['diagnostic-code'],
+      'smtp; 550 5.1.1 <bad@example.net>: Recipient address rejected: User unknown',
+    );
+    assert.equal(r['remote-mta'], 'dns; 127.0.0.1');
+    assert.ok(r['last-attempt-date']);
+    assert.match(
+      dsn.original,
+      /Subject: partial/,
+      'the original message is returned (RET default FULL)',
+    );
+
+    const events = await queueOf(gateway).tracking.history(id);
+    assert.ok(events.some((e) => e.type === 'dsn'));
+  });
+
+  test('a message that cannot be delivered before expireAfter gets a 5.4.7 DSN with the last real error', async () => {
+    const raw = makeMessage({
+      from: 'alice@sender.test',
+      to: 'x@expire.example',
+      subject: 'expiring',
+    });
+    await sendMail({ port: ingress, from: 'alice@sender.test', to: ['x@expire.example'], raw });
+    await waitFor(() => dsnsFor('expiring', 'Failure').length === 1, {
+      timeoutMs: 15_000,
+      what: 'the expiry DSN',
+    });
+    const dsn = await parseDsn(dsnsFor('expiring', 'Failure')[0] as ReceivedMessage);
+    assert.equal(dsn.subject, 'Delivery Status Notification (Failure)');
+    const r = dsn.perRecipient[0] ?? {};
+    assert.equal(r['final-recipient'], 'rfc822; x@expire.example');
+    assert.equal(r.action, 'failed');
+    assert.equal(r.status, '5.4.7');
+    assert.match(
+      r['diagnostic-code'] ?? '',
+      /^smtp; 451 4\.4\.1 Connection failed to 127\.0\.0\.1: .*ECONNREFUSED/,
+    );
+    await sleep(2500);
+    assert.equal(
+      dsnsFor('expiring', 'Failure').length,
+      1,
+      'one expiry DSN, and no more attempts after it',
+    );
+  });
+
+  test('a message still undelivered after delayNotifyAfter gets exactly one delay DSN (Action: delayed)', async () => {
+    const raw = makeMessage({
+      from: 'alice@sender.test',
+      to: 'y@delay.example',
+      subject: 'delayed',
+    });
+    await sendMail({ port: ingress, from: 'alice@sender.test', to: ['y@delay.example'], raw });
+    await waitFor(() => dsnsFor('delayed').length === 1, {
+      timeoutMs: 15_000,
+      what: 'the delay DSN',
+    });
+    const dsn = await parseDsn(dsnsFor('delayed')[0] as ReceivedMessage);
+    assert.equal(dsn.subject, 'Delivery Status Notification (Delay)');
+    const r = dsn.perRecipient[0] ?? {};
+    assert.equal(r['final-recipient'], 'rfc822; y@delay.example');
+    assert.equal(r.action, 'delayed');
+    assert.equal(r.status, '4.4.1');
+    assert.match(r['diagnostic-code'] ?? '', /ECONNREFUSED/);
+    assert.ok(r['will-retry-until'], 'says until when it keeps trying');
+    // Several more retry rounds (1 s each) pass: still one delay DSN.
+    await sleep(3500);
+    assert.equal(dsnsFor('delayed').length, 1);
+  });
+
+  test('a message from the null sender never causes a DSN', async () => {
+    const raw = makeMessage({
+      from: 'mailer-daemon@sender.test',
+      to: 'bad@example.net',
+      subject: 'null-sender',
+    });
+    const id = queuedId(
+      (await sendMail({ port: ingress, from: '', to: ['bad@example.net'], raw })).response,
+    );
+    const q = queueOf(gateway);
+    await waitFor(async () => (await q.tracking.history(id)).some((e) => e.type === 'failed'), {
+      timeoutMs: 10_000,
+      what: 'the 550 to be recorded',
+    });
+    await sleep(1000);
+    assert.ok(!(await q.tracking.history(id)).some((e) => e.type === 'dsn'));
+    assert.equal(dsnsFor('null-sender').length, 0);
+    assert.ok(!senderSink.messages.some((m) => m.raw.includes('null-sender')));
+  });
+
+  test('RCPT NOTIFY=NEVER is honoured: no DSN for that recipient', async () => {
+    const { dialog } = await SmtpDialog.open(ingress);
+    const ehlo = await dialog.send('EHLO client.test');
+    assert.ok(
+      ehlo.lines.some((l) => /\bDSN$/.test(l)),
+      'DSN is advertised',
+    );
+    assert.equal((await dialog.send('MAIL FROM:<alice@sender.test>')).code, 250);
+    assert.equal((await dialog.send('RCPT TO:<bad@example.net> NOTIFY=NEVER')).code, 250);
+    const r = await dialog.data(
+      makeMessage({ from: 'alice@sender.test', to: 'bad@example.net', subject: 'notify-never' }),
+    );
+    assert.equal(r.code, 250);
+    await dialog.quit();
+    const id = queuedId(r.lines[0] ?? '');
+    const q = queueOf(gateway);
+    await waitFor(async () => (await q.tracking.history(id)).some((e) => e.type === 'failed'), {
+      timeoutMs: 10_000,
+      what: 'the 550 to be recorded',
+    });
+    await sleep(1000);
+    assert.equal(dsnsFor('notify-never').length, 0);
+  });
+});

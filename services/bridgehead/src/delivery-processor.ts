@@ -86,12 +86,23 @@ export class DeliveryProcessor {
     const connector = this.connectors.get(connectorName);
     const now = this.now();
 
-    // Schedule closed (or window passed while waiting): wait as a delayed job.
+    // Schedule closed (or window passed while waiting): wait as a delayed job,
+    // but never past expiry; a held (remote-triggered) job that nobody released
+    // expires too.
     if (connector) {
+      const expiresAt = data.receivedAt + connector.retry.expireAfter;
       const wait = this.deps.queue.schedules.delay(connector.name, data.size, now);
+      const held = connector.delivery.remoteTriggered && now >= expiresAt;
+      if ((wait > 0 && now >= expiresAt) || held) {
+        const why = held
+          ? `Connector ${connector.name} is remote triggered and no ETRN released the message`
+          : `The delivery schedule of connector ${connector.name} did not open before the message expired`;
+        await this.expire(data, data.recipients, reply(451, '4.4.7', why), connector.name, now);
+        await this.deps.queue.store.release(data.messageId);
+        return;
+      }
       if (wait > 0) {
-        const until = Number.isFinite(wait) ? now + wait : now + connector.retry.expireAfter;
-        await job.moveToDelayed(until, token);
+        await job.moveToDelayed(Math.min(now + wait, expiresAt), token);
         throw new DelayedError();
       }
       const down = await this.deps.queue.links.down([connector.name], now);
@@ -272,25 +283,7 @@ export class DeliveryProcessor {
     }
     const delay = retryDelay(policy.intervals, data.round);
     if (now + delay - data.receivedAt > policy.expireAfter) {
-      void queue.tracking.record(data.messageId, {
-        type: 'expired',
-        connector: connectorName,
-        recipients: recipients.map((r) => r.address),
-        reply: formatReply(last),
-      });
-      this.deps.metrics?.messagesBounced.inc({ connector: connectorName }, recipients.length);
-      await this.deps.sendDsn({
-        job: data,
-        now,
-        dsnId: `${jobId(data.messageId, data.branch, data.hop)}X`,
-        recipients: recipients.map((r) => ({
-          recipient: r,
-          action: 'failed',
-          status: '5.4.7',
-          reply: last,
-          ...(host ? { remoteMta: host } : {}),
-        })),
-      });
+      await this.expire(data, recipients, last, connectorName, now, host);
       return;
     }
     let delayNotified = data.delayNotified ?? false;
@@ -326,6 +319,36 @@ export class DeliveryProcessor {
       jobId(data.messageId, data.branch, data.hop + 1),
       Math.max(delay, queue.initialDelay(first, data.size, now + delay) + delay),
     );
+  }
+
+  /** Gives up on recipients: DSN 5.4.7 with the last error. */
+  private async expire(
+    data: DeliveryJobData,
+    recipients: JobRecipient[],
+    last: SmtpReply,
+    connectorName: string,
+    now: number,
+    host?: string,
+  ): Promise<void> {
+    void this.deps.queue.tracking.record(data.messageId, {
+      type: 'expired',
+      connector: connectorName,
+      recipients: recipients.map((r) => r.address),
+      reply: formatReply(last),
+    });
+    this.deps.metrics?.messagesBounced.inc({ connector: connectorName }, recipients.length);
+    await this.deps.sendDsn({
+      job: data,
+      now,
+      dsnId: `${jobId(data.messageId, data.branch, data.hop)}X`,
+      recipients: recipients.map((r) => ({
+        recipient: r,
+        action: 'failed',
+        status: '5.4.7',
+        reply: last,
+        ...(host ? { remoteMta: host } : {}),
+      })),
+    });
   }
 
   /** Delivers to the connector's smart hosts, or by MX per domain, or to mailbox hosts. */

@@ -1,0 +1,155 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  freePort,
+  makeMessage,
+  RedisServer,
+  sendMail,
+  SinkServer,
+  sleep,
+  waitFor,
+} from '@mailbus/testing';
+import type { Gateway } from '@mailbus/cli';
+import { jobId } from '@mailbus/queue';
+import { queuedId, queueOf, startGatewayWithEnv } from './delivery-helpers.js';
+
+const SLOT = 15 * 60_000;
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const hhmm = (d: Date) =>
+  `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+
+/** A 15-minute weekly window (UTC) that opens about two hours from now: closed now. */
+function closedWindow(now: number): { spec: string; opensAt: number } {
+  let start = Math.ceil(now / SLOT) * SLOT + 2 * 3_600_000;
+  if (new Date(start).getUTCHours() === 23 && new Date(start).getUTCMinutes() === 45) start += SLOT;
+  const d = new Date(start);
+  return {
+    spec: `${DAYS[d.getUTCDay()]} ${hhmm(d)}-${hhmm(new Date(start + SLOT))}`,
+    opensAt: start,
+  };
+}
+
+describe('delivery schedules and the oversize window', () => {
+  let redis: RedisServer;
+  let sink: SinkServer;
+  let gateway: Gateway;
+  let ingress: number;
+  const window = closedWindow(Date.now());
+  const yaml = (oversizeSchedule: string) => `
+organization: Test
+redis: { url: "${redis.url}", commandTimeout: 1s }
+virtualServers:
+  - name: hub
+    listen: 127.0.0.1:${ingress}
+    fqdn: hub.mailbus.test
+    maxMessageSizeKB: 1024
+    relay: { allow: [127.0.0.0/8] }
+connectors:
+  - name: Branch
+    smartHosts: ["[127.0.0.1]:${sink.port}"]
+    bridgeheads: [hub]
+    addressSpaces: [{ domain: branch.example }]
+    delivery:
+      schedule: always
+      oversize: { thresholdKB: 50, schedule: ${oversizeSchedule} }
+  - name: Parked
+    smartHosts: ["[127.0.0.1]:${sink.port}"]
+    bridgeheads: [hub]
+    addressSpaces: [{ domain: parked.example }]
+    delivery: { schedule: never }
+`;
+  let bigId = '';
+
+  before(async () => {
+    redis = await RedisServer.start();
+    sink = await SinkServer.start();
+    ingress = await freePort();
+    gateway = await startGatewayWithEnv(yaml(`"${window.spec}"`));
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await sink?.close();
+    await redis?.close();
+  });
+
+  async function send(to: string, subject: string, body?: string): Promise<string> {
+    const r = await sendMail({
+      port: ingress,
+      from: 'alice@sender.test',
+      to: [to],
+      raw: makeMessage({ from: 'alice@sender.test', to, subject, ...(body ? { body } : {}) }),
+    });
+    return queuedId(r.response);
+  }
+  const has = (subject: string) =>
+    sink.messages.some((m) => m.raw.includes(`Subject: ${subject}\r\n`));
+
+  /** When a delayed job is due, from BullMQ's delayed set (score = timestamp * 0x1000 + counter). */
+  async function dueAt(connector: string, id: string): Promise<number | undefined> {
+    const q = queueOf(gateway);
+    const score = await q.redis.zscore(
+      `${q.keys.prefix}:${q.keys.queueName(connector)}:delayed`,
+      id,
+    );
+    return score === null ? undefined : Math.floor(Number(score) / 0x1000);
+  }
+
+  test('a message over the oversize threshold waits as a delayed job until the oversize window opens, while small mail flows', async () => {
+    bigId = await send('big@branch.example', 'big-one', `${'x'.repeat(998)}\n`.repeat(60));
+    await send('small@branch.example', 'small-one');
+    await waitFor(() => has('small-one'), { timeoutMs: 10_000, what: 'the small message' });
+    const job = await queueOf(gateway)
+      .queues.queue('Branch')
+      .getJob(jobId(bigId, 0, 0));
+    assert.ok(job);
+    assert.equal(await job.getState(), 'delayed');
+    const due = await dueAt('Branch', job.id as string);
+    assert.ok(
+      due !== undefined && Math.abs(due - window.opensAt) < 2000,
+      `due at the window's start ${new Date(window.opensAt).toISOString()}, got ${due ? new Date(due).toISOString() : 'none'}`,
+    );
+    assert.ok(!has('big-one'));
+  });
+
+  test('a held oversize job picked up while its window is still closed goes back to waiting until the same opening', async () => {
+    const q = queueOf(gateway).queues.queue('Branch');
+    const job = await q.getJob(jobId(bigId, 0, 0));
+    assert.ok(job);
+    await job.promote();
+    await waitFor(
+      async () =>
+        (await job.getState()) === 'delayed' &&
+        (await dueAt('Branch', job.id as string)) !== undefined,
+      { timeoutMs: 10_000, intervalMs: 100, what: 'the job back in delayed' },
+    );
+    const due = await dueAt('Branch', job.id as string);
+    assert.ok(due !== undefined && Math.abs(due - window.opensAt) < 2000);
+    await sleep(300);
+    assert.ok(!has('big-one'), 'not delivered outside its window');
+  });
+
+  test('schedule: never holds mail', async () => {
+    const id = await send('someone@parked.example', 'parked');
+    const job = await queueOf(gateway)
+      .queues.queue('Parked')
+      .getJob(jobId(id, 0, 0));
+    assert.equal(await job?.getState(), 'delayed');
+    await sleep(500);
+    assert.ok(!has('parked'));
+  });
+
+  test('once the oversize window is open, the held message is delivered when its job comes due', async () => {
+    // The operator opens the window (config change and restart), then "retry now".
+    await gateway.close();
+    gateway = await startGatewayWithEnv(yaml('always'));
+    const job = await queueOf(gateway)
+      .queues.queue('Branch')
+      .getJob(jobId(bigId, 0, 0));
+    assert.ok(job);
+    await job.promote();
+    await waitFor(() => has('big-one'), { timeoutMs: 15_000, what: 'the big message' });
+    const msg = sink.messages.find((m) => m.raw.includes('Subject: big-one\r\n'));
+    assert.ok(msg && msg.raw.length > 50 * 1024);
+  });
+});

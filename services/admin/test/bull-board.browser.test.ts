@@ -1,0 +1,126 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { RedisServer } from '@mailbus/testing';
+import { BASIC, TOKEN, startAdmin, type AdminFixture } from './admin-fixture.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let server: RedisServer | undefined;
+let f: AdminFixture | undefined;
+let browser: Browser | undefined;
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) return;
+  server = await RedisServer.start();
+  f = await startAdmin(server);
+  await f.submit(['Internet']);
+  await f.submit(['Internet']);
+  await f.submit(['Internet']);
+  await f.submit(['Backup']);
+  await f.submit(['Partner']);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await f?.close();
+  await server?.close();
+});
+
+test('an operator logs in to Bull Board with basic auth and sees every connector queue with its counts', async (t) => {
+  if (!browser || !f) {
+    t.skip(`no Chromium at ${CHROMIUM} (installed from Debian by .ci/run)`);
+    return;
+  }
+  const context = await browser.newContext({
+    httpCredentials: BASIC,
+    viewport: { width: 1280, height: 900 },
+  });
+  try {
+    const page = await context.newPage();
+    const res = await page.goto(`${f.base}/queues`);
+    assert.equal(res?.status(), 200);
+    // The dashboard lists each queue by its display name once the API answered.
+    for (const name of ['Internet', 'Internet #1', 'Backup', 'Partner', '@local']) {
+      await page.getByText(name, { exact: true }).first().waitFor({ timeout: 15_000 });
+    }
+    const text = await page.locator('body').innerText();
+    await page.screenshot({ path: '/tmp/mailbus-bull-board.png', fullPage: true });
+    // Counts: the three Internet messages split over its two partitions, one delayed on Backup and Partner.
+    const api = (await (await context.request.get(`${f.base}/queues/api/queues`)).json()) as {
+      queues: Array<{ name: string; counts: Record<string, number> }>;
+    };
+    const counts = new Map(api.queues.map((q) => [q.name, q.counts]));
+    assert.equal(
+      (counts.get('{Internet}')?.waiting ?? 0) + (counts.get('{Internet#1}')?.waiting ?? 0),
+      3,
+    );
+    assert.equal(counts.get('{Backup}')?.delayed, 1);
+    assert.equal(counts.get('{Partner}')?.delayed, 1);
+    assert.match(text, /mailbus · Contoso/);
+    // The overview's WAITING tab counts the three Internet messages; each card shows its jobs.
+    assert.match(text, /waiting\s*3/i);
+    assert.match(text, /Internet #1[\s\S]*?\d+ Jobs?/);
+
+    // Open the Backup queue's delayed tab: its job is listed.
+    await page.goto(`${f.base}/queues/queue/${encodeURIComponent('{Backup}')}?status=delayed`);
+    await page
+      .getByText(/\.0\.0/)
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: '/tmp/mailbus-bull-board-backup.png', fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('without credentials the browser is challenged for Basic auth and never sees the board', async (t) => {
+  if (!browser || !f) {
+    t.skip(`no Chromium at ${CHROMIUM}`);
+    return;
+  }
+  const context = await browser.newContext();
+  try {
+    const res = await context.request.get(`${f.base}/queues`);
+    assert.equal(res.status(), 401);
+    assert.equal(res.headers()['www-authenticate'], 'Basic realm="mailbus"');
+    const page = await context.newPage();
+    // Headless Chromium has no prompt to show: it fails the navigation on the challenge.
+    await assert.rejects(page.goto(`${f.base}/queues`), /ERR_INVALID_AUTH_CREDENTIALS/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('opening /queues?token= once logs the browser in with a session cookie', async (t) => {
+  if (!browser || !f) {
+    t.skip(`no Chromium at ${CHROMIUM}`);
+    return;
+  }
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const res = await page.goto(`${f.base}/queues?token=${encodeURIComponent(TOKEN)}`);
+    assert.equal(res?.status(), 200);
+    assert.equal(new URL(page.url()).search, '', 'the token is gone from the address bar');
+    await page.getByText('Internet #1', { exact: true }).first().waitFor({ timeout: 15_000 });
+    const [cookie] = await context.cookies();
+    assert.equal(cookie?.name, 'mailbus_admin');
+    assert.equal(cookie?.httpOnly, true);
+    assert.equal((await page.goto(`${f.base}/queues`))?.status(), 200);
+  } finally {
+    await context.close();
+  }
+});

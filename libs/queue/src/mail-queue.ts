@@ -4,7 +4,12 @@ import type { Redis } from 'ioredis';
 import { ConnectorQueues } from './connector-queues.js';
 import { ConnectorSchedules } from './connector-schedules.js';
 import { settleDurably } from './durability.js';
-import { LOCAL_DELIVERY, type ClientInfo, type DeliveryJobData, type JobRecipient } from './delivery-job.js';
+import {
+  LOCAL_DELIVERY,
+  type ClientInfo,
+  type DeliveryJobData,
+  type JobRecipient,
+} from './delivery-job.js';
 import { jobId } from './job-id.js';
 import { Keys } from './keys.js';
 import { LinkStateStore } from './link-state-store.js';
@@ -83,7 +88,10 @@ export class MailQueue {
   async submit(s: Submission): Promise<void> {
     const now = Date.now();
     const writes: Promise<unknown>[] = [
-      this.store.put(s.id, s.body, s.groups.length, { sender: s.sender, receivedAt: String(s.receivedAt) }),
+      this.store.put(s.id, s.body, s.groups.length, {
+        sender: s.sender,
+        receivedAt: String(s.receivedAt),
+      }),
     ];
     const added: Array<{ connector: string; jobId: string }> = [];
     s.groups.forEach((g, branch) => {
@@ -113,7 +121,9 @@ export class MailQueue {
       };
       const id = jobId(s.id, branch, 0);
       added.push({ connector, jobId: id });
-      writes.push(this.queues.add(connector, data, id, this.initialDelay(connector, s.body.length, now)));
+      writes.push(
+        this.queues.add(connector, data, id, this.initialDelay(connector, s.body.length, now)),
+      );
     });
     const results = await settleDurably(this.redis, this.config.redis, writes);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -133,6 +143,43 @@ export class MailQueue {
     if (c.delivery.remoteTriggered) return c.retry.expireAfter;
     const d = this.schedules.delay(connector, size, now);
     return Number.isFinite(d) ? d : c.retry.expireAfter;
+  }
+
+  /**
+   * ETRN: promotes the held (delayed) jobs of a connector that have a
+   * recipient in `domain` (or, with `subdomains`, below it), so they are
+   * delivered now. Returns how many jobs were released.
+   */
+  async releaseHeld(connector: string, domain: string, subdomains = false): Promise<number> {
+    const d = domain.toLowerCase();
+    const inDomain = (address: string) => {
+      const rd = (address.split('@').pop() ?? '').toLowerCase();
+      return rd === d || (subdomains && rd.endsWith(`.${d}`));
+    };
+    let released = 0;
+    for (const q of this.queues.all(connector)) {
+      // Collect first, promote after: promoting while paging would shift the pages.
+      const matching = [];
+      const pageSize = 500;
+      for (let start = 0; ; start += pageSize) {
+        const jobs = await q.getDelayed(start, start + pageSize - 1);
+        matching.push(
+          ...jobs.filter((job) => job.data.recipients.some((r) => inDomain(r.address))),
+        );
+        if (jobs.length < pageSize) break;
+      }
+      for (const job of matching) {
+        // A job that went active or was removed meanwhile is not an error.
+        if (
+          await job.promote().then(
+            () => true,
+            () => false,
+          )
+        )
+          released++;
+      }
+    }
+    return released;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,198 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  freePort,
+  makeMessage,
+  RedisServer,
+  sendMail,
+  SinkServer,
+  SmtpDialog,
+  waitFor,
+} from '@mailbus/testing';
+import { queueSamples } from '@mailbus/admin';
+import { QueueOperations } from '@mailbus/queue';
+import type { Gateway } from '@mailbus/cli';
+import { startGateway } from './support/start-gateway.js';
+
+/** The value of one series in a Prometheus text exposition, or undefined when absent. */
+function sample(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries(
+      [...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
+    );
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+describe('Prometheus metrics after real traffic', () => {
+  let redis: RedisServer;
+  let sink: SinkServer;
+  let gateway: Gateway;
+  let smtp: number;
+  let text: string;
+
+  before(async () => {
+    redis = await RedisServer.start();
+    sink = await SinkServer.start();
+    smtp = await freePort();
+    gateway = await startGateway(`
+redis: { url: "${redis.url}", prefix: "met${process.pid}", commandTimeout: 1s }
+virtualServers:
+  - name: open
+    listen: 127.0.0.1:${smtp}
+    fqdn: mx.metrics.test
+    maxHops: 2
+    relay: { allow: [127.0.0.0/8] }
+connectors:
+  - name: Out
+    smartHosts: ["[127.0.0.1]:${sink.port}"]
+    bridgeheads: [open]
+    addressSpaces: [{ domain: out.example }]
+  - name: Held
+    smartHosts: ["[127.0.0.1]:${sink.port}"]
+    bridgeheads: [open]
+    addressSpaces: [{ domain: held.example }]
+    delivery: { schedule: never }
+`);
+    const queue = gateway.workerQueue;
+    assert.ok(queue);
+    // The node's queue collector, as the admin service wires it.
+    const ops = new QueueOperations(queue);
+    gateway.metrics.setQueueCollector(async () => queueSamples(await ops.connectors(Date.now())));
+
+    // Two accepted: one delivered through Out, one waiting on Held's closed schedule.
+    await sendMail({
+      port: smtp,
+      from: 'a@sender.test',
+      to: ['b@out.example'],
+      raw: makeMessage({ from: 'a@sender.test', to: 'b@out.example' }),
+    });
+    await sendMail({
+      port: smtp,
+      from: 'a@sender.test',
+      to: ['c@held.example'],
+      raw: makeMessage({ from: 'a@sender.test', to: 'c@held.example' }),
+    });
+    // One rejected after DATA: more Received headers than maxHops (554 5.4.6).
+    const hops = 'Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\r\n'.repeat(3);
+    await assert.rejects(
+      sendMail({
+        port: smtp,
+        from: 'a@sender.test',
+        to: ['b@out.example'],
+        raw: hops + makeMessage({ from: 'a@sender.test', to: 'b@out.example' }),
+      }),
+      (e: { responseCode?: number }) => e.responseCode === 554,
+    );
+    await sink.waitForMessages(1, 20_000);
+    await waitFor(
+      async () =>
+        sample(await gateway.metrics.render(), 'mailbus_messages_delivered_total', {
+          connector: 'Out',
+        }) === 1,
+      {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+        what: 'the delivered counter',
+      },
+    );
+    await waitFor(
+      async () =>
+        (await ops.connectors(Date.now())).some(
+          (c) => c.name === 'Held' && c.depth.delayedBySchedule === 1,
+        ),
+      {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+        what: 'the Held job delayed by its schedule',
+      },
+    );
+    await new Promise((r) => setTimeout(r, 1100)); // past the collector's one-second sample cache
+    text = await gateway.metrics.render();
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await sink?.close();
+    await redis?.close();
+  });
+
+  test('accepted counts per virtual server the messages answered 250 after DATA', () => {
+    assert.equal(sample(text, 'mailbus_messages_accepted_total', { virtual_server: 'open' }), 2);
+  });
+
+  test('rejected counts a refused message by reply code and enhanced code', () => {
+    assert.equal(
+      sample(text, 'mailbus_messages_rejected_total', { code: '554', enhanced: '5.4.6' }),
+      1,
+    );
+  });
+
+  test('delivered counts recipients per connector, and the latency histogram observed them', () => {
+    assert.equal(sample(text, 'mailbus_messages_delivered_total', { connector: 'Out' }), 1);
+    assert.equal(sample(text, 'mailbus_delivery_latency_seconds_count', { connector: 'Out' }), 1);
+    assert.equal(
+      sample(text, 'mailbus_delivery_latency_seconds_bucket', { connector: 'Out', le: '+Inf' }),
+      1,
+    );
+    assert.ok(
+      (sample(text, 'mailbus_delivery_latency_seconds_sum', { connector: 'Out' }) ?? -1) >= 0,
+    );
+  });
+
+  test('queue depth per connector and state, and the oldest age, come from the queue collector at scrape time', () => {
+    assert.equal(sample(text, 'mailbus_queue_depth', { connector: 'Held', state: 'delayed' }), 1);
+    assert.equal(sample(text, 'mailbus_queue_depth', { connector: 'Out', state: 'waiting' }), 0);
+    assert.ok((sample(text, 'mailbus_queue_oldest_age_seconds', { connector: 'Held' }) ?? -1) >= 0);
+    assert.equal(sample(text, 'mailbus_connector_up', { connector: 'Out' }), 1);
+  });
+
+  test('no session is left counted open once the clients quit', async () => {
+    await waitFor(
+      async () =>
+        sample(await gateway.metrics.render(), 'mailbus_smtp_sessions_open', {
+          virtual_server: 'open',
+        }) === 0,
+      {
+        timeoutMs: 5000,
+        intervalMs: 50,
+        what: 'sessions to close',
+      },
+    );
+    const { dialog } = await SmtpDialog.open(smtp);
+    assert.equal(
+      sample(await gateway.metrics.render(), 'mailbus_smtp_sessions_open', {
+        virtual_server: 'open',
+      }),
+      1,
+    );
+    await dialog.quit();
+  });
+
+  test('a recipient refused at RCPT (550 5.4.4, no route) is counted as rejected by its code', async () => {
+    const strictTo = 'victim@nowhere.example';
+    const { dialog } = await SmtpDialog.open(smtp);
+    await dialog.send('EHLO client.test');
+    await dialog.send('MAIL FROM:<a@sender.test>');
+    const r = await dialog.send(`RCPT TO:<${strictTo}>`);
+    assert.equal(r.code, 550);
+    await dialog.quit();
+    const enhanced = /^550 (\d\.\d\.\d)/.exec(r.lines[0] ?? '')?.[1] ?? '';
+    assert.equal(
+      sample(await gateway.metrics.render(), 'mailbus_messages_rejected_total', {
+        code: '550',
+        enhanced,
+      }),
+      1,
+      'RCPT rejections are counted too',
+    );
+  });
+});

@@ -28,6 +28,18 @@ export interface BridgeheadDeps {
 }
 
 /**
+ * Undocumented test knobs (a killed bridgehead's jobs are picked up after the
+ * lock duration): a positive integer of milliseconds, else undefined.
+ */
+function msFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): number | undefined {
+  const v = Number(env[name]);
+  return Number.isInteger(v) && v > 0 ? v : undefined;
+}
+
+/**
  * A bridgehead: BullMQ workers for the queues of every connector whose
  * `bridgeheads` name one of this node's virtual servers (and the local
  * delivery queue). Any number of bridgeheads may consume the same queues.
@@ -42,7 +54,9 @@ export class Bridgehead {
   /** Connector names this node delivers for. */
   connectors(): string[] {
     const mine = new Set(this.deps.virtualServers.map((v) => v.name.toLowerCase()));
-    return this.deps.config.connectors.filter((c) => c.bridgeheads.some((b) => mine.has(b.toLowerCase()))).map((c) => c.name);
+    return this.deps.config.connectors
+      .filter((c) => c.bridgeheads.some((b) => mine.has(b.toLowerCase())))
+      .map((c) => c.name);
   }
 
   start(): void {
@@ -58,8 +72,10 @@ export class Bridgehead {
     for (const c of config.connectors) {
       const s = c.outboundSecurity;
       if (s.auth !== 'basic') continue;
-      if (s.passwordEnv && env[s.passwordEnv] !== undefined) passwords.set(c.name, env[s.passwordEnv] as string);
-      else if (s.passwordFile && this.deps.readFile) passwords.set(c.name, this.deps.readFile(s.passwordFile).trim());
+      if (s.passwordEnv && env[s.passwordEnv] !== undefined)
+        passwords.set(c.name, env[s.passwordEnv] as string);
+      else if (s.passwordFile && this.deps.readFile)
+        passwords.set(c.name, this.deps.readFile(s.passwordFile).trim());
     }
     const processorFor = (vs: VirtualServer) =>
       new DeliveryProcessor({
@@ -69,7 +85,9 @@ export class Bridgehead {
         outbound: this.outbound,
         logger: this.deps.logger.child({ category: 'delivery' }),
         ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
-        ...(this.deps.protocolLogs?.get(vs.name) ? { protocolLog: this.deps.protocolLogs.get(vs.name) as ProtocolLogWriter } : {}),
+        ...(this.deps.protocolLogs?.get(vs.name)
+          ? { protocolLog: this.deps.protocolLogs.get(vs.name) as ProtocolLogWriter }
+          : {}),
         sendDsn: this.deps.sendDsn,
         ownHosts,
         passwords,
@@ -86,17 +104,32 @@ export class Bridgehead {
     for (const t of targets) {
       const processor = processorFor(t.vs);
       for (const q of queue.queues.all(t.connector)) {
-        const w = new Worker<DeliveryJobData>(q.name, (job, token) => processor.process(job, token), {
-          connection: this.deps.workerConnection,
-          prefix: queue.keys.prefix,
-          concurrency: t.concurrency,
-          lockDuration: this.deps.lockDurationMs ?? 30_000,
-          stalledInterval: this.deps.stalledIntervalMs ?? 30_000,
-          maxStalledCount: 1_000_000,
-          skipVersionCheck: true,
-        });
-        w.on('error', (err) => this.deps.logger.warn({ err, connector: t.connector }, 'worker error'));
-        w.on('failed', (job, err) => this.deps.logger.warn({ err, message_id: job?.data.messageId, connector: t.connector }, 'job failed; BullMQ will retry it'));
+        const w = new Worker<DeliveryJobData>(
+          q.name,
+          (job, token) => processor.process(job, token),
+          {
+            connection: this.deps.workerConnection,
+            prefix: queue.keys.prefix,
+            concurrency: t.concurrency,
+            lockDuration:
+              this.deps.lockDurationMs ?? msFromEnv(env, 'MAILBUS_LOCK_DURATION_MS') ?? 30_000,
+            stalledInterval:
+              this.deps.stalledIntervalMs ??
+              msFromEnv(env, 'MAILBUS_STALLED_INTERVAL_MS') ??
+              30_000,
+            maxStalledCount: 1_000_000,
+            skipVersionCheck: true,
+          },
+        );
+        w.on('error', (err) =>
+          this.deps.logger.warn({ err, connector: t.connector }, 'worker error'),
+        );
+        w.on('failed', (job, err) =>
+          this.deps.logger.warn(
+            { err, message_id: job?.data.messageId, connector: t.connector },
+            'job failed; BullMQ will retry it',
+          ),
+        );
         this.workers.push(w);
       }
     }

@@ -175,11 +175,7 @@ export class DeliveryProcessor {
     const connectorName = connector?.name ?? LOCAL_DELIVERY;
 
     if (delivered.length > 0) {
-      await queue.store.markDelivered(
-        data.messageId,
-        delivered.map((r) => r.recipient),
-        this.now(),
-      );
+      // Already recorded per host transaction in deliverAll, as soon as the remote 250 arrived.
       this.deps.metrics?.messagesDelivered.inc({ connector: connectorName }, delivered.length);
       this.deps.metrics?.deliveryLatency.observe(
         { connector: connectorName },
@@ -458,6 +454,10 @@ export class DeliveryProcessor {
         },
         ...(this.deps.protocolLog ? { onProtocol: (l) => this.logLine(l) } : {}),
       });
+      // Record success at once, before the next group or host: a crash from here
+      // on must not re-send to these recipients (at-least-once, smallest window).
+      const ok = result.results.filter((r) => r.status === 'delivered').map((r) => r.recipient);
+      if (ok.length > 0) await this.deps.queue.store.markDelivered(data.messageId, ok, this.now());
       if (result.connectionFailure && connector) {
         const policy = connector.linkState;
         const downUntil = await this.deps.queue.links.recordFailure(

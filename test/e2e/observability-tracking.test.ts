@@ -121,6 +121,7 @@ connectors:
       lines.push(...s.split('\n')),
     );
     assert.equal(status, 0);
+    if (process.env.DUMP_TRACK) process.stderr.write(`${lines.join('\n')}\n`);
     assert.equal(lines[0], `message ${queueId}`);
     const rows = lines.slice(1);
     assert.equal(rows.length, 5);

@@ -7,7 +7,7 @@ import {
   type OutboundDelivery,
   type RecipientResult,
 } from '@mailbus/delivery';
-import { OUTBOUND_COMMAND, OUTBOUND_RESPONSE, type ProtocolLogWriter } from '@mailbus/protocol-log';
+import { OUTBOUND_COMMAND, OUTBOUND_RESPONSE, redactCommand, type ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
   jobId,
   LOCAL_DELIVERY,
@@ -488,13 +488,14 @@ export class DeliveryProcessor {
     if (l.direction === 'command') {
       const sp = l.line.indexOf(' ');
       const verb = sp < 0 ? l.line : l.line.slice(0, sp);
-      const args = sp < 0 ? '' : l.line.slice(sp + 1);
+      // AUTH arguments and base64 continuation lines (AUTH LOGIN user/password) never reach the file.
+      const red = redactCommand(verb, sp < 0 ? '' : l.line.slice(sp + 1));
       w.write({
         time: l.at,
         cIp: l.host.address,
         csUsername: OUTBOUND_COMMAND,
-        csMethod: verb.toUpperCase(),
-        csUriQuery: /^AUTH$/i.test(verb) ? (args.split(' ')[0] ?? '') : args,
+        csMethod: red.method.toUpperCase(),
+        csUriQuery: red.args,
         sPort: l.host.port,
         csBytes: l.line.length + 2,
       });

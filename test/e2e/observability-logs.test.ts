@@ -73,6 +73,12 @@ connectors:
       intervalMs: 50,
       what: 'the delivered log line',
     });
+    // The line is written inside the attempt; its span ends a moment later.
+    await waitFor(() => spans.getFinishedSpans().some((s) => s.name === 'delivery.attempt'), {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      what: 'the delivery span to end',
+    });
   });
 
   after(async () => {

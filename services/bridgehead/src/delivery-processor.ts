@@ -505,7 +505,6 @@ export class DeliveryProcessor {
         time: l.at,
         cIp: l.host.address,
         csUsername: OUTBOUND_RESPONSE,
-        csMethod: '-',
         csUriQuery: l.line.slice(4),
         scStatus: Number.isFinite(code) ? code : 0,
         sPort: l.host.port,

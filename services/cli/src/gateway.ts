@@ -6,7 +6,12 @@ import { parseListen } from '@mailbus/config';
 import { Bridgehead, type DsnRequest } from '@mailbus/bridgehead';
 import { SmtpIngress, UserDirectory } from '@mailbus/ingress';
 import { ProtocolLogWriter } from '@mailbus/protocol-log';
-import { checkRedisSettings, createProducerConnection, createWorkerConnection, MailQueue } from '@mailbus/queue';
+import {
+  checkRedisSettings,
+  createProducerConnection,
+  createWorkerConnection,
+  MailQueue,
+} from '@mailbus/queue';
 import { createLogger, Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
 import { EmbeddedRedis } from './embedded-redis.js';
@@ -53,14 +58,18 @@ export class Gateway {
   constructor(private readonly o: GatewayOptions) {
     this.roles = o.roles ?? ALL_ROLES;
     const c = o.config.logging;
-    this.logger = o.logger ?? createLogger({ name: 'mailbus', level: c.level, categories: c.categories });
+    this.logger =
+      o.logger ?? createLogger({ name: 'mailbus', level: c.level, categories: c.categories });
   }
 
   private virtualServers(): VirtualServer[] {
     const all = this.o.config.virtualServers;
     if (!this.o.virtualServer) return [...all];
     const vs = all.filter((v) => v.name.toLowerCase() === this.o.virtualServer?.toLowerCase());
-    if (vs.length === 0) throw new UserError(`--virtual-server ${this.o.virtualServer}: no such virtual server (known: ${all.map((v) => v.name).join(', ')})`);
+    if (vs.length === 0)
+      throw new UserError(
+        `--virtual-server ${this.o.virtualServer}: no such virtual server (known: ${all.map((v) => v.name).join(', ')})`,
+      );
     return vs;
   }
 
@@ -72,14 +81,23 @@ export class Gateway {
     const r = config.redis;
     if (!r.url && !r.sentinel && !r.cluster) {
       this.embeddedRedis = await EmbeddedRedis.start();
-      this.logger.info({ url: this.embeddedRedis.url, dir: this.embeddedRedis.dir }, 'started embedded redis-server (AOF always, noeviction)');
+      this.logger.info(
+        { url: this.embeddedRedis.url, dir: this.embeddedRedis.dir },
+        'started embedded redis-server (AOF always, noeviction)',
+      );
     }
-    const target = this.embeddedRedis ? { url: this.embeddedRedis.url } : { ...(r.url ? { url: r.url } : {}), ...(r.sentinel ? { sentinel: r.sentinel } : {}) };
+    const target = this.embeddedRedis
+      ? { url: this.embeddedRedis.url }
+      : { ...(r.url ? { url: r.url } : {}), ...(r.sentinel ? { sentinel: r.sentinel } : {}) };
     this.redisUrl = target.url ?? '(sentinel)';
     this.worker = createWorkerConnection(target);
-    const check = await checkRedisSettings(this.worker, r.durability, r.strict).catch((e: unknown) => {
-      throw new UserError(`MAILBUS_ERR_REDIS_UNREACHABLE: cannot reach Redis at ${this.redisUrl}: ${(e as Error).message}`);
-    });
+    const check = await checkRedisSettings(this.worker, r.durability, r.strict).catch(
+      (e: unknown) => {
+        throw new UserError(
+          `MAILBUS_ERR_REDIS_UNREACHABLE: cannot reach Redis at ${this.redisUrl}: ${(e as Error).message}`,
+        );
+      },
+    );
     for (const w of check.warnings) this.logger.warn(w);
     if (check.errors.length > 0) throw new UserError(check.errors.join('\n'));
 
@@ -132,7 +150,9 @@ export class Gateway {
       this.downTimer = setInterval(refresh, 1000);
       this.downTimer.unref();
       for (const vs of vss) {
-        const tls = vs.tls ? { key: readFileSync(vs.tls.key), cert: readFileSync(vs.tls.cert) } : undefined;
+        const tls = vs.tls
+          ? { key: readFileSync(vs.tls.key), cert: readFileSync(vs.tls.cert) }
+          : undefined;
         const users = vs.auth ? UserDirectory.fromFile(vs.auth.usersFile) : undefined;
         const ingress = new SmtpIngress({
           config,
@@ -141,14 +161,18 @@ export class Gateway {
           logger: this.logger.child({ role: 'ingress', virtual_server: vs.name, category: 'smtp' }),
           metrics: this.metrics,
           downConnectors: () => this.down,
-          ...(this.protocolLogs.get(vs.name) ? { protocolLog: this.protocolLogs.get(vs.name) as ProtocolLogWriter } : {}),
+          ...(this.protocolLogs.get(vs.name)
+            ? { protocolLog: this.protocolLogs.get(vs.name) as ProtocolLogWriter }
+            : {}),
           ...(tls ? { tls } : {}),
           ...(users ? { users } : {}),
         });
         const l = parseListen(vs.listen);
         if (!l) throw new UserError(`virtual server ${vs.name}: bad listen address ${vs.listen}`);
         await ingress.listen(l.host, l.port).catch((e: unknown) => {
-          throw new UserError(`MAILBUS_ERR_LISTEN: virtual server ${vs.name} cannot listen on ${vs.listen}: ${(e as Error).message}`);
+          throw new UserError(
+            `MAILBUS_ERR_LISTEN: virtual server ${vs.name} cannot listen on ${vs.listen}: ${(e as Error).message}`,
+          );
         });
         this.ingresses.push(ingress);
       }
@@ -175,7 +199,9 @@ export class Gateway {
         await this.bridgehead?.close();
         await this.ingressQueue?.close();
         await this.workerQueue?.close();
-        await Promise.all([this.producer, this.worker].map((c) => c?.quit().catch(() => c.disconnect())));
+        await Promise.all(
+          [this.producer, this.worker].map((c) => c?.quit().catch(() => c.disconnect())),
+        );
         await Promise.all([...this.protocolLogs.values()].map((w) => w.close()));
         await this.embeddedRedis?.stop();
       })();

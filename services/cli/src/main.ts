@@ -4,6 +4,7 @@ import { routeCommand } from './commands/route-command.js';
 import { startCommand } from './commands/start-command.js';
 import { userCommand } from './commands/user-command.js';
 import { sinkCommand } from './commands/sink-command.js';
+import { trackCommand } from './commands/track-command.js';
 import { UsageError, UserError } from './usage-error.js';
 
 const USAGE = `usage: mailbus <command> [options]
@@ -13,6 +14,7 @@ const USAGE = `usage: mailbus <command> [options]
   route --config FILE --from ADDR --to ADDR [--to ADDR…] [--size-kb N]
         [--priority high|normal|low] [--system] [--virtual-server NAME] [--redis URL] [--json]
   user add --file FILE --user NAME [--password-env VAR]   (password on stdin)
+  track <queue-id|Message-ID|sender|recipient> [--config FILE] [--redis URL] [--json]
   sink [--listen 127.0.0.1:2526] [--dir DIR]              (a development smart host)
 
 The config file defaults to $MAILBUS_CONFIG, then ./mailbus.yaml.`;
@@ -31,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
         return await routeCommand(rest, process.env, out);
       case 'user':
         return await userCommand(rest, process.env, out);
+      case 'track':
+        return await trackCommand(rest, process.env, out);
       case 'sink':
         return await sinkCommand(rest, out);
       case undefined:
@@ -52,7 +56,11 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const code = (e as { code?: string }).code;
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    if (
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
+      code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+    ) {
       err(`mailbus: ${(e as Error).message}\n\n${USAGE}`);
       return 2;
     }

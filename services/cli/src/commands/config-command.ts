@@ -4,10 +4,22 @@ import { configPath, readConfigText } from '../read-config.js';
 import { UsageError } from '../usage-error.js';
 
 /** `mailbus config check [--config FILE] [--print]` */
-export function configCommand(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => void, err: (s: string) => void): number {
+export function configCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): number {
   const [sub, ...rest] = argv;
-  if (sub !== 'check') throw new UsageError(`mailbus config: unknown subcommand "${sub ?? ''}" (use: config check [--config FILE] [--print])`);
-  const { values } = parseArgs({ args: rest, options: { config: { type: 'string' }, print: { type: 'boolean' } }, strict: true });
+  if (sub !== 'check')
+    throw new UsageError(
+      `mailbus config: unknown subcommand "${sub ?? ''}" (use: config check [--config FILE] [--print])`,
+    );
+  const { values } = parseArgs({
+    args: rest,
+    options: { config: { type: 'string' }, print: { type: 'boolean' } },
+    strict: true,
+  });
   const path = configPath(values.config, env);
   const r = parseConfig(readConfigText(path), { env });
   if (!r.ok) {
@@ -15,6 +27,9 @@ export function configCommand(argv: string[], env: NodeJS.ProcessEnv, out: (s: s
     return 1;
   }
   if (values.print) out(JSON.stringify(printEffectiveConfig(r.config), null, 2));
-  else out(`${path}: OK (${r.config.virtualServers.length} virtual servers, ${r.config.connectors.length} connectors)`);
+  else
+    out(
+      `${path}: OK (${r.config.virtualServers.length} virtual servers, ${r.config.connectors.length} connectors)`,
+    );
   return 0;
 }

@@ -1,11 +1,21 @@
 import { parseArgs } from 'node:util';
 import { createWorkerConnection, MailQueue } from '@mailbus/queue';
-import { explainRoute, routeRecipients, routeToJson, type MessageFacts, type Priority } from '@mailbus/routing';
+import {
+  explainRoute,
+  routeRecipients,
+  routeToJson,
+  type MessageFacts,
+  type Priority,
+} from '@mailbus/routing';
 import { readConfig } from '../read-config.js';
 import { UsageError } from '../usage-error.js';
 
 /** `mailbus route`: the routing decision for an envelope, nothing sent. */
-export async function routeCommand(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<number> {
+export async function routeCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: (s: string) => void,
+): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -22,14 +32,22 @@ export async function routeCommand(argv: string[], env: NodeJS.ProcessEnv, out: 
     strict: true,
   });
   if (!values.config) throw new UsageError('mailbus route: --config FILE is required');
-  if (values.from === undefined) throw new UsageError('mailbus route: --from ADDR is required (use --from "" for the null sender)');
-  if (!values.to || values.to.length === 0) throw new UsageError('mailbus route: at least one --to ADDR is required');
+  if (values.from === undefined)
+    throw new UsageError(
+      'mailbus route: --from ADDR is required (use --from "" for the null sender)',
+    );
+  if (!values.to || values.to.length === 0)
+    throw new UsageError('mailbus route: at least one --to ADDR is required');
   const priority = (values.priority ?? 'normal') as Priority;
-  if (!['high', 'normal', 'low'].includes(priority)) throw new UsageError(`mailbus route: --priority must be high, normal or low, not "${values.priority}"`);
+  if (!['high', 'normal', 'low'].includes(priority))
+    throw new UsageError(
+      `mailbus route: --priority must be high, normal or low, not "${values.priority}"`,
+    );
   let sizeKB: number | undefined;
   if (values['size-kb'] !== undefined) {
     sizeKB = Number(values['size-kb']);
-    if (!Number.isFinite(sizeKB) || sizeKB < 0) throw new UsageError(`mailbus route: --size-kb must be a number, not "${values['size-kb']}"`);
+    if (!Number.isFinite(sizeKB) || sizeKB < 0)
+      throw new UsageError(`mailbus route: --size-kb must be a number, not "${values['size-kb']}"`);
   }
   const config = readConfig(values.config, env);
   const sender = values.from.replace(/^<|>$/g, '');
@@ -44,7 +62,10 @@ export async function routeCommand(argv: string[], env: NodeJS.ProcessEnv, out: 
   if (values.redis) {
     const redis = createWorkerConnection({ url: values.redis });
     try {
-      down = await new MailQueue(redis, config, 'cli').links.down(config.connectors.map((c) => c.name), Date.now());
+      down = await new MailQueue(redis, config, 'cli').links.down(
+        config.connectors.map((c) => c.name),
+        Date.now(),
+      );
     } finally {
       redis.disconnect();
     }

@@ -11,7 +11,11 @@ import { UsageError } from '../usage-error.js';
  * saves it as an .eml file. For trying mailbus out; not a mail server.
  */
 export async function sinkCommand(argv: string[], out: (s: string) => void): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { listen: { type: 'string' }, dir: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { listen: { type: 'string' }, dir: { type: 'string' } },
+    strict: true,
+  });
   const l = parseListen(values.listen ?? '127.0.0.1:2526');
   if (!l) throw new UsageError(`--listen must be host:port, not "${values.listen}"`);
   if (values.dir) mkdirSync(values.dir, { recursive: true });
@@ -30,7 +34,9 @@ export async function sinkCommand(argv: string[], out: (s: string) => void): Pro
         const raw = Buffer.concat(chunks);
         const subject = /^Subject:[ \t]*(.*)$/im.exec(raw.toString('latin1'))?.[1] ?? '';
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        out(`#${n} from <${from}> to ${session.envelope.rcptTo.map((r) => `<${r.address}>`).join(', ')} ${raw.length} bytes "${subject}"`);
+        out(
+          `#${n} from <${from}> to ${session.envelope.rcptTo.map((r) => `<${r.address}>`).join(', ')} ${raw.length} bytes "${subject}"`,
+        );
         if (values.dir) writeFileSync(join(values.dir, `${Date.now()}-${n}.eml`), raw);
         cb(null, `2.0.0 Ok: sink received #${n}`);
       });

@@ -3,17 +3,30 @@ import { ALL_ROLES, Gateway, type Role } from '../gateway.js';
 import { configPath, readConfig } from '../read-config.js';
 import { UsageError } from '../usage-error.js';
 import { createDsnSender } from '../dsn-sender.js';
+import { startSdkIfConfigured } from '../telemetry-sdk.js';
 
 /** `mailbus start [--config FILE] [--role ingress,bridgehead,admin] [--virtual-server NAME]` */
-export async function startCommand(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<number> {
+export async function startCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: (s: string) => void,
+): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, role: { type: 'string' }, 'virtual-server': { type: 'string' } },
+    options: {
+      config: { type: 'string' },
+      role: { type: 'string' },
+      'virtual-server': { type: 'string' },
+    },
     strict: true,
   });
   const roles = values.role ? values.role.split(',').map((r) => r.trim()) : [...ALL_ROLES];
-  for (const r of roles) if (!ALL_ROLES.includes(r as Role)) throw new UsageError(`--role: unknown role "${r}" (roles: ${ALL_ROLES.join(', ')})`);
+  for (const r of roles)
+    if (!ALL_ROLES.includes(r as Role))
+      throw new UsageError(`--role: unknown role "${r}" (roles: ${ALL_ROLES.join(', ')})`);
   const config = readConfig(configPath(values.config, env), env);
+  // Tracing only when OTEL_EXPORTER_OTLP_ENDPOINT is set; started before any span is made.
+  const sdk = await startSdkIfConfigured(`mailbus-${roles.join('-')}`, env);
   const gateway = new Gateway({
     config,
     roles: roles as Role[],
@@ -26,13 +39,16 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv, out: 
     if (stopping) return;
     stopping = true;
     gateway.logger.info({ signal }, 'stopping: no new sessions, finishing work in flight');
-    gateway.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        gateway.logger.error({ err: e }, 'error while stopping');
-        process.exit(1);
-      },
-    );
+    gateway
+      .close()
+      .then(() => sdk.shutdown())
+      .then(
+        () => process.exit(0),
+        (e: unknown) => {
+          gateway.logger.error({ err: e }, 'error while stopping');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -40,11 +56,16 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv, out: 
     await gateway.start();
   } catch (e) {
     await gateway.close().catch(() => undefined);
+    await sdk.shutdown();
     throw e;
   }
-  out(`mailbus running: roles ${roles.join(', ')}; Redis ${gateway.redisUrl}${gateway.embeddedRedis ? ' (embedded)' : ''}`);
-  for (const l of gateway.listening()) out(`  SMTP  virtual server ${l.virtualServer} listening on ${l.host}:${l.port}`);
-  if (roles.includes('admin')) out(`  admin http://${config.admin.listen}/queues (Bull Board), /api, /metrics`);
+  out(
+    `mailbus running: roles ${roles.join(', ')}; Redis ${gateway.redisUrl}${gateway.embeddedRedis ? ' (embedded)' : ''}`,
+  );
+  for (const l of gateway.listening())
+    out(`  SMTP  virtual server ${l.virtualServer} listening on ${l.host}:${l.port}`);
+  if (roles.includes('admin'))
+    out(`  admin http://${config.admin.listen}/queues (Bull Board), /api, /metrics`);
   await new Promise<never>(() => undefined);
   return 0;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Config, VirtualServer } from '@mailbus/config';
 import { parseListen } from '@mailbus/config';
+import { createAdmin, queueSamples, type AdminServer } from '@mailbus/admin';
 import { Bridgehead, type DsnRequest } from '@mailbus/bridgehead';
 import { SmtpIngress, UserDirectory } from '@mailbus/ingress';
 import { ProtocolLogWriter } from '@mailbus/protocol-log';
@@ -11,10 +12,13 @@ import {
   createProducerConnection,
   createWorkerConnection,
   MailQueue,
+  QueueOperations,
 } from '@mailbus/queue';
 import { createLogger, Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
+import { randomBytes } from 'node:crypto';
 import { EmbeddedRedis } from './embedded-redis.js';
+import { NodeHttp } from './node-http.js';
 import { UserError } from './usage-error.js';
 
 export type Role = 'ingress' | 'bridgehead' | 'admin';
@@ -30,6 +34,8 @@ export interface GatewayOptions {
   /** Overrides for tests: BullMQ lock duration / stalled interval. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Serve /healthz, /readyz, /metrics on admin.listen even when its port is 0 (tests). */
+  nodeHttp?: boolean;
   /** Send DSNs (wired by the composition root). */
   sendDsn?: (req: DsnRequest, queue: MailQueue) => Promise<void>;
 }
@@ -44,6 +50,10 @@ export class Gateway {
   readonly metrics = new Metrics();
   readonly ingresses: SmtpIngress[] = [];
   bridgehead: Bridgehead | undefined;
+  admin: AdminServer | undefined;
+  nodeHttp: NodeHttp | undefined;
+  /** Set when admin.tokenEnv was unset and a token was generated for this run. */
+  generatedAdminToken: string | undefined;
   embeddedRedis: EmbeddedRedis | undefined;
   private producer: Redis | undefined;
   private worker: Redis | undefined;
@@ -117,6 +127,27 @@ export class Gateway {
     }
 
     this.workerQueue = new MailQueue(this.worker, config, node);
+    const sendDsn = (req: DsnRequest) =>
+      this.o.sendDsn && this.workerQueue
+        ? this.o.sendDsn(req, this.workerQueue)
+        : Promise.resolve();
+    const ops = new QueueOperations(this.workerQueue, {
+      sendDsn: (job, reason) =>
+        sendDsn({
+          job,
+          now: Date.now(),
+          dsnId: `${job.messageId}.${job.branch}.${job.hop}.deleted`,
+          recipients: job.recipients.map((r) => ({
+            recipient: r,
+            action: 'failed',
+            status: '5.0.0',
+            reply: { code: 550, enhanced: '5.0.0', text: reason },
+          })),
+        }),
+    });
+    this.metrics.setQueueCollector(async () => queueSamples(await ops.connectors(Date.now())));
+    const worker = this.worker;
+    const isReady = async () => (await worker.ping().catch(() => '')) === 'PONG';
     if (this.roles.includes('bridgehead')) {
       const queue = this.workerQueue;
       this.bridgehead = new Bridgehead({
@@ -129,7 +160,7 @@ export class Gateway {
         protocolLogs: this.protocolLogs,
         env,
         readFile: (p) => readFileSync(p, 'utf8'),
-        sendDsn: (req) => (this.o.sendDsn ? this.o.sendDsn(req, queue) : Promise.resolve()),
+        sendDsn,
         ...(this.o.lockDurationMs ? { lockDurationMs: this.o.lockDurationMs } : {}),
         ...(this.o.stalledIntervalMs ? { stalledIntervalMs: this.o.stalledIntervalMs } : {}),
       });
@@ -177,6 +208,49 @@ export class Gateway {
         this.ingresses.push(ingress);
       }
     }
+    const http = parseListen(config.admin.listen);
+    if (!http) throw new UserError(`admin.listen: bad address ${config.admin.listen}`);
+    if (this.roles.includes('admin')) {
+      let token = config.admin.tokenEnv ? env[config.admin.tokenEnv] : undefined;
+      const basicPassword = config.admin.basicAuth
+        ? env[config.admin.basicAuth.passwordEnv]
+        : undefined;
+      if (!token && !basicPassword) {
+        // Never an open admin page: without a configured secret, this run gets a random token.
+        token = randomBytes(18).toString('base64url');
+        this.generatedAdminToken = token;
+        this.logger.warn(
+          `admin: ${config.admin.tokenEnv ?? 'admin.tokenEnv'} is not set; generated a token for this run`,
+        );
+      }
+      this.admin = await createAdmin({
+        config,
+        queue: this.workerQueue,
+        ops,
+        metrics: this.metrics,
+        logger: this.logger.child({ role: 'admin' }),
+        isReady,
+        ...(token ? { token } : {}),
+        ...(config.admin.basicAuth && basicPassword
+          ? { basicAuth: { username: config.admin.basicAuth.username, password: basicPassword } }
+          : {}),
+      });
+      await this.admin.listen(http.host, http.port).catch((e: unknown) => {
+        throw new UserError(
+          `MAILBUS_ERR_LISTEN: admin cannot listen on ${config.admin.listen}: ${(e as Error).message}`,
+        );
+      });
+    } else if (http.port !== 0 || this.o.nodeHttp) {
+      // Ingress or bridgehead alone: /healthz, /readyz and this process's /metrics.
+      const nodeHttp = new NodeHttp(this.metrics, isReady);
+      await nodeHttp.listen(http.host, http.port).then(
+        () => (this.nodeHttp = nodeHttp),
+        (e: unknown) =>
+          this.logger.warn(
+            `health and metrics endpoint not started: ${config.admin.listen}: ${(e as Error).message}`,
+          ),
+      );
+    }
   }
 
   /** Where each virtual server listens, once started. */
@@ -196,6 +270,8 @@ export class Gateway {
       this.closing = (async () => {
         if (this.downTimer) clearInterval(this.downTimer);
         await Promise.all(this.ingresses.map((i) => i.close()));
+        await this.admin?.close();
+        await this.nodeHttp?.close();
         await this.bridgehead?.close();
         await this.ingressQueue?.close();
         await this.workerQueue?.close();

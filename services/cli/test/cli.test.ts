@@ -8,8 +8,15 @@ import { fileURLToPath } from 'node:url';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/main.js');
 
-function mailbus(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', input, timeout: 30_000 });
+function mailbus(
+  args: string[],
+  input?: string,
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    encoding: 'utf8',
+    input,
+    timeout: 30_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,14 +41,44 @@ connectors:
 
 describe('mailbus route --json', () => {
   test('prints one entry per --to, in order: connectors in try order, local mailbox hosts, or the rejection', () => {
-    const r = mailbus(['route', '--config', SEED, '--from', 'a@contoso.com', '--to', 'x@example.org', '--to', 'y@x.net', '--to', 'z@contoso.com', '--to', 'w@small.example', '--size-kb', '200', '--json']);
+    const r = mailbus([
+      'route',
+      '--config',
+      SEED,
+      '--from',
+      'a@contoso.com',
+      '--to',
+      'x@example.org',
+      '--to',
+      'y@x.net',
+      '--to',
+      'z@contoso.com',
+      '--to',
+      'w@small.example',
+      '--size-kb',
+      '200',
+      '--json',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), {
       recipients: [
-        { recipient: 'x@example.org', connectors: [{ name: 'Internet', cost: 1 }, { name: 'Backup', cost: 2 }] },
+        {
+          recipient: 'x@example.org',
+          connectors: [
+            { name: 'Internet', cost: 1 },
+            { name: 'Backup', cost: 2 },
+          ],
+        },
         { recipient: 'y@x.net', connectors: [{ name: 'Net', cost: 1 }] },
         { recipient: 'z@contoso.com', local: { mailboxHosts: ['[10.0.0.5]:25'] } },
-        { recipient: 'w@small.example', rejected: { code: 552, enhanced: '5.3.4', reason: JSON.parse(r.stdout).recipients[3].rejected.reason } },
+        {
+          recipient: 'w@small.example',
+          rejected: {
+            code: 552,
+            enhanced: '5.3.4',
+            reason: JSON.parse(r.stdout).recipients[3].rejected.reason,
+          },
+        },
       ],
     });
   });
@@ -72,14 +109,26 @@ connectors:
     const r = mailbus(['config', 'check', '--config', bad]);
     assert.equal(r.status, 1);
     const lines = r.stderr.trim().split('\n');
-    assert.ok(lines.some((l) => l.startsWith('connectors[1].colour: ')), r.stderr);
+    assert.ok(
+      lines.some((l) => l.startsWith('connectors[1].colour: ')),
+      r.stderr,
+    );
     const good = writeConfig(readFileSync(bad, 'utf8').replace(', colour: blue', ''));
     const r2 = mailbus(['config', 'check', '--config', good]);
     assert.equal(r2.status, 1);
     const l2 = r2.stderr.trim().split('\n');
-    assert.ok(l2.some((l) => /^connectors\[0\]\.smartHosts\[0\]: .*bracket/.test(l)), r2.stderr);
-    assert.ok(l2.some((l) => /^connectors\[1\]\.bridgeheads\[0\]: /.test(l)), r2.stderr);
-    assert.ok(l2.some((l) => /^connectors\[1\]\.addressSpaces\[0\]\.cost: /.test(l)), r2.stderr);
+    assert.ok(
+      l2.some((l) => /^connectors\[0\]\.smartHosts\[0\]: .*bracket/.test(l)),
+      r2.stderr,
+    );
+    assert.ok(
+      l2.some((l) => /^connectors\[1\]\.bridgeheads\[0\]: /.test(l)),
+      r2.stderr,
+    );
+    assert.ok(
+      l2.some((l) => /^connectors\[1\]\.addressSpaces\[0\]\.cost: /.test(l)),
+      r2.stderr,
+    );
   });
 
   test('a missing config file exits 1 naming the file', () => {

@@ -8,6 +8,8 @@ export interface DurabilityPolicy {
   durability: Durability;
   /** Wait timeout in milliseconds (default DURABILITY_WAIT_MS). */
   timeoutMs?: number;
+  /** The connection's command timeout: the wait ends well before it, so Redis answers the WAIT itself. */
+  commandTimeout?: number;
 }
 
 /** The reason a write is not durable yet: the caller answers 451 4.3.0 (fail toward temporary). */
@@ -58,7 +60,9 @@ function serverFacts(redis: Redis): Promise<ServerFacts> {
  * - `memory`: nothing (unsafe: a Redis crash loses what it had not written).
  */
 export async function waitDurable(redis: Redis, policy: DurabilityPolicy): Promise<void> {
-  const timeout = policy.timeoutMs ?? DURABILITY_WAIT_MS;
+  const limit =
+    policy.commandTimeout !== undefined ? Math.floor(policy.commandTimeout * 0.75) : Infinity;
+  const timeout = Math.max(1, Math.min(policy.timeoutMs ?? DURABILITY_WAIT_MS, limit));
   if (policy.durability === 'memory') return;
   if (policy.durability === 'replicated') {
     const n = Number(await redis.call('WAIT', '1', String(timeout)));

@@ -5,6 +5,7 @@ import { startCommand } from './commands/start-command.js';
 import { userCommand } from './commands/user-command.js';
 import { sinkCommand } from './commands/sink-command.js';
 import { trackCommand } from './commands/track-command.js';
+import { operationsCommand, OPERATIONS_USAGE } from './commands/operations-command.js';
 import { UsageError, UserError } from './usage-error.js';
 
 const USAGE = `usage: mailbus <command> [options]
@@ -15,6 +16,7 @@ const USAGE = `usage: mailbus <command> [options]
         [--priority high|normal|low] [--system] [--virtual-server NAME] [--redis URL] [--json]
   user add --file FILE --user NAME [--password-env VAR]   (password on stdin)
   track <queue-id|Message-ID|sender|recipient> [--config FILE] [--redis URL] [--json]
+${OPERATIONS_USAGE}
   sink [--listen 127.0.0.1:2526] [--dir DIR]              (a development smart host)
 
 The config file defaults to $MAILBUS_CONFIG, then ./mailbus.yaml.`;
@@ -33,6 +35,9 @@ async function main(argv: string[]): Promise<number> {
         return await routeCommand(rest, process.env, out);
       case 'user':
         return await userCommand(rest, process.env, out);
+      case 'connector':
+      case 'queue':
+        return await operationsCommand(cmd, rest, process.env, out);
       case 'track':
         return await trackCommand(rest, process.env, out);
       case 'sink':

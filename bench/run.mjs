@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { cpus, totalmem, tmpdir, release } from 'node:os';
-import { join } from 'node:path';
+import { join, relative as relativePath, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fixedRateLoad, percentile } from './lib/loadgen.mjs';
 import { BenchRedis, MailbusDeployment, REPO } from './lib/mailbus.mjs';
@@ -20,6 +20,10 @@ const { values: opt } = parseArgs({
     only: { type: 'string' },
     'keep-tmp': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    // Preload a module into every mailbus process (node --import), e.g. one of
+    // bench/experiments/*.mjs, to measure a proposed change without editing
+    // the product. Recorded in the results.
+    import: { type: 'string', multiple: true, default: [] },
   },
   strict: true,
 });
@@ -28,11 +32,12 @@ const QUICK = opt.quick;
 const ONLY = opt.only ? new Set(opt.only.split(',')) : undefined;
 const want = (s) => !ONLY || ONLY.has(s);
 const N = QUICK
-  ? { msgs: 2000, rcpt: 500, mixSmall: 400, mixBig: 20, latency: 300, held: 5000, scale: 1500, profile: 2000 }
-  : { msgs: 20000, rcpt: 5000, mixSmall: 4000, mixBig: 200, latency: 2000, held: 100000, scale: 10000, profile: 10000 };
+  ? { msgs: 2000, rcpt: 500, mixSmall: 400, mixBig: 20, latency: 300, held: 5000, scale: 1500, profile: 2000, memory: 2000 }
+  : { msgs: 20000, rcpt: 5000, mixSmall: 4000, mixBig: 200, latency: 2000, held: 100000, scale: 5000, profile: 5000, memory: 10000 };
 const SIZE = 5120;
 const BIG = 1024 * 1024;
 const SESSIONS = 20;
+const HELD_SESSIONS = 100;
 const startedAt = new Date();
 const t0 = performance.now();
 const TMP = mkdtempSync(join(tmpdir(), 'mailbus-bench-'));
@@ -161,10 +166,15 @@ async function withPostfix(sinkPort, fn) {
   }
 }
 
-async function withMailbus({ sinkPort, durability = 'fsync', ingress = 1, bridgeheads = 1, combined = false, schedule, env, nodeArgs }, fn) {
+const IMPORTS = opt.import.map((f) => resolvePath(f));
+/** Results file stem: latest.json for the product as is; experiments and quick runs apart. */
+const BASE = `latest${QUICK ? '-quick' : ''}${IMPORTS.length > 0 ? '-experiments' : ''}`;
+const importArgs = IMPORTS.flatMap((f) => ['--import', f]);
+
+async function withMailbus({ sinkPort, durability = 'fsync', ingress = 1, bridgeheads = 1, combined = false, schedule, env, nodeArgs = [] }, fn) {
   const dir = mkdtempSync(join(TMP, 'mailbus-'));
   const redis = await new BenchRedis(join(dir, 'redis'), durability).start();
-  const dep = new MailbusDeployment({ dir, redis, sinkPort, ingress, bridgeheads, combined, schedule, env, nodeArgs });
+  const dep = new MailbusDeployment({ dir, redis, sinkPort, ingress, bridgeheads, combined, schedule, env, nodeArgs: [...importArgs, ...nodeArgs] });
   try {
     await dep.start();
     const roots = [...dep.roots(), { pid: redis.child.pid, name: 'redis-server' }];
@@ -233,8 +243,8 @@ async function main() {
   // Side figure: durability memory (no AOF; 250 before anything is on disk).
   if (want('memory')) {
     res.mailbusMemory['5k'] = await withMailbus({ sinkPort: sink.port, durability: 'memory' }, (dep, roots, label) => {
-      const spec = loads(dep.ports)['5k'];
-      return drive({ name: 'mailbus 5k (durability memory)', sink, roots, label, jobs: spec.jobs, expected: spec.expected });
+      const jobs = [sourceArgs({ sessions: SESSIONS, count: N.memory, size: SIZE, port: dep.ports[0] })];
+      return drive({ name: 'mailbus 5k (durability memory)', sink, roots, label, jobs, expected: N.memory });
     });
   }
 
@@ -254,7 +264,8 @@ async function main() {
       const before = await redis.usedMemory();
       const meter = new CpuMeter(roots, label);
       const start = performance.now();
-      const r = await run('smtp-source', sourceArgs({ sessions: SESSIONS, count: N.held, size: SIZE, port: dep.ports[0] }), { timeoutMs: 600_000 });
+      // Many sessions: this measures memory, not speed, and fills the queue sooner.
+      const r = await run('smtp-source', sourceArgs({ sessions: HELD_SESSIONS, count: N.held, size: SIZE, port: dep.ports[0] }), { timeoutMs: 600_000 });
       const s = (performance.now() - start) / 1000;
       const { cpuMs } = meter.finish();
       await sleep(500);
@@ -314,14 +325,15 @@ async function main() {
       res.profile[role] = s;
       text.push(formatSummary(s, `${role} (${f}, ${Math.round(statSync(join(profDir, f)).size / 1024)} KiB): `));
     }
-    if (!opt['no-write']) writeFileSync(join(RESULTS, `profile${QUICK ? '-quick' : ''}.txt`), `${text.join('\n\n')}\n`);
+    if (!opt['no-write']) writeFileSync(join(RESULTS, `${BASE.replace('latest', 'profile')}.txt`), `${text.join('\n\n')}\n`);
   }
 
   await nodeSink.stop();
   await sink.stop();
   const loadAfter = loadAverage();
   const out = {
-    command: `npm run bench${QUICK ? ' -- --quick' : ''}${opt.only ? ` (--only ${opt.only})` : ''}`,
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    experiments: IMPORTS.map((f) => relativePath(REPO, f)),
     argv: process.argv.slice(2),
     date: startedAt.toISOString(),
     durationSeconds: Math.round((performance.now() - t0) / 1000),
@@ -333,8 +345,8 @@ async function main() {
   const table = report(out);
   process.stdout.write(`${table}\n`);
   if (!opt['no-write']) {
-    writeFileSync(join(RESULTS, QUICK ? 'latest-quick.json' : 'latest.json'), `${JSON.stringify(out, null, 2)}\n`);
-    writeFileSync(join(RESULTS, QUICK ? 'latest-quick.txt' : 'latest.txt'), `${table}\n`);
+    writeFileSync(join(RESULTS, `${BASE}.json`), `${JSON.stringify(out, null, 2)}\n`);
+    writeFileSync(join(RESULTS, `${BASE}.txt`), `${table}\n`);
   }
 }
 
@@ -371,6 +383,7 @@ function report(o) {
   const f = o.machine;
   lines.push(`machine: ${f.cpu}, ${f.memoryGiB} GiB, Linux ${f.kernel}, disk ${f.disk}; node ${f.node}, redis ${f.redis}, postfix ${f.postfix}`);
   lines.push('mailbus: 1 ingress + 1 bridgehead process, durability fsync (AOF appendfsync always); Postfix: Debian defaults, relayhost = sink');
+  if (o.experiments.length > 0) lines.push(`mailbus processes preloaded with (proposed changes, not the product as committed): ${o.experiments.join(', ')}`);
   if (o.ceiling.e2ePerSec) lines.push(`raw ceiling (smtp-source → smtp-sink): ${o.ceiling.e2ePerSec} msg/s`);
   lines.push('');
   lines.push(table(['figure', 'Postfix', 'mailbus', 'mailbus/Postfix', ''], rows));

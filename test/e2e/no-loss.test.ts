@@ -1,0 +1,164 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort, RedisServer, SinkServer, SmtpDialog, sleep } from '@mailbus/testing';
+import type { Gateway } from '@mailbus/cli';
+import { startGateway } from './support/start-gateway.js';
+
+const N = Number(process.env.MAILBUS_NO_LOSS_N ?? 5000);
+const SESSIONS = 20;
+const DROP_RATE = 0.01;
+const DEADLINE_MS = 150_000;
+
+/** A deterministic PRNG (mulberry32): the faults are random but the run can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('no-loss accounting under load with a Redis restart and a smart host that drops connections', () => {
+  let redis: RedisServer;
+  let sink: SinkServer;
+  let gateway: Gateway;
+  let port: number;
+  let drops = 0;
+  const seed = Number(process.env.MAILBUS_NO_LOSS_SEED ?? 20240607);
+  const random = prng(seed);
+
+  before(async () => {
+    redis = await RedisServer.start();
+    sink = await SinkServer.start({
+      onData: () => {
+        if (random() < DROP_RATE) {
+          drops++;
+          return 'drop';
+        }
+        return undefined;
+      },
+    });
+    port = await freePort();
+    gateway = await startGateway(`
+organization: Test
+redis: { url: "${redis.url}", commandTimeout: 2s }
+virtualServers:
+  - name: mx
+    listen: 127.0.0.1:${port}
+    fqdn: mx.test
+    relay: { allow: [127.0.0.0/8] }
+    limits: { maxConnectionsPerIp: 100 }
+connectors:
+  - name: Sink
+    smartHosts: ["[127.0.0.1]:${sink.port}"]
+    bridgeheads: [mx]
+    addressSpaces: [{ domain: "*" }]
+    retry: { intervals: [1s] }
+    linkState: { failuresToMarkDown: 1000000 }
+    concurrency: 40
+`);
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await sink?.close();
+    await redis?.close();
+  });
+
+  test(`every one of ${N} messages answered 250 is delivered at least once (lost = 0)`, async () => {
+    const started = Date.now();
+    const accepted = new Set<string>();
+    let refused = 0;
+    let next = 0;
+    let restarted = false;
+    const restartAt = Math.floor(N * 0.4);
+
+    const client = async (n: number): Promise<void> => {
+      let dialog: SmtpDialog | undefined;
+      const open = async (): Promise<SmtpDialog> => {
+        const { dialog: d } = await SmtpDialog.open(port);
+        await d.send('EHLO load.test');
+        return d;
+      };
+      while (next < N && Date.now() - started < DEADLINE_MS) {
+        const i = next++;
+        const id = `<nl-${i}-${n}@load.test>`;
+        const raw = `From: a@load.test\r\nTo: b@dest.example\r\nSubject: load ${i}\r\nMessage-ID: ${id}\r\n\r\nmessage ${i}\r\n`;
+        for (let attempt = 0; attempt < 60 && Date.now() - started < DEADLINE_MS; attempt++) {
+          try {
+            dialog ??= await open();
+            const m = await dialog.send('MAIL FROM:<a@load.test>', 5000);
+            const r = m.code === 250 ? await dialog.send('RCPT TO:<b@dest.example>', 5000) : m;
+            const d = r.code === 250 ? await dialog.data(raw) : r;
+            if (d.code === 250) {
+              accepted.add(id);
+              break;
+            }
+            refused++;
+            if (d.code !== 451 && d.code !== 452 && d.code !== 421)
+              throw new Error(`unexpected reply ${d.lines.join(' ')}`);
+            if (r.code !== 250 || m.code !== 250 || d.code === 421) {
+              dialog.close();
+              dialog = undefined;
+            } else await dialog.send('RSET', 5000);
+          } catch (e) {
+            if (e instanceof Error && e.message.startsWith('unexpected reply')) throw e;
+            dialog?.close();
+            dialog = undefined;
+          }
+          await sleep(100 + attempt * 50);
+        }
+      }
+      await dialog?.quit();
+    };
+
+    const chaos = (async () => {
+      while (!restarted && Date.now() - started < DEADLINE_MS) {
+        if (next >= restartAt) {
+          restarted = true;
+          await redis.stop();
+          await sleep(1000);
+          await redis.restart();
+          return;
+        }
+        await sleep(20);
+      }
+    })();
+
+    await Promise.all([...Array.from({ length: SESSIONS }, (_, n) => client(n)), chaos]);
+    const sentAt = Date.now();
+    const delivered = () => {
+      const ids = new Map<string, number>();
+      for (const m of sink.messages) {
+        const id = /^Message-ID: (<[^>]+>)/im.exec(m.raw.toString('latin1'))?.[1];
+        if (id) ids.set(id, (ids.get(id) ?? 0) + 1);
+      }
+      return ids;
+    };
+    for (;;) {
+      const d = delivered();
+      if ([...accepted].every((id) => d.has(id)) || Date.now() - started > DEADLINE_MS + 20_000)
+        break;
+      await sleep(250);
+    }
+    const d = delivered();
+    const lost = [...accepted].filter((id) => !d.has(id));
+    const duplicated = [...d.values()].reduce((sum, c) => sum + (c - 1), 0);
+    const unexpected = [...d.keys()].filter((id) => !accepted.has(id)).length;
+    console.log(
+      `accepted=${accepted.size} delivered=${d.size} duplicated=${duplicated} lost=${lost.length} ` +
+        `(refused-and-retried=${refused} smart-host-drops=${drops} delivered-but-not-acknowledged=${unexpected} redis-restarted=${restarted} ` +
+        `send=${((sentAt - started) / 1000).toFixed(1)}s drain=${((Date.now() - sentAt) / 1000).toFixed(1)}s seed=${seed})`,
+    );
+    assert.ok(restarted, 'Redis was restarted mid-run');
+    assert.ok(
+      accepted.size >= N * 0.99,
+      `almost every message was accepted (${accepted.size}/${N})`,
+    );
+    assert.deepEqual(lost.slice(0, 10), [], 'no accepted message is lost');
+    assert.equal(lost.length, 0);
+  });
+});

@@ -33,6 +33,7 @@ import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
 import { installCommandGuard } from './command-guard.js';
 import { installEnhancedStatusCodes } from './enhanced-status-codes.js';
+import { createEtrnHandler, installEtrn } from './etrn.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -66,8 +67,12 @@ interface SessionState {
 }
 
 /** Turns anything thrown in a hook into smtp-server's error: a rejection keeps its reply, the rest is 451 4.3.0. */
-function toSmtpError(err: unknown): Error & { responseCode: number } {
+function toSmtpError(
+  err: unknown,
+  onReject?: (r: SmtpReply) => void,
+): Error & { responseCode: number } {
   const r: SmtpReply = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
+  onReject?.(r);
   return Object.assign(new Error(r.enhanced ? `${r.enhanced} ${r.text}` : r.text), {
     responseCode: r.code,
   });
@@ -75,12 +80,13 @@ function toSmtpError(err: unknown): Error & { responseCode: number } {
 
 function hook<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,
+  onReject?: (r: SmtpReply) => void,
 ): (...args: [...A, (err?: Error | null) => void]) => void {
   return (...args) => {
     const cb = args.pop() as (err?: Error | null) => void;
     fn(...(args as unknown as A)).then(
       () => cb(),
-      (err: unknown) => cb(toSmtpError(err)),
+      (err: unknown) => cb(toSmtpError(err, onReject)),
     );
   };
 }
@@ -123,7 +129,8 @@ export class SmtpIngress {
     this.backPressure = new BackPressure(deps.queue, deps.backPressure);
     this.authThrottle = new AuthThrottle(deps.queue, deps.authThrottle);
     const vs = this.vs;
-    const self = this;
+    const countReject = (r: SmtpReply) =>
+      this.deps.metrics?.messagesRejected.inc({ code: String(r.code), enhanced: r.enhanced });
     this.server = new SMTPServer({
       name: vs.fqdn,
       banner: 'mailbus',
@@ -148,28 +155,33 @@ export class SmtpIngress {
       useXClient: false,
       useXForward: false,
       logger: this.protocolLogger(),
-      onConnect: hook(async (session: SMTPServerSession) => self.onConnect(session)),
+      onConnect: hook(async (session: SMTPServerSession) => this.onConnect(session)),
       onAuth: (auth, session, cb) => {
-        self.onAuth(auth.method, auth.username ?? '', auth.password ?? '', session).then(
+        this.onAuth(auth.method, auth.username ?? '', auth.password ?? '', session).then(
           (user) => cb(null, { user }),
           (err: unknown) => cb(toSmtpError(err)),
         );
       },
-      onMailFrom: hook(async (address: SMTPServerAddress, session: SMTPServerSession) =>
-        self.onMailFrom(address, session),
+      onMailFrom: hook(
+        async (address: SMTPServerAddress, session: SMTPServerSession) =>
+          this.onMailFrom(address, session),
+        countReject,
       ),
-      onRcptTo: hook(async (address: SMTPServerAddress, session: SMTPServerSession) =>
-        self.onRcptTo(address, session),
+      onRcptTo: hook(
+        async (address: SMTPServerAddress, session: SMTPServerSession) =>
+          this.onRcptTo(address, session),
+        countReject,
       ),
       onData: (stream, session, cb) => {
-        self.onData(stream, session).then(
+        this.onData(stream, session).then(
           (r) => cb(null, `${r.enhanced} ${r.text}`),
-          (err: unknown) => cb(toSmtpError(err)),
+          (err: unknown) => cb(toSmtpError(err, countReject)),
         );
       },
-      onClose: (session) => self.onClose(session),
+      onClose: (session) => this.onClose(session),
     });
     this.server.on('error', (err) => deps.logger.warn({ err }, 'smtp server error'));
+    installEtrn(this.server, createEtrnHandler(deps));
   }
 
   /** The address SMTP listens on, once listening. */
@@ -386,10 +398,8 @@ export class SmtpIngress {
         return r;
       },
       (err: unknown) => {
-        const r = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
         if (!(err instanceof SmtpRejection))
           this.deps.logger.error({ err, message_id: id }, 'enqueue failed: 451');
-        this.deps.metrics?.messagesRejected.inc({ code: String(r.code), enhanced: r.enhanced });
         throw err;
       },
     );
@@ -545,15 +555,17 @@ export class SmtpIngress {
             csBytes: Buffer.byteLength(text) + 2,
           });
         } else {
-          const code = Number(text.slice(0, 3));
-          writer.write({
-            ...base,
-            csMethod: '-',
-            csUriQuery: text.slice(4),
-            scStatus: Number.isFinite(code) ? code : 0,
-            scBytes: Buffer.byteLength(text) + 2,
-            timeTaken: s ? now - s.lastCommandAt : 0,
-          });
+          // One line per reply line: a multi-line EHLO reply is several log lines.
+          for (const line of text.split(/\r?\n/)) {
+            const code = Number(line.slice(0, 3));
+            writer.write({
+              ...base,
+              csUriQuery: line.slice(4),
+              scStatus: Number.isFinite(code) ? code : 0,
+              scBytes: Buffer.byteLength(line) + 2,
+              timeTaken: s ? now - s.lastCommandAt : 0,
+            });
+          }
         }
       },
     };

@@ -38,7 +38,13 @@ export function parseConfig(text: string, options: LoadOptions = {}): ConfigResu
       })),
     };
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // toJS resolves aliases: an alias to no anchor, or an alias bomb past maxAliasCount, throws.
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    return { ok: false, errors: [{ path: '(root)', reason: `YAML: ${(e as Error).message.split('\n')[0] ?? ''}` }] };
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, errors: [{ path: '(root)', reason: 'the config must be a YAML mapping' }] };
   }

@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { hashPassword } from '@mailbus/ingress';
-import { freePort, makeTestCertificate, RedisServer, sendMail, SinkServer, SmtpDialog } from '@mailbus/testing';
+import {
+  freePort,
+  makeTestCertificate,
+  RedisServer,
+  sendMail,
+  SinkServer,
+  SmtpDialog,
+} from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
 import { startGateway } from './support/start-gateway.js';
 
@@ -87,7 +94,9 @@ connectors:
     const { dialog } = await SmtpDialog.open(closed);
     const ehlo = await dialog.send('EHLO client.test');
     assert.ok(ehlo.lines.some((l) => /STARTTLS/.test(l)));
-    const r = await dialog.send(`AUTH PLAIN ${Buffer.from('\0alice\0correct horse').toString('base64')}`);
+    const r = await dialog.send(
+      `AUTH PLAIN ${Buffer.from('\0alice\0correct horse').toString('base64')}`,
+    );
     assert.match(r.lines[0] ?? '', /^538 5\.7\.11 /);
     await dialog.quit();
   });
@@ -96,7 +105,11 @@ connectors:
     const { dialog } = await SmtpDialog.open(closed);
     await dialog.send('EHLO client.test');
     assert.equal((await dialog.send('STARTTLS')).code, 220);
-    const socket = tlsConnect({ socket: dialog.socket, rejectUnauthorized: false, servername: 'mx.relay.test' });
+    const socket = tlsConnect({
+      socket: dialog.socket,
+      rejectUnauthorized: false,
+      servername: 'mx.relay.test',
+    });
     await new Promise<void>((r) => socket.once('secureConnect', () => r()));
     const lines: string[] = [];
     let buf = '';
@@ -124,8 +137,14 @@ connectors:
     };
     assert.match(await cmd('EHLO client.test'), /^250 /);
     assert.ok(lines.some((l) => /AUTH PLAIN LOGIN/.test(l)));
-    assert.match(await cmd(`AUTH PLAIN ${Buffer.from('\0alice\0wrong').toString('base64')}`), /^535 5\.7\.8 /);
-    assert.match(await cmd(`AUTH PLAIN ${Buffer.from('\0alice\0correct horse').toString('base64')}`), /^235 /);
+    assert.match(
+      await cmd(`AUTH PLAIN ${Buffer.from('\0alice\0wrong').toString('base64')}`),
+      /^535 5\.7\.8 /,
+    );
+    assert.match(
+      await cmd(`AUTH PLAIN ${Buffer.from('\0alice\0correct horse').toString('base64')}`),
+      /^235 /,
+    );
     assert.match(await cmd('MAIL FROM:<alice@sender.test>'), /^250 /);
     assert.match(await cmd('RCPT TO:<x@foreign.test>'), /^250 /);
     socket.end();

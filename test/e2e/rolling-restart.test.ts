@@ -4,7 +4,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, makeMessage, RedisServer, sendMail, sleep, SinkServer, waitFor } from '@mailbus/testing';
+import {
+  freePort,
+  makeMessage,
+  RedisServer,
+  sendMail,
+  sleep,
+  SinkServer,
+  waitFor,
+} from '@mailbus/testing';
 
 const ROOT = process.env.MAILBUS_REPO_ROOT ?? resolve(import.meta.dirname, '../../..');
 const MAIN = join(ROOT, 'services/cli/dist/src/main.js');
@@ -25,7 +33,10 @@ function launch(node: Node, ready: RegExp): Promise<void> {
   node.child = child;
   child.stdout?.on('data', (d: Buffer) => (node.output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (node.output += d.toString()));
-  return waitFor(() => ready.test(node.output), { timeoutMs: 20_000, what: `${node.name} to start: ${node.output}` }).then(() => undefined);
+  return waitFor(() => ready.test(node.output), {
+    timeoutMs: 20_000,
+    what: `${node.name} to start: ${node.output}`,
+  }).then(() => undefined);
 }
 
 async function stop(node: Node): Promise<number | null> {
@@ -67,10 +78,26 @@ connectors:
   - { name: Internet, smartHosts: ["[127.0.0.1]:${sink.port}"], bridgeheads: [in1, in2], addressSpaces: [{ domain: "*" }], retry: { intervals: [1s] } }
 `,
   );
-  const ingress1: Node = { name: 'ingress-1', args: ['--config', file, '--role', 'ingress', '--virtual-server', 'in1'], output: '' };
-  const ingress2: Node = { name: 'ingress-2', args: ['--config', file, '--role', 'ingress', '--virtual-server', 'in2'], output: '' };
-  const bh1: Node = { name: 'bridgehead-1', args: ['--config', file, '--role', 'bridgehead'], output: '' };
-  const bh2: Node = { name: 'bridgehead-2', args: ['--config', file, '--role', 'bridgehead'], output: '' };
+  const ingress1: Node = {
+    name: 'ingress-1',
+    args: ['--config', file, '--role', 'ingress', '--virtual-server', 'in1'],
+    output: '',
+  };
+  const ingress2: Node = {
+    name: 'ingress-2',
+    args: ['--config', file, '--role', 'ingress', '--virtual-server', 'in2'],
+    output: '',
+  };
+  const bh1: Node = {
+    name: 'bridgehead-1',
+    args: ['--config', file, '--role', 'bridgehead'],
+    output: '',
+  };
+  const bh2: Node = {
+    name: 'bridgehead-2',
+    args: ['--config', file, '--role', 'bridgehead'],
+    output: '',
+  };
   nodes.push(ingress1, ingress2, bh1, bh2);
   const up = /mailbus running/;
   await Promise.all([launch(ingress1, up), launch(ingress2, up), launch(bh1, up), launch(bh2, up)]);
@@ -124,7 +151,9 @@ connectors:
   for (const m of sink.messages) counts.set(idOf(m.raw), (counts.get(idOf(m.raw)) ?? 0) + 1);
   const lost = [...accepted].filter((id) => !counts.has(id)).length;
   const duplicated = [...counts.values()].filter((n) => n > 1).length;
-  console.log(`rolling restart: accepted=${accepted.size} delivered=${counts.size} duplicated=${duplicated} lost=${lost}`);
+  console.log(
+    `rolling restart: accepted=${accepted.size} delivered=${counts.size} duplicated=${duplicated} lost=${lost}`,
+  );
   assert.equal(lost, 0);
   for (const n of nodes) await stop(n);
 });

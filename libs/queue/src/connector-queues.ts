@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import type { DeliveryJobData } from './delivery-job.js';
+import type { RedisClient } from './redis-connection.js';
 
 /** Options every delivery job gets: the processor steers retries itself. */
 export const DELIVERY_JOB_OPTIONS: JobsOptions = {
@@ -27,7 +27,7 @@ export class ConnectorQueues {
   private readonly queues = new Map<string, Queue<DeliveryJobData>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly partitionsOf: (connector: string) => number = () => 1,
   ) {}

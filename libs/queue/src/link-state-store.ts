@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
+import type { RedisClient } from './redis-connection.js';
 
 export interface LinkStatus {
   connector: string;
@@ -49,7 +49,7 @@ return 0
 /** Link state of connectors, shared by every node through Redis. */
 export class LinkStateStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 
@@ -81,12 +81,15 @@ export class LinkStateStore {
   /** Connectors marked down at `now`. */
   async down(connectors: readonly string[], now: number): Promise<Set<string>> {
     if (connectors.length === 0) return new Set();
-    const p = this.redis.pipeline();
-    for (const c of connectors) p.hget(this.keys.link(c), 'downUntil');
-    const res = (await p.exec()) ?? [];
+    // One command per link hash, sent together: each hash is its own
+    // Redis Cluster slot, so they cannot share a pipeline or MULTI there.
+    const res = await Promise.allSettled(
+      connectors.map((c) => this.redis.hget(this.keys.link(c), 'downUntil')),
+    );
     const out = new Set<string>();
-    res.forEach(([err, v], i) => {
-      if (!err && typeof v === 'string' && Number(v) > now) out.add(connectors[i] as string);
+    res.forEach((r, i) => {
+      if (r.status === 'fulfilled' && typeof r.value === 'string' && Number(r.value) > now)
+        out.add(connectors[i] as string);
     });
     return out;
   }

@@ -1,9 +1,7 @@
 import type { Config } from '@mailbus/config';
 import type { SmtpReply } from '@mailbus/smtp';
-import type { Redis } from 'ioredis';
 import { ConnectorQueues } from './connector-queues.js';
 import { ConnectorSchedules } from './connector-schedules.js';
-import { settleDurably } from './durability.js';
 import {
   LOCAL_DELIVERY,
   type ClientInfo,
@@ -14,6 +12,8 @@ import { jobId } from './job-id.js';
 import { Keys } from './keys.js';
 import { LinkStateStore } from './link-state-store.js';
 import { MessageStore } from './message-store.js';
+import type { RedisClient } from './redis-connection.js';
+import { settleWrites } from './settle-writes.js';
 import { TrackingStore } from './tracking-store.js';
 
 /** Recipients that share one delivery plan: one job. */
@@ -60,7 +60,7 @@ export class MailQueue {
   readonly schedules: ConnectorSchedules;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly config: Config,
     node: string,
   ) {
@@ -125,7 +125,7 @@ export class MailQueue {
         this.queues.add(connector, data, id, this.initialDelay(connector, s.body.length, now)),
       );
     });
-    const results = await settleDurably(this.redis, this.config.redis, writes);
+    const results = await settleWrites(this.redis, this.config.redis, writes);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.allSettled([

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
+import type { RedisClient } from './redis-connection.js';
 
 /**
  * The body of each message, stored once, with its per-recipient delivery state
@@ -9,7 +9,7 @@ import type { Keys } from './keys.js';
  */
 export class MessageStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly ttlMs: number,
   ) {}

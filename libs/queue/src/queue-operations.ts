@@ -2,6 +2,7 @@ import type { Job, JobType, Queue } from 'bullmq';
 import { LOCAL_DELIVERY, type DeliveryJobData } from './delivery-job.js';
 import type { LinkStatus } from './link-state-store.js';
 import type { MailQueue } from './mail-queue.js';
+import { scanKeys } from './scan-keys.js';
 import type { TrackingEvent } from './tracking-store.js';
 
 /**
@@ -597,8 +598,7 @@ export class QueueOperations {
     const pattern = `${glob(prefix)}:{*}:${glob(id)}.*`;
     const idRe = new RegExp(`^${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.\\d+m*$`);
     const found: Array<{ queueName: string; jobId: string }> = [];
-    const stream = this.queue.redis.scanStream({ match: pattern, count: 1000 });
-    for await (const keys of stream as AsyncIterable<string[]>) {
+    for await (const keys of scanKeys(this.queue.redis, pattern)) {
       for (const key of keys) {
         const rest = key.slice(prefix.length + 1);
         const m = /^(\{[^}]*\}):(.+)$/.exec(rest);

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
+import type { RedisClient } from './redis-connection.js';
 
 export type TrackingEventType =
   | 'received'
@@ -34,26 +34,31 @@ export interface TrackingEvent {
  */
 export class TrackingStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly retentionMs: number,
     private readonly node: string,
   ) {}
 
-  /** Records an event; never throws (tracking must not fail delivery). */
+  /**
+   * Records an event; never throws (tracking must not fail delivery).
+   * Slot-safe: the stream and each index set are different keys (different
+   * Redis Cluster slots), so each gets its own MULTI (the write and its TTL
+   * together: no key without expiry). They are sent together, not awaited in
+   * turn; one failing does not stop the others.
+   */
   async record(id: string, event: Omit<TrackingEvent, 'at' | 'node'> & { at?: number }, index: readonly string[] = []): Promise<void> {
     const e: TrackingEvent = { ...event, at: event.at ?? Date.now(), node: this.node };
     const key = this.keys.tracking(id);
-    const m = this.redis.multi().xadd(key, 'MAXLEN', '~', '1000', '*', 'e', JSON.stringify(e)).pexpire(key, this.retentionMs);
-    for (const term of index) {
+    const writes: Array<Promise<unknown>> = [
+      this.redis.multi().xadd(key, 'MAXLEN', '~', '1000', '*', 'e', JSON.stringify(e)).pexpire(key, this.retentionMs).exec(),
+    ];
+    for (const term of new Set(index.map((t) => t.toLowerCase()))) {
       const k = this.keys.trackingIndex(term);
-      m.sadd(k, id).pexpire(k, this.retentionMs);
+      writes.push(this.redis.multi().sadd(k, id).pexpire(k, this.retentionMs).exec());
     }
-    try {
-      await m.exec();
-    } catch {
-      // tracking is best effort
-    }
+    // tracking is best effort
+    await Promise.allSettled(writes);
   }
 
   /** Every event of a message, oldest first. */

@@ -2,7 +2,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { parseConfig, type Config } from '@mailbus/config';
 import { RedisServer } from '@mailbus/testing';
 import {
@@ -15,6 +14,7 @@ import {
   newQueueId,
   type DeliveryJobData,
   type QueueOperationsOptions,
+  type RedisClient,
 } from '../src/index.js';
 
 const HOUR = 3_600_000;
@@ -50,7 +50,7 @@ connectors:
 interface Fixture {
   queue: MailQueue;
   ops: QueueOperations;
-  redis: Redis;
+  redis: RedisClient;
   config: Config;
   close: () => Promise<void>;
 }

@@ -1,10 +1,9 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config, VirtualServer } from '@mailbus/config';
 import { parseListen } from '@mailbus/config';
 import { OutboundDelivery } from '@mailbus/delivery';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
-import { LOCAL_DELIVERY, type DeliveryJobData, type MailQueue } from '@mailbus/queue';
+import { LOCAL_DELIVERY, type DeliveryJobData, type MailQueue, type RedisClient } from '@mailbus/queue';
 import type { Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
 import { DeliveryProcessor, type DsnRequest } from './delivery-processor.js';
@@ -15,7 +14,7 @@ export interface BridgeheadDeps {
   virtualServers: readonly VirtualServer[];
   queue: MailQueue;
   /** Connection for BullMQ workers (maxRetriesPerRequest null). */
-  workerConnection: Redis;
+  workerConnection: RedisClient;
   logger: Logger;
   metrics?: Metrics;
   protocolLogs?: ReadonlyMap<string, ProtocolLogWriter>;

@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
 import type { Config, VirtualServer } from '@mailbus/config';
 import { parseListen } from '@mailbus/config';
 import { createAdmin, queueSamples, type AdminServer } from '@mailbus/admin';
@@ -8,11 +7,17 @@ import { Bridgehead, type DsnRequest } from '@mailbus/bridgehead';
 import { SmtpIngress, UserDirectory } from '@mailbus/ingress';
 import { ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
+  checkClusterSettings,
   checkRedisSettings,
   createProducerConnection,
   createWorkerConnection,
+  describeRedisTarget,
+  isCluster,
   MailQueue,
   QueueOperations,
+  redisTargetOf,
+  whenReady,
+  type RedisClient,
 } from '@mailbus/queue';
 import { createLogger, Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
@@ -55,8 +60,8 @@ export class Gateway {
   /** Set when admin.tokenEnv was unset and a token was generated for this run. */
   generatedAdminToken: string | undefined;
   embeddedRedis: EmbeddedRedis | undefined;
-  private producer: Redis | undefined;
-  private worker: Redis | undefined;
+  private producer: RedisClient | undefined;
+  private worker: RedisClient | undefined;
   private ingressQueue: MailQueue | undefined;
   workerQueue: MailQueue | undefined;
   private readonly protocolLogs = new Map<string, ProtocolLogWriter>();
@@ -96,12 +101,16 @@ export class Gateway {
         'started embedded redis-server (AOF always, noeviction)',
       );
     }
-    const target = this.embeddedRedis
-      ? { url: this.embeddedRedis.url }
-      : { ...(r.url ? { url: r.url } : {}), ...(r.sentinel ? { sentinel: r.sentinel } : {}) };
-    this.redisUrl = target.url ?? '(sentinel)';
-    this.worker = createWorkerConnection(target);
-    const check = await checkRedisSettings(this.worker, r.durability, r.strict).catch(
+    const target = this.embeddedRedis ? { url: this.embeddedRedis.url } : redisTargetOf(r);
+    this.redisUrl = describeRedisTarget(target);
+    const worker = createWorkerConnection(target);
+    this.worker = worker;
+    // A cluster: every master holds some queues, so every master is checked.
+    const check = await (
+      isCluster(worker)
+        ? checkClusterSettings(worker, r.durability, r.strict)
+        : checkRedisSettings(worker, r.durability, r.strict)
+    ).catch(
       (e: unknown) => {
         throw new UserError(
           `MAILBUS_ERR_REDIS_UNREACHABLE: cannot reach Redis at ${this.redisUrl}: ${(e as Error).message}`,
@@ -126,7 +135,7 @@ export class Gateway {
       );
     }
 
-    this.workerQueue = new MailQueue(this.worker, config, node);
+    this.workerQueue = new MailQueue(worker, config, node);
     const sendDsn = (req: DsnRequest) =>
       this.o.sendDsn && this.workerQueue
         ? this.o.sendDsn(req, this.workerQueue)
@@ -146,7 +155,6 @@ export class Gateway {
         }),
     });
     this.metrics.setQueueCollector(async () => queueSamples(await ops.connectors(Date.now())));
-    const worker = this.worker;
     const isReady = async () => (await worker.ping().catch(() => '')) === 'PONG';
     if (this.roles.includes('bridgehead')) {
       const queue = this.workerQueue;
@@ -154,7 +162,7 @@ export class Gateway {
         config,
         virtualServers: vss,
         queue,
-        workerConnection: this.worker,
+        workerConnection: worker,
         logger: this.logger.child({ role: 'bridgehead' }),
         metrics: this.metrics,
         protocolLogs: this.protocolLogs,
@@ -167,8 +175,12 @@ export class Gateway {
       this.bridgehead.start();
     }
     if (this.roles.includes('ingress')) {
-      this.producer = createProducerConnection(target, r.commandTimeout);
-      const queue = new MailQueue(this.producer, config, node);
+      const producer = createProducerConnection(target, r.commandTimeout);
+      this.producer = producer;
+      // Fail-fast connections refuse commands until ready (a cluster: until
+      // it has the slot map); wait a moment so the first message is not a 451.
+      await whenReady(producer, r.commandTimeout);
+      const queue = new MailQueue(producer, config, node);
       this.ingressQueue = queue;
       const names = config.connectors.map((c) => c.name);
       const refresh = () => {

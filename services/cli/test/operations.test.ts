@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@mailbus/config';
-import { createWorkerConnection, MailQueue, newQueueId } from '@mailbus/queue';
+import { createWorkerConnection, MailQueue, newQueueId, type RedisClient } from '@mailbus/queue';
 import { RedisServer } from '@mailbus/testing';
-import type { Redis } from 'ioredis';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/main.js');
 
@@ -31,7 +30,7 @@ function mailbus(
 
 describe('mailbus connector and mailbus queue act on Redis from a terminal', () => {
   let redis: RedisServer;
-  let conn: Redis;
+  let conn: RedisClient;
   let queue: MailQueue;
   let file: string;
 

@@ -5,6 +5,8 @@ import {
   QueueOperationError,
   QueueOperations,
   createWorkerConnection,
+  describeRedisTarget,
+  redisTargetOf,
   type ConnectorSummary,
   type MessageState,
 } from '@mailbus/queue';
@@ -62,15 +64,13 @@ export async function operationsCommand(
   const [sub, a, b] = positionals;
   if (!sub) throw new UsageError(`mailbus ${kind}: a subcommand is required\n${OPERATIONS_USAGE}`);
   const config = readConfig(configPath(values.config, env), env);
-  const url = values.redis ?? config.redis.url;
-  if (!url && !config.redis.sentinel) {
+  const target = values.redis ? { url: values.redis } : redisTargetOf(config.redis);
+  if (!target.url && !target.sentinel && !target.cluster) {
     throw new UserError(
-      'no Redis to talk to: the config has no redis.url (the embedded Redis of `mailbus start` is private to that process); give --redis URL or set MAILBUS_REDIS_URL',
+      'no Redis to talk to: the config has no redis.url, redis.sentinel or redis.cluster (the embedded Redis of `mailbus start` is private to that process); give --redis URL or set MAILBUS_REDIS_URL',
     );
   }
-  const redis = createWorkerConnection(
-    url ? { url } : { ...(config.redis.sentinel ? { sentinel: config.redis.sentinel } : {}) },
-  );
+  const redis = createWorkerConnection(target);
   const queue = new MailQueue(redis, config, 'cli');
   const dsn = createDsnSender(config);
   const ops = new QueueOperations(queue, {
@@ -103,7 +103,7 @@ export async function operationsCommand(
     await Promise.race([
       redis.ping(),
       new Promise((_, reject) =>
-        setTimeout(() => reject(new UserError(`cannot reach Redis at ${url ?? 'sentinel'}`)), 5000),
+        setTimeout(() => reject(new UserError(`cannot reach Redis at ${describeRedisTarget(target)}`)), 5000),
       ),
     ]);
     if (kind === 'connector') {

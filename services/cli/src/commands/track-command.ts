@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import type { Config } from '@mailbus/config';
 import {
   createWorkerConnection,
+  describeRedisTarget,
   MailQueue,
+  redisTargetOf,
   type RedisTarget,
   type TrackingEvent,
 } from '@mailbus/queue';
@@ -89,16 +91,16 @@ async function lookUp(queue: MailQueue, term: string): Promise<TrackedMessage[]>
 function redisTarget(config: Config, flag: string | undefined): RedisTarget {
   if (flag) return { url: flag };
   const r = config.redis;
-  if (r.url) return { url: r.url };
-  if (r.sentinel) return { sentinel: r.sentinel };
+  const target = redisTargetOf(r);
+  if (target.url || target.sentinel || target.cluster) return target;
   throw new UserError(
-    'mailbus track: the config names no Redis (redis.url or redis.sentinel): a gateway started without one runs an embedded redis-server that only it can reach; pass --redis URL',
+    'mailbus track: the config names no Redis (redis.url, redis.sentinel or redis.cluster): a gateway started without one runs an embedded redis-server that only it can reach; pass --redis URL',
   );
 }
 
 function withTimeout<T>(p: Promise<T>, target: RedisTarget): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const where = target.url ?? `sentinel ${target.sentinel?.name ?? ''}`;
+  const where = describeRedisTarget(target);
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () =>

@@ -10,3 +10,7 @@ export type { SendOptions, SendResult } from './send-mail.js';
 export { makeTestCertificate } from './test-certificate.js';
 export { DnsServer } from './dns-server.js';
 export type { DnsZone, DnsZoneEntry } from './dns-server.js';
+export { RedisCluster } from './redis-cluster.js';
+export type { RedisClusterOptions } from './redis-cluster.js';
+export { RedisSentinelGroup } from './redis-sentinel.js';
+export type { RedisSentinelOptions } from './redis-sentinel.js';

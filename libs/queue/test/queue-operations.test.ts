@@ -462,8 +462,10 @@ describe('QueueOperations', () => {
 
   test('a job being delivered can be neither deleted nor moved', async () => {
     const f = await fixture();
+    // BullMQ leaves a connection it was given open on close(): disconnect it ourselves.
+    const workerConnection = createWorkerConnection({ url: server.url });
     const worker = new Worker<DeliveryJobData>('{Backup}', null, {
-      connection: createWorkerConnection({ url: server.url }),
+      connection: workerConnection,
       prefix: f.config.redis.prefix,
       autorun: false,
     });
@@ -504,7 +506,8 @@ describe('QueueOperations', () => {
       assert.equal((await f.ops.connector('Backup', Date.now())).depth.active, 1);
       assert.deepEqual(await f.ops.moveQueue('Backup', 'Internet'), { moved: 0, skipped: 0 });
     } finally {
-      await worker.close();
+      await worker.close(true);
+      workerConnection.disconnect();
       await f.close();
     }
   });

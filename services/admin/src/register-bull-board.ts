@@ -28,15 +28,13 @@ export async function registerBullBoard(
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: ops
-      .allQueues()
-      .map(
-        (q) =>
-          new BullMQAdapter(q, {
-            displayName: displayName(q.name),
-            description: `BullMQ queue ${q.name}`,
-          }),
-      ),
+    queues: ops.allQueues().map(
+      (q) =>
+        new BullMQAdapter(q, {
+          displayName: displayName(q.name),
+          description: `BullMQ queue ${q.name}`,
+        }),
+    ),
     // @bull-board/fastify 9.10.1 pins its own @bull-board/api 9.10.1 next to our 9.10.2: the
     // same adapter interface, declared twice, so TypeScript sees two unrelated types.
     serverAdapter: serverAdapter as unknown as BoardServerAdapter,

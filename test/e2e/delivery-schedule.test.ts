@@ -10,7 +10,7 @@ import {
   waitFor,
 } from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
-import { jobId } from '@mailbus/queue';
+import { jobId, QueueOperations } from '@mailbus/queue';
 import { queuedId, queueOf, startGatewayWithEnv } from './delivery-helpers.js';
 
 const SLOT = 15 * 60_000;
@@ -137,6 +137,25 @@ connectors:
     assert.equal(await job?.getState(), 'delayed');
     await sleep(500);
     assert.ok(!has('parked'));
+  });
+
+  test('retry now (Force connection) delivers mail a closed schedule holds, and the schedule holds again afterwards', async () => {
+    const id = await send('someone@parked.example', 'forced');
+    const q = queueOf(gateway);
+    const job = await q.queues.queue('Parked').getJob(jobId(id, 0, 0));
+    assert.equal(await job?.getState(), 'delayed');
+    const ops = new QueueOperations(q);
+    const r = await ops.retryNow('Parked');
+    assert.ok(r.promoted >= 1);
+    await sink.waitForMessages(sink.messages.length + 1);
+    await waitFor(() => has('forced'), {
+      timeoutMs: 10_000,
+      what: 'the forced message at the sink',
+    });
+    await q.redis.del(q.keys.forced('Parked'));
+    const later = await send('someone@parked.example', 'after force');
+    const laterJob = await q.queues.queue('Parked').getJob(jobId(later, 0, 0));
+    assert.equal(await laterJob?.getState(), 'delayed');
   });
 
   test('once the oversize window is open, the held message is delivered when its job comes due', async () => {

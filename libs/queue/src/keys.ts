@@ -45,6 +45,11 @@ export class Keys {
     return `${this.prefix}:links`;
   }
 
+  /** Set while an operator's "retry now" (Exchange "Force connection") lets a connector deliver outside its schedule. */
+  forced(connector: string): string {
+    return `${this.prefix}:force:{c:${connector}}`;
+  }
+
   /** Hash: frozen connectors (admin freeze). */
   frozen(): string {
     return `${this.prefix}:frozen`;

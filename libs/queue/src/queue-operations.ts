@@ -163,6 +163,9 @@ const DEFAULT_REASON = 'deleted by an administrator';
  * depth, freeze / unfreeze, retry now, list, delete (with or without DSN) and
  * move messages, look a message up.
  */
+/** How long "retry now" lets a connector deliver outside its delivery schedule. */
+export const FORCE_WINDOW_MS = 15 * 60_000;
+
 export class QueueOperations {
   private readonly scanLimit: number;
   private readonly remoteTriggered: Set<string>;
@@ -292,6 +295,13 @@ export class QueueOperations {
    */
   async retryNow(connector: string): Promise<{ promoted: number }> {
     const c = this.resolve(connector);
+    // Like Exchange's "Force connection": for a while, the schedule does not hold this connector's mail.
+    await this.queue.redis.set(
+      this.queue.keys.forced(c),
+      String(Date.now()),
+      'PX',
+      FORCE_WINDOW_MS,
+    );
     let promoted = 0;
     for (const q of this.queue.queues.all(c)) {
       const before = await q.getDelayedCount();

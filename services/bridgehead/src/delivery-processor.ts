@@ -7,7 +7,12 @@ import {
   type OutboundDelivery,
   type RecipientResult,
 } from '@mailbus/delivery';
-import { OUTBOUND_COMMAND, OUTBOUND_RESPONSE, redactCommand, type ProtocolLogWriter } from '@mailbus/protocol-log';
+import {
+  OUTBOUND_COMMAND,
+  OUTBOUND_RESPONSE,
+  redactCommand,
+  type ProtocolLogWriter,
+} from '@mailbus/protocol-log';
 import {
   jobId,
   LOCAL_DELIVERY,
@@ -91,7 +96,13 @@ export class DeliveryProcessor {
     // expires too.
     if (connector) {
       const expiresAt = data.receivedAt + connector.retry.expireAfter;
-      const wait = this.deps.queue.schedules.delay(connector.name, data.size, now);
+      let wait = this.deps.queue.schedules.delay(connector.name, data.size, now);
+      // An operator's "retry now" opens the connector for a while, whatever its schedule.
+      if (
+        wait > 0 &&
+        (await this.deps.queue.redis.exists(this.deps.queue.keys.forced(connector.name))) === 1
+      )
+        wait = 0;
       const held = connector.delivery.remoteTriggered && now >= expiresAt;
       if ((wait > 0 && now >= expiresAt) || held) {
         const why = held

@@ -237,6 +237,11 @@ export class OutboundDelivery {
     c.on('error', () => undefined);
     try {
       await untilDone(c, (done) => c.connect(done));
+      // nodemailer leaves Nagle on: the final "." then waits for the peer's delayed ACK
+      // (about 40 ms per message, measured in bench/). SMTP lines are small and latency-bound.
+      (c as unknown as { _socket?: { setNoDelay?(on: boolean): void } })._socket?.setNoDelay?.(
+        true,
+      );
       if (sec.auth) {
         const auth = sec.auth;
         await untilDone(c, (done) => c.login({ user: auth.user, pass: auth.pass }, done));

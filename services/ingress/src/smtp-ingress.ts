@@ -33,6 +33,7 @@ import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
 import { installCommandGuard } from './command-guard.js';
 import { installEnhancedStatusCodes } from './enhanced-status-codes.js';
+import { installGreetingDelay } from './greeting-delay.js';
 import { createEtrnHandler, installEtrn } from './etrn.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import type { UserDirectory } from './user-directory.js';
@@ -122,6 +123,7 @@ export class SmtpIngress {
 
   constructor(private readonly deps: SmtpIngressDeps) {
     installEnhancedStatusCodes();
+    installGreetingDelay();
     installCommandGuard();
     this.vs = deps.virtualServer;
     this.relayList = buildIpList(this.vs.relay.allow);
@@ -131,7 +133,7 @@ export class SmtpIngress {
     const vs = this.vs;
     const countReject = (r: SmtpReply) =>
       this.deps.metrics?.messagesRejected.inc({ code: String(r.code), enhanced: r.enhanced });
-    this.server = new SMTPServer({
+    const options: SMTPServerOptions & { mailbusGreetingDelayMs: number } = {
       name: vs.fqdn,
       banner: 'mailbus',
       size: vs.maxMessageSizeKB * 1024,
@@ -141,6 +143,9 @@ export class SmtpIngress {
       hide8BITMIME: false,
       hidePIPELINING: false,
       hideREQUIRETLS: true,
+      // No reverse DNS per session (Exchange does none by default): a slow resolver would delay the greeting.
+      disableReverseLookup: true,
+      mailbusGreetingDelayMs: this.vs.limits.greetingDelay,
       authOptional: true,
       authMethods: ['PLAIN', 'LOGIN'],
       allowInsecureAuth: false,
@@ -179,7 +184,8 @@ export class SmtpIngress {
         );
       },
       onClose: (session) => this.onClose(session),
-    });
+    };
+    this.server = new SMTPServer(options);
     this.server.on('error', (err) => deps.logger.warn({ err }, 'smtp server error'));
     installEtrn(this.server, createEtrnHandler(deps));
   }

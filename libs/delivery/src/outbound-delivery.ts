@@ -119,7 +119,7 @@ function untilDone(
  * reuses pooled connections, and returns a result per recipient.
  */
 export class OutboundDelivery {
-  private readonly pool = new SmtpPool();
+  private readonly pool: SmtpPool;
   private readonly listeners = new WeakMap<SMTPConnection, (l: ProtocolLine) => void>();
 
   constructor(
@@ -128,7 +128,11 @@ export class OutboundDelivery {
       greetingMs: 30_000,
       socketMs: 60_000,
     },
-  ) {}
+    /** Idle connections kept per (connector, host, port): a connector's concurrency keeps them all. */
+    maxIdlePerHost = 20,
+  ) {
+    this.pool = new SmtpPool(maxIdlePerHost);
+  }
 
   async deliver(req: OutboundRequest): Promise<OutboundResult> {
     let last: SmtpReply = reply(

@@ -11,7 +11,8 @@ export interface DeliveryHost {
   port: number;
 }
 
-export type MxResolution = { ok: true; hosts: DeliveryHost[] } | { ok: false; permanent: boolean; reply: SmtpReply };
+export type MxResolution =
+  { ok: true; hosts: DeliveryHost[] } | { ok: false; permanent: boolean; reply: SmtpReply };
 
 export interface ResolveOptions {
   /** DNS servers (ip or ip:port); empty = the system's. */
@@ -23,7 +24,9 @@ export interface ResolveOptions {
 }
 
 function dnsCode(e: unknown): string {
-  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+  return typeof e === 'object' && e !== null && 'code' in e
+    ? String((e as { code: unknown }).code)
+    : '';
 }
 
 function resolver(o: ResolveOptions): Resolver {
@@ -64,18 +67,47 @@ export async function resolveMx(domain: string, o: ResolveOptions): Promise<MxRe
     mx = await r.resolveMx(domain);
   } catch (e) {
     const c = dnsCode(e);
-    if (c === 'ENOTFOUND') return { ok: false, permanent: true, reply: reply(550, '5.1.2', `Domain ${domain} does not exist (NXDOMAIN)`) };
-    if (c !== 'ENODATA') return { ok: false, permanent: false, reply: reply(451, '4.4.3', `DNS lookup of MX for ${domain} failed (${c || 'error'})`) };
+    if (c === 'ENOTFOUND')
+      return {
+        ok: false,
+        permanent: true,
+        reply: reply(550, '5.1.2', `Domain ${domain} does not exist (NXDOMAIN)`),
+      };
+    if (c !== 'ENODATA')
+      return {
+        ok: false,
+        permanent: false,
+        reply: reply(451, '4.4.3', `DNS lookup of MX for ${domain} failed (${c || 'error'})`),
+      };
   }
   if (mx.length === 1 && (mx[0]?.exchange === '' || mx[0]?.exchange === '.')) {
-    return { ok: false, permanent: true, reply: reply(556, '5.1.10', `Domain ${domain} does not accept mail (null MX)`) };
+    return {
+      ok: false,
+      permanent: true,
+      reply: reply(556, '5.1.10', `Domain ${domain} does not accept mail (null MX)`),
+    };
   }
   if (mx.length === 0) {
     const a = await addresses(r, domain);
-    if (a.list.length > 0) return { ok: true, hosts: a.list.map((ip) => ({ name: domain, address: ip, port: o.port })) };
-    if (a.error === 'ENOTFOUND') return { ok: false, permanent: true, reply: reply(550, '5.1.2', `Domain ${domain} does not exist (NXDOMAIN)`) };
-    if (a.error) return { ok: false, permanent: false, reply: reply(451, '4.4.3', `DNS lookup of ${domain} failed (${a.error})`) };
-    return { ok: false, permanent: true, reply: reply(550, '5.1.2', `Domain ${domain} has no MX and no address`) };
+    if (a.list.length > 0)
+      return { ok: true, hosts: a.list.map((ip) => ({ name: domain, address: ip, port: o.port })) };
+    if (a.error === 'ENOTFOUND')
+      return {
+        ok: false,
+        permanent: true,
+        reply: reply(550, '5.1.2', `Domain ${domain} does not exist (NXDOMAIN)`),
+      };
+    if (a.error)
+      return {
+        ok: false,
+        permanent: false,
+        reply: reply(451, '4.4.3', `DNS lookup of ${domain} failed (${a.error})`),
+      };
+    return {
+      ok: false,
+      permanent: true,
+      reply: reply(550, '5.1.2', `Domain ${domain} has no MX and no address`),
+    };
   }
   const ordered = mx
     .filter((m) => m.exchange !== '' && m.exchange !== '.')
@@ -86,10 +118,19 @@ export async function resolveMx(domain: string, o: ResolveOptions): Promise<MxRe
   for (const m of ordered) {
     const a = await addresses(r, m.exchange);
     if (a.error) lastError = a.error;
-    for (const ip of a.list) hosts.push({ name: m.exchange.toLowerCase(), address: ip, port: o.port });
+    for (const ip of a.list)
+      hosts.push({ name: m.exchange.toLowerCase(), address: ip, port: o.port });
   }
   if (hosts.length === 0) {
-    return { ok: false, permanent: false, reply: reply(451, '4.4.3', `No address for the MX hosts of ${domain}${lastError ? ` (${lastError})` : ''}`) };
+    return {
+      ok: false,
+      permanent: false,
+      reply: reply(
+        451,
+        '4.4.3',
+        `No address for the MX hosts of ${domain}${lastError ? ` (${lastError})` : ''}`,
+      ),
+    };
   }
   return { ok: true, hosts };
 }

@@ -39,17 +39,27 @@ export class SmtpPool {
       conn,
       timer: setTimeout(() => {
         const l = this.idle.get(key);
-        if (l) this.idle.set(key, l.filter((x) => x !== entry));
+        if (l)
+          this.idle.set(
+            key,
+            l.filter((x) => x !== entry),
+          );
         conn.quit();
       }, this.idleMs),
     };
     entry.timer.unref();
-    conn.once('end', () => {
-      clearTimeout(entry.timer);
-      const l = this.idle.get(key);
-      if (l) this.idle.set(key, l.filter((x) => x !== entry));
-    });
-    conn.once('error', () => undefined);
+    // One 'end' listener per connection for its whole life (not one per return to the pool).
+    const tagged = conn as SMTPConnection & { __mailbusPooled?: boolean };
+    if (!tagged.__mailbusPooled) {
+      tagged.__mailbusPooled = true;
+      conn.on('error', () => undefined);
+      conn.once('end', () => {
+        for (const [k, l] of this.idle) {
+          const left = l.filter((x) => x.conn !== conn || (clearTimeout(x.timer), false));
+          if (left.length !== l.length) this.idle.set(k, left);
+        }
+      });
+    }
     list.push(entry);
     this.idle.set(key, list);
   }

@@ -54,8 +54,16 @@ export class LinkStateStore {
   ) {}
 
   /** Records a connection-level failure; returns downUntil if the link is (now) down. */
-  async recordFailure(connector: string, error: string, policy: LinkPolicy, now: number): Promise<number | null> {
+  private readonly knownUp = new Map<string, number>();
+
+  async recordFailure(
+    connector: string,
+    error: string,
+    policy: LinkPolicy,
+    now: number,
+  ): Promise<number | null> {
     const key = this.keys.link(connector);
+    this.knownUp.delete(connector);
     await this.redis.sadd(this.keys.linkIndex(), connector);
     const r = (await this.redis.eval(
       LINK_FAILURE,
@@ -72,10 +80,18 @@ export class LinkStateStore {
 
   /** A delivery (or probe) succeeded: the link is up. */
   async recordSuccess(connector: string, now: number): Promise<void> {
+    // Seen up within the last second: skip the read (one round trip per delivery saved).
+    if ((this.knownUp.get(connector) ?? -Infinity) > now - 1000) return;
     const key = this.keys.link(connector);
     const failures = await this.redis.hget(key, 'failures');
+    this.knownUp.set(connector, now);
     if (failures === null || failures === '0') return;
-    await this.redis.hset(key, { failures: '0', downCount: '0', downUntil: '0', since: String(now) });
+    await this.redis.hset(key, {
+      failures: '0',
+      downCount: '0',
+      downUntil: '0',
+      since: String(now),
+    });
   }
 
   /** Connectors marked down at `now`. */

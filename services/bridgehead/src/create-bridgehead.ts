@@ -3,7 +3,12 @@ import type { Config, VirtualServer } from '@mailbus/config';
 import { parseListen } from '@mailbus/config';
 import { OutboundDelivery } from '@mailbus/delivery';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
-import { LOCAL_DELIVERY, type DeliveryJobData, type MailQueue, type RedisClient } from '@mailbus/queue';
+import {
+  LOCAL_DELIVERY,
+  type DeliveryJobData,
+  type MailQueue,
+  type RedisClient,
+} from '@mailbus/queue';
 import type { Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
 import { DeliveryProcessor, type DsnRequest } from './delivery-processor.js';
@@ -45,10 +50,13 @@ function msFromEnv(
  */
 export class Bridgehead {
   private readonly workers: Worker<DeliveryJobData>[] = [];
-  private readonly outbound = new OutboundDelivery();
+  private readonly outbound: OutboundDelivery;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly deps: BridgeheadDeps) {}
+  constructor(private readonly deps: BridgeheadDeps) {
+    const maxConcurrency = Math.max(20, ...deps.config.connectors.map((c) => c.concurrency));
+    this.outbound = new OutboundDelivery(undefined, maxConcurrency);
+  }
 
   /** Connector names this node delivers for. */
   connectors(): string[] {

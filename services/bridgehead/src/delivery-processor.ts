@@ -163,15 +163,18 @@ export class DeliveryProcessor {
       message_id: data.messageId,
       connector: connector?.name ?? LOCAL_DELIVERY,
     });
-    const body = await queue.store.body(data.messageId);
+    // Both reads in one round trip.
+    const [body, already] = await Promise.all([
+      queue.store.body(data.messageId),
+      queue.store.delivered(
+        data.messageId,
+        data.recipients.map((r) => r.address),
+      ),
+    ]);
     if (!body) {
       log.error('message body missing from Redis; nothing to deliver');
       return 'missing';
     }
-    const already = await queue.store.delivered(
-      data.messageId,
-      data.recipients.map((r) => r.address),
-    );
     const pending = data.recipients.filter((r) => !already.has(r.address));
     if (pending.length === 0) {
       await queue.store.release(data.messageId);

@@ -56,7 +56,7 @@ export class SinkServer {
 
   static async start(options: SinkOptions = {}): Promise<SinkServer> {
     const port = options.port ?? (await freePort());
-    let sink: SinkServer | undefined;
+    const ref: { sink?: SinkServer } = {};
     const server = new SMTPServer({
       logger: false,
       disabledCommands: [...(options.tls ? [] : ['STARTTLS']), ...(options.auth ? [] : ['AUTH'])],
@@ -67,7 +67,7 @@ export class SinkServer {
       hideENHANCEDSTATUSCODES: false,
       size: 100 * 1024 * 1024,
       onConnect(_session, cb) {
-        if (sink) sink.connections++;
+        if (ref.sink) ref.sink.connections++;
         cb();
       },
       onAuth(auth, _session, cb) {
@@ -106,14 +106,15 @@ export class SinkServer {
             return;
           }
           if (r) return cb(rejection(r));
-          sink?.messages.push(msg);
-          cb(null, `2.0.0 Ok: queued as sink-${sink?.messages.length ?? 0}`);
+          ref.sink?.messages.push(msg);
+          cb(null, `2.0.0 Ok: queued as sink-${ref.sink?.messages.length ?? 0}`);
         };
       },
       ...options.server,
     });
     server.on('error', () => undefined);
-    sink = new SinkServer(server, port, options.host ?? '127.0.0.1');
+    const sink = new SinkServer(server, port, options.host ?? '127.0.0.1');
+    ref.sink = sink;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, options.host ?? '127.0.0.1', () => resolve());

@@ -30,7 +30,8 @@ export function redisTargetOf(r: {
   cluster?: { nodes: string[] } | undefined;
 }): RedisTarget {
   if (r.cluster) return { cluster: { nodes: [...r.cluster.nodes] } };
-  if (r.sentinel) return { sentinel: { name: r.sentinel.name, sentinels: [...r.sentinel.sentinels] } };
+  if (r.sentinel)
+    return { sentinel: { name: r.sentinel.name, sentinels: [...r.sentinel.sentinels] } };
   return r.url ? { url: r.url } : {};
 }
 
@@ -48,6 +49,7 @@ function reconnectOnReadonly(resend: boolean): (err: Error) => boolean | 1 | 2 {
 function sentinelOptions(
   s: NonNullable<RedisTarget['sentinel']>,
   retry: (times: number) => number,
+  failoverDetector: boolean,
 ): RedisOptions {
   return {
     sentinels: s.sentinels.map(hostPort),
@@ -57,10 +59,11 @@ function sentinelOptions(
     role: 'master',
     enableReadyCheck: true,
     // Subscribe to +switch-master on the sentinels: a failover reconnects at
-    // once instead of waiting for the old primary's socket to time out.
-    failoverDetector: true,
+    // once, even while the old primary is still reachable (a partition).
+    failoverDetector,
     // Keep asking the sentinels (never give up) while none answers.
     sentinelRetryStrategy: retry,
+    sentinelReconnectStrategy: retry,
     sentinelCommandTimeout: 1000,
   };
 }
@@ -71,10 +74,30 @@ function quiet<T extends RedisClient>(client: T): T {
   return client;
 }
 
-function make(target: RedisTarget, extra: RedisOptions, retry: (times: number) => number, resend: boolean): Redis {
-  const common: RedisOptions = { ...extra, retryStrategy: retry, reconnectOnError: reconnectOnReadonly(resend) };
-  if (target.sentinel) return quiet(new Redis({ ...sentinelOptions(target.sentinel, retry), ...common }));
-  return quiet(new Redis(target.url ?? 'redis://127.0.0.1:6379', common));
+function make(
+  target: RedisTarget,
+  extra: RedisOptions,
+  retry: (times: number) => number,
+  producer: boolean,
+): Redis {
+  const common: RedisOptions = {
+    ...extra,
+    retryStrategy: retry,
+    reconnectOnError: reconnectOnReadonly(!producer),
+  };
+  if (!target.sentinel) return quiet(new Redis(target.url ?? 'redis://127.0.0.1:6379', common));
+  // The failover detector only on the producer: BullMQ duplicates the
+  // worker connection (blocking reads) and closes duplicates with QUIT, which
+  // would leave a detector's sentinel subscriptions running. A worker finds
+  // the new primary anyway: its socket to the old one breaks (killed, or
+  // demoted: Redis unblocks blocked clients, writes answer READONLY).
+  const client = quiet(
+    new Redis({ ...sentinelOptions(target.sentinel, retry, producer), ...common }),
+  );
+  // QUIT ends the connection but not the detector's sentinel subscriptions:
+  // disconnect() cleans them up once the client has ended.
+  if (producer) client.once('end', () => client.disconnect());
+  return client;
 }
 
 function makeCluster(
@@ -124,7 +147,7 @@ export function createProducerConnection(target: RedisTarget, commandTimeout = 3
       { enableOfflineQueue: false, clusterRetryStrategy: retry },
     );
   }
-  return make(target, options, retry, false);
+  return make(target, options, retry, true);
 }
 
 /**
@@ -142,7 +165,7 @@ export function createWorkerConnection(target: RedisTarget): RedisClient {
       { enableOfflineQueue: true, clusterRetryStrategy: retry },
     );
   }
-  return make(target, options, retry, true);
+  return make(target, options, retry, false);
 }
 
 /**

@@ -15,6 +15,12 @@ export interface RedisSentinelOptions {
   sentinels?: number;
   /** Give up starting after this long (default 20 s). */
   timeoutMs?: number;
+  /**
+   * Sentinel `down-after-milliseconds` (default 2000). At 1000 a sentinel
+   * can declare a just-promoted primary down before its first PING to it is
+   * answered, and fail over a second time.
+   */
+  downAfterMs?: number;
 }
 
 interface SentinelProcess {
@@ -27,7 +33,7 @@ interface SentinelProcess {
  * A Sentinel-managed Redis on loopback: a primary and its replicas (each a
  * RedisServer: AOF always, noeviction, own directory) watched by
  * `redis-server <conf> --sentinel` processes with quorum 1,
- * `down-after-milliseconds 1000` and `failover-timeout 3000`, so a killed
+ * `down-after-milliseconds 2000` and `failover-timeout 3000`, so a killed
  * primary is replaced within a few seconds.
  */
 export class RedisSentinelGroup {
@@ -61,29 +67,37 @@ export class RedisSentinelGroup {
             `port ${port}`,
             'bind 127.0.0.1',
             `dir ${dir}`,
+            `logfile ${join(dir, 'sentinel.log')}`,
             `sentinel monitor ${name} 127.0.0.1 ${primary.port} 1`,
-            `sentinel down-after-milliseconds ${name} 1000`,
+            `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 2000}`,
             `sentinel failover-timeout ${name} 3000`,
             `sentinel parallel-syncs ${name} 1`,
             '',
           ].join('\n'),
         );
         const s: SentinelProcess = { port, dir, child: undefined };
-        s.child = spawn('redis-server', [conf, '--sentinel', '--loglevel', 'warning'], {
+        s.child = spawn('redis-server', [conf, '--sentinel', '--loglevel', process.env.MAILBUS_SENTINEL_LOGLEVEL ?? 'warning'], {
           stdio: 'ignore',
         });
         s.child.on('exit', () => (s.child = undefined));
         group.sentinels.push(s);
       }
-      // Ready when every sentinel knows the primary and all its replicas.
+      // Ready when every sentinel knows the primary, all its replicas and
+      // every other sentinel (found through hello messages, every 2 s). A
+      // sentinel that knows no peer would, with quorum 1, fail over on its
+      // own: two sentinels could promote two different replicas.
+      const count = (port: number, what: string) =>
+        call(port, ['SENTINEL', what, name]).then(
+          (r) => (Array.isArray(r) ? r.length : 0),
+          () => -1,
+        );
       for (const s of group.sentinels) {
         for (;;) {
-          const known = await call(s.port, ['SENTINEL', 'REPLICAS', name]).then(
-            (r) => (Array.isArray(r) ? r.length : 0),
-            () => -1,
-          );
-          if (known >= group.servers.length - 1) break;
-          if (Date.now() > deadline) throw new Error(`sentinel ${s.port} does not see the replicas`);
+          const replicas = await count(s.port, 'REPLICAS');
+          const peers = await count(s.port, 'SENTINELS');
+          if (replicas >= group.servers.length - 1 && peers >= group.sentinels.length - 1) break;
+          if (Date.now() > deadline)
+            throw new Error(`sentinel ${s.port} sees ${replicas} replicas and ${peers} other sentinels`);
           await sleep(100);
         }
       }

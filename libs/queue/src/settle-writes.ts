@@ -17,7 +17,8 @@ export async function settleWrites(
 ): Promise<Array<PromiseSettledResult<unknown>>> {
   if (!isCluster(redis)) return settleDurably(redis, policy, writes);
   const results = await Promise.allSettled(writes);
-  if (policy.durability === 'memory' || results.some((r) => r.status === 'rejected')) return results;
+  if (policy.durability === 'memory' || results.some((r) => r.status === 'rejected'))
+    return results;
   const masters = redis.nodes('master');
   const waits = await Promise.allSettled(
     masters.length > 0

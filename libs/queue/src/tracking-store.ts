@@ -28,6 +28,30 @@ export interface TrackingEvent {
 }
 
 /**
+ * trackEvent-1.lua
+ * KEYS[1]  the message's tracking stream
+ * ARGV[1]  retention (ms)   ARGV[2] the event as JSON
+ * Returns  1. XADD (capped near 1000 entries) and PEXPIRE in one atomic step.
+ */
+const TRACK_EVENT = `
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', '1000', '*', 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
+ * indexAdd-1.lua
+ * KEYS[1]  one tracking index set (a sender, recipient or Message-ID)
+ * ARGV[1]  retention (ms)   ARGV[2] the queue id
+ * Returns  1. SADD and PEXPIRE in one atomic step.
+ */
+const INDEX_ADD = `
+redis.call('SADD', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
  * Message tracking: every event of a message in a Redis stream per message,
  * kept for a retention period, plus an index from Message-ID, sender and
  * recipient to queue ids.
@@ -43,19 +67,23 @@ export class TrackingStore {
   /**
    * Records an event; never throws (tracking must not fail delivery).
    * Slot-safe: the stream and each index set are different keys (different
-   * Redis Cluster slots), so each gets its own MULTI (the write and its TTL
-   * together: no key without expiry). They are sent together, not awaited in
-   * turn; one failing does not stop the others.
+   * Redis Cluster slots), so each is written by its own one-key script (the
+   * write and its TTL together: no key without expiry; an EVAL, not a MULTI,
+   * which costs ioredis a Pipeline each). They are sent together, not awaited
+   * in turn; one failing does not stop the others.
    */
-  async record(id: string, event: Omit<TrackingEvent, 'at' | 'node'> & { at?: number }, index: readonly string[] = []): Promise<void> {
+  async record(
+    id: string,
+    event: Omit<TrackingEvent, 'at' | 'node'> & { at?: number },
+    index: readonly string[] = [],
+  ): Promise<void> {
     const e: TrackingEvent = { ...event, at: event.at ?? Date.now(), node: this.node };
-    const key = this.keys.tracking(id);
+    const ttl = String(this.retentionMs);
     const writes: Array<Promise<unknown>> = [
-      this.redis.multi().xadd(key, 'MAXLEN', '~', '1000', '*', 'e', JSON.stringify(e)).pexpire(key, this.retentionMs).exec(),
+      this.redis.eval(TRACK_EVENT, 1, this.keys.tracking(id), ttl, JSON.stringify(e)),
     ];
     for (const term of new Set(index.map((t) => t.toLowerCase()))) {
-      const k = this.keys.trackingIndex(term);
-      writes.push(this.redis.multi().sadd(k, id).pexpire(k, this.retentionMs).exec());
+      writes.push(this.redis.eval(INDEX_ADD, 1, this.keys.trackingIndex(term), ttl, id));
     }
     // tracking is best effort
     await Promise.allSettled(writes);

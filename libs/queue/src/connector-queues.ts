@@ -37,7 +37,11 @@ export class ConnectorQueues {
     const name = this.keys.queueName(connector, partition);
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue<DeliveryJobData>(name, { connection: this.redis, prefix: this.keys.prefix, skipVersionCheck: true });
+      q = new Queue<DeliveryJobData>(name, {
+        connection: this.redis,
+        prefix: this.keys.prefix,
+        skipVersionCheck: true,
+      });
       q.on('error', () => undefined);
       this.queues.set(name, q);
     }
@@ -59,7 +63,11 @@ export class ConnectorQueues {
   /** Adds a delivery job; `jobId` makes the add idempotent. */
   add(connector: string, data: DeliveryJobData, jobId: string, delay = 0): Promise<unknown> {
     const q = this.queue(connector, this.partitionFor(connector, data.messageId));
-    return q.add('deliver', data, { ...DELIVERY_JOB_OPTIONS, jobId, delay: Math.max(0, Math.round(delay)) });
+    return q.add('deliver', data, {
+      ...DELIVERY_JOB_OPTIONS,
+      jobId,
+      delay: Math.max(0, Math.round(delay)),
+    });
   }
 
   /** Removes a job by id from a connector (cleanup after a failed enqueue). */

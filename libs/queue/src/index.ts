@@ -16,7 +16,23 @@ export { createProducerConnection, createWorkerConnection } from './redis-connec
 export type { RedisTarget } from './redis-connection.js';
 export { checkRedisSettings } from './check-redis-settings.js';
 export type { Durability, RedisSettingsReport } from './check-redis-settings.js';
-export { QueueOperations, QueueOperationError, QUEUE_OPERATION_ERROR_CODES, MESSAGE_STATES, type QueueOperationErrorCode, type QueueOperationsOptions, type ConnectorSummary, type ConnectorDepth, type QueuedMessage, type MessageState, type DelayReason, type ListMessagesOptions, type MessageLookup, type DeleteOptions, type MoveResult } from './queue-operations.js';
+export {
+  QueueOperations,
+  QueueOperationError,
+  QUEUE_OPERATION_ERROR_CODES,
+  MESSAGE_STATES,
+  type QueueOperationErrorCode,
+  type QueueOperationsOptions,
+  type ConnectorSummary,
+  type ConnectorDepth,
+  type QueuedMessage,
+  type MessageState,
+  type DelayReason,
+  type ListMessagesOptions,
+  type MessageLookup,
+  type DeleteOptions,
+  type MoveResult,
+} from './queue-operations.js';
 export { describeRedisTarget, redisTargetOf, whenReady, isCluster } from './redis-connection.js';
 export type { RedisClient } from './redis-connection.js';
 export { checkClusterSettings } from './check-cluster-settings.js';

@@ -25,7 +25,7 @@ export class Keys {
     return `${this.prefix}:m:{${id}}`;
   }
 
-  /** Stream of tracking events of one message. */
+  /** List of tracking events of one message (JSON, oldest first). */
   tracking(id: string): string {
     return `${this.prefix}:t:{${id}}`;
   }

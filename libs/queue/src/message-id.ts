@@ -7,6 +7,10 @@ import { randomBytes } from 'node:crypto';
  */
 export function newQueueId(now = Date.now()): string {
   const t = now.toString(36).toUpperCase().padStart(9, '0');
-  const r = BigInt(`0x${randomBytes(6).toString('hex')}`).toString(36).toUpperCase().padStart(9, '0').slice(-9);
+  const r = BigInt(`0x${randomBytes(6).toString('hex')}`)
+    .toString(36)
+    .toUpperCase()
+    .padStart(9, '0')
+    .slice(-9);
   return `${t}${r}`;
 }

@@ -29,12 +29,13 @@ export interface TrackingEvent {
 
 /**
  * trackEvent-1.lua
- * KEYS[1]  the message's tracking stream
+ * KEYS[1]  the message's tracking list
  * ARGV[1]  retention (ms)   ARGV[2] the event as JSON
  * Returns  1. XADD (capped near 1000 entries) and PEXPIRE in one atomic step.
  */
 const TRACK_EVENT = `
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', '1000', '*', 'e', ARGV[2])
+redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('LTRIM', KEYS[1], -1000, -1)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 `;
@@ -52,7 +53,7 @@ return 1
 `;
 
 /**
- * Message tracking: every event of a message in a Redis stream per message,
+ * Message tracking: every event of a message in a Redis list per message (a list, not a stream: a one-entry stream preallocates ~4.7 KB),
  * kept for a retention period, plus an index from Message-ID, sender and
  * recipient to queue ids.
  */
@@ -66,7 +67,7 @@ export class TrackingStore {
 
   /**
    * Records an event; never throws (tracking must not fail delivery).
-   * Slot-safe: the stream and each index set are different keys (different
+   * Slot-safe: the list and each index set are different keys (different
    * Redis Cluster slots), so each is written by its own one-key script (the
    * write and its TTL together: no key without expiry; an EVAL, not a MULTI,
    * which costs ioredis a Pipeline each). They are sent together, not awaited
@@ -91,8 +92,8 @@ export class TrackingStore {
 
   /** Every event of a message, oldest first. */
   async history(id: string): Promise<TrackingEvent[]> {
-    const rows = await this.redis.xrange(this.keys.tracking(id), '-', '+');
-    return rows.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as TrackingEvent);
+    const rows = await this.redis.lrange(this.keys.tracking(id), 0, -1);
+    return rows.map((row) => JSON.parse(row) as TrackingEvent);
   }
 
   /** Queue ids for a queue id, Message-ID, sender or recipient. */

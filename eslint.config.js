@@ -9,7 +9,10 @@ export default tseslint.config(
     files: ['**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
@@ -18,7 +21,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@mailbus/ingress', '@mailbus/bridgehead', '@mailbus/admin', '@mailbus/cli'], message: 'libs never depend on services' }] },
+        {
+          patterns: [
+            {
+              group: ['@mailbus/ingress', '@mailbus/bridgehead', '@mailbus/admin', '@mailbus/cli'],
+              message: 'libs never depend on services',
+            },
+          ],
+        },
       ],
     },
   },

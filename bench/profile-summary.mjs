@@ -59,7 +59,11 @@ export function summarise(profile, top = 25) {
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([k, us]) => ({ name: k, ms: Math.round(us / 1000), pctOfBusy: Math.round((1000 * us) / busyUs) / 10 }));
+      .map(([k, us]) => ({
+        name: k,
+        ms: Math.round(us / 1000),
+        pctOfBusy: Math.round((1000 * us) / busyUs) / 10,
+      }));
   return {
     wallMs: Math.round(totalUs / 1000),
     busyMs: Math.round(busyUs / 1000),
@@ -72,11 +76,19 @@ export function summarise(profile, top = 25) {
 
 export function formatSummary(s, title = '') {
   const lines = [];
-  lines.push(`${title}wall ${s.wallMs} ms, busy ${s.busyMs} ms (idle ${s.idlePct}%), GC ${s.gcPctOfBusy}% of busy`);
+  lines.push(
+    `${title}wall ${s.wallMs} ms, busy ${s.busyMs} ms (idle ${s.idlePct}%), GC ${s.gcPctOfBusy}% of busy`,
+  );
   lines.push('  self time by package:');
-  for (const r of s.packages.slice(0, 12)) lines.push(`    ${String(r.pctOfBusy).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.name}`);
+  for (const r of s.packages.slice(0, 12))
+    lines.push(
+      `    ${String(r.pctOfBusy).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.name}`,
+    );
   lines.push('  self time by function:');
-  for (const r of s.functions) lines.push(`    ${String(r.pctOfBusy).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.name}`);
+  for (const r of s.functions)
+    lines.push(
+      `    ${String(r.pctOfBusy).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.name}`,
+    );
   return lines.join('\n');
 }
 

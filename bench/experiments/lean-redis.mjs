@@ -18,21 +18,32 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1`;
 
 function ensure(redis) {
-  if (!redis.mailbusPutMessage) redis.defineCommand('mailbusPutMessage', { numberOfKeys: 1, lua: PUT });
+  if (!redis.mailbusPutMessage)
+    redis.defineCommand('mailbusPutMessage', { numberOfKeys: 1, lua: PUT });
 }
 
 MessageStore.prototype.put = function put(id, body, refs, meta) {
   ensure(this.redis);
   const args = [];
   for (const [k, v] of Object.entries(meta)) args.push(k, v);
-  return this.redis.mailbusPutMessage(this.keys.message(id), this.ttlMs, String(refs), body, ...args);
+  return this.redis.mailbusPutMessage(
+    this.keys.message(id),
+    this.ttlMs,
+    String(refs),
+    body,
+    ...args,
+  );
 };
 
 TrackingStore.prototype.record = async function record(id, event, index = []) {
   const e = { ...event, at: event.at ?? Date.now(), node: this.node };
   const key = this.keys.tracking(id);
   const r = this.redis;
-  const all = [r.rpush(key, JSON.stringify(e)), r.ltrim(key, -1000, -1), r.pexpire(key, this.retentionMs)];
+  const all = [
+    r.rpush(key, JSON.stringify(e)),
+    r.ltrim(key, -1000, -1),
+    r.pexpire(key, this.retentionMs),
+  ];
   for (const term of index) {
     const k = this.keys.trackingIndex(term);
     all.push(r.sadd(k, id), r.pexpire(k, this.retentionMs));

@@ -7,8 +7,15 @@ import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
 SMTPConnection.prototype.init = function init() {
   this._setListeners(() => {
-    if (this._server.options.maxClients && this._server.connections.size > this._server.options.maxClients) {
-      return this.send(421, `${this.name} Too many connected clients, try again in a moment`, false);
+    if (
+      this._server.options.maxClients &&
+      this._server.connections.size > this._server.options.maxClients
+    ) {
+      return this.send(
+        421,
+        `${this.name} Too many connected clients, try again in a moment`,
+        false,
+      );
     }
     this.connectionReady();
   });

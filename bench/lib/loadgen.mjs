@@ -8,7 +8,8 @@ function body(id, size) {
   const head =
     `From: <bench@source.test>\r\nTo: <rcpt@example.net>\r\nSubject: bench ${id}\r\n` +
     `Message-ID: <${id}@bench.test>\r\nDate: ${new Date().toUTCString()}\r\nX-Bench-Id: ${id}\r\n\r\n`;
-  const line = 'La la la la la la la la la la la la la la la la la la la la la la la la la la la la la la la la la la la\r\n';
+  const line =
+    'La la la la la la la la la la la la la la la la la la la la la la la la la la la la la la la la la la la\r\n';
   let b = '';
   while (b.length + line.length <= size) b += line;
   return `${head}${b}.\r\n`;
@@ -89,7 +90,16 @@ class Session {
  * Sends `count` messages at `rate` msg/s over `sessions` sessions; resolves
  * with { accepted: Map id → t250, errors, lagMs } (bounded by timeoutMs).
  */
-export async function fixedRateLoad({ port, count, rate, sessions = 20, size = 5120, recipients = ['rcpt@example.net'], prefix = 'L', timeoutMs = 300_000 }) {
+export async function fixedRateLoad({
+  port,
+  count,
+  rate,
+  sessions = 20,
+  size = 5120,
+  recipients = ['rcpt@example.net'],
+  prefix = 'L',
+  timeoutMs = 300_000,
+}) {
   const pool = [];
   for (let i = 0; i < sessions; i++) {
     const s = new Session(port);

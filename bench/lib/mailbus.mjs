@@ -25,7 +25,21 @@ export class BenchRedis {
         : ['--appendonly', 'yes', '--appendfsync', 'always'];
     this.child = startChild(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persist, '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        ...persist,
+        '--maxmemory-policy',
+        'noeviction',
+        '--loglevel',
+        'warning',
+      ],
       { log: join(this.dir, 'redis.log'), graceMs: 10_000 },
     );
     await waitForPort(this.port);
@@ -56,7 +70,15 @@ export class BenchRedis {
 }
 
 /** The generated config: one virtual server per ingress port, one connector to the sink. */
-export function mailbusConfig({ redisUrl, durability, ingressPorts, sinkPort, schedule = 'always', concurrency = 20, logDir }) {
+export function mailbusConfig({
+  redisUrl,
+  durability,
+  ingressPorts,
+  sinkPort,
+  schedule = 'always',
+  concurrency = 20,
+  logDir,
+}) {
   const vs = ingressPorts.map((port, i) => ({
     name: `vs${i + 1}`,
     listen: `127.0.0.1:${port}`,
@@ -91,8 +113,30 @@ export function mailbusConfig({ redisUrl, durability, ingressPorts, sinkPort, sc
  * `bridgeheads` processes, or one process running both roles when combined.
  */
 export class MailbusDeployment {
-  constructor({ dir, redis, sinkPort, ingress = 1, bridgeheads = 1, combined = false, schedule, env = {}, nodeArgs = [], concurrency }) {
-    Object.assign(this, { dir, redis, sinkPort, ingress, bridgeheads, combined, schedule, env, nodeArgs, concurrency });
+  constructor({
+    dir,
+    redis,
+    sinkPort,
+    ingress = 1,
+    bridgeheads = 1,
+    combined = false,
+    schedule,
+    env = {},
+    nodeArgs = [],
+    concurrency,
+  }) {
+    Object.assign(this, {
+      dir,
+      redis,
+      sinkPort,
+      ingress,
+      bridgeheads,
+      combined,
+      schedule,
+      env,
+      nodeArgs,
+      concurrency,
+    });
     this.children = [];
   }
 
@@ -116,12 +160,28 @@ export class MailbusDeployment {
     const specs = [];
     if (this.combined) specs.push({ role: 'ingress,bridgehead', vs: 'vs1', name: 'gateway' });
     else {
-      for (let i = 0; i < this.ingress; i++) specs.push({ role: 'ingress', vs: `vs${i + 1}`, name: `ingress${i + 1}` });
-      for (let i = 0; i < this.bridgeheads; i++) specs.push({ role: 'bridgehead', vs: 'vs1', name: `bridgehead${i + 1}` });
+      for (let i = 0; i < this.ingress; i++)
+        specs.push({ role: 'ingress', vs: `vs${i + 1}`, name: `ingress${i + 1}` });
+      for (let i = 0; i < this.bridgeheads; i++)
+        specs.push({ role: 'bridgehead', vs: 'vs1', name: `bridgehead${i + 1}` });
     }
     for (const s of specs) {
       const log = join(this.dir, `${s.name}.log`);
-      const child = startChild(process.execPath, [...this.nodeArgs, CLI, 'start', '--config', this.configFile, '--role', s.role, '--virtual-server', s.vs], { log, env, graceMs: 60_000, cwd: this.dir });
+      const child = startChild(
+        process.execPath,
+        [
+          ...this.nodeArgs,
+          CLI,
+          'start',
+          '--config',
+          this.configFile,
+          '--role',
+          s.role,
+          '--virtual-server',
+          s.vs,
+        ],
+        { log, env, graceMs: 60_000, cwd: this.dir },
+      );
       child.benchName = s.name;
       child.benchLog = log;
       this.children.push(child);

@@ -2,7 +2,15 @@
 // directory and port, relayhost = the sink; Debian defaults otherwise
 // (cleanup fsyncs every queue file before smtpd answers 250).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync, chownSync, chmodSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  existsSync,
+  rmSync,
+  chownSync,
+  chmodSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { onCleanup, procStat, sleep, run } from './procs.mjs';
 
@@ -84,8 +92,14 @@ export class PostfixRelay {
     this.writeConfig();
     this.remove = onCleanup(() => this.stop());
     const env = { ...process.env, MAIL_CONFIG: this.conf };
-    const setp = await run('postfix', ['-c', this.conf, 'set-permissions'], { env, timeoutMs: 60_000 });
-    if (setp.code !== 0) throw new Error(`postfix set-permissions failed (run it under script(1) to see why): ${setp.err}${setp.out}`);
+    const setp = await run('postfix', ['-c', this.conf, 'set-permissions'], {
+      env,
+      timeoutMs: 60_000,
+    });
+    if (setp.code !== 0)
+      throw new Error(
+        `postfix set-permissions failed (run it under script(1) to see why): ${setp.err}${setp.out}`,
+      );
     const r = await run('postfix', ['-c', this.conf, 'start'], { env, timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`postfix start failed: ${r.err}${r.out}${this.logTail()}`);
     const pidFile = join(this.queue, 'pid', 'master.pid');
@@ -114,7 +128,8 @@ export class PostfixRelay {
       }
       n += ents.length;
     };
-    for (const q of ['incoming', 'active', 'deferred', 'maildrop', 'hold']) walk(join(this.queue, q));
+    for (const q of ['incoming', 'active', 'deferred', 'maildrop', 'hold'])
+      walk(join(this.queue, q));
     return n;
   }
 

@@ -72,7 +72,10 @@ export async function waitForText(file, text, timeoutMs = 30_000, child) {
       // not yet
     }
     if (s.includes(text)) return;
-    if (child && child.exitCode !== null) throw new Error(`${child.spawnargs.join(' ')} exited (${child.exitCode}); see ${file}:\n${s.slice(-2000)}`);
+    if (child && child.exitCode !== null)
+      throw new Error(
+        `${child.spawnargs.join(' ')} exited (${child.exitCode}); see ${file}:\n${s.slice(-2000)}`,
+      );
     await sleep(50);
   }
   throw new Error(`"${text}" did not appear in ${file} within ${timeoutMs} ms`);
@@ -84,7 +87,11 @@ export async function waitForText(file, text, timeoutMs = 30_000, child) {
  */
 export function startChild(cmd, args, { log, env, graceMs = 15_000, cwd } = {}) {
   const fd = log ? openSync(log, 'a') : 'ignore';
-  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: env ?? process.env, ...(cwd ? { cwd } : {}) });
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', fd, fd],
+    env: env ?? process.env,
+    ...(cwd ? { cwd } : {}),
+  });
   if (typeof fd === 'number') closeSync(fd);
   child.on('error', (e) => process.stderr.write(`${cmd}: ${e.message}\n`));
   const stop = () => stopChild(child, graceMs);
@@ -218,7 +225,13 @@ export class CpuMeter {
         const ms = st.utime + st.stime;
         let e = this.pids.get(pid);
         if (!e) {
-          e = { name: this.label(st, root), first: initial ? ms : 0, last: ms, root: root.pid, alive: true };
+          e = {
+            name: this.label(st, root),
+            first: initial ? ms : 0,
+            last: ms,
+            root: root.pid,
+            alive: true,
+          };
           this.pids.set(pid, e);
         } else e.last = ms;
         const m = procMem(pid);
@@ -236,10 +249,12 @@ export class CpuMeter {
     const exitedSeen = new Map();
     for (const [pid, e] of this.pids) {
       cpuMs[e.name] = (cpuMs[e.name] ?? 0) + Math.max(0, e.last - e.first);
-      if (!e.alive && pid !== e.root) exitedSeen.set(e.root, (exitedSeen.get(e.root) ?? 0) + e.last);
+      if (!e.alive && pid !== e.root)
+        exitedSeen.set(e.root, (exitedSeen.get(e.root) ?? 0) + e.last);
     }
     let rest = 0;
-    for (const [pid, r] of this.rootReaped) rest += Math.max(0, r.last - r.first - (exitedSeen.get(pid) ?? 0));
+    for (const [pid, r] of this.rootReaped)
+      rest += Math.max(0, r.last - r.first - (exitedSeen.get(pid) ?? 0));
     if (rest > 0) cpuMs['(exited children)'] = rest;
     return { cpuMs, peakKiB: Object.fromEntries(this.peak) };
   }

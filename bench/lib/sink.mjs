@@ -132,7 +132,8 @@ export class NodeSink {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 2);
         const verb = line.slice(0, 4).toUpperCase();
-        if (verb === 'EHLO') out += '250-nodesink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 104857600\r\n';
+        if (verb === 'EHLO')
+          out += '250-nodesink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 104857600\r\n';
         else if (verb === 'DATA') {
           out += '354 End data with <CR><LF>.<CR><LF>\r\n';
           inData = true;

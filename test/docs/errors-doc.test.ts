@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = process.env.MAILBUS_REPO_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const ROOT =
+  process.env.MAILBUS_REPO_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -27,7 +28,8 @@ test('every MAILBUS_ERR_ code used in the source is documented in docs/errors.md
       } catch {
         continue;
       }
-      for (const f of sources(src)) for (const m of readFileSync(f, 'utf8').matchAll(/MAILBUS_ERR_[A-Z_]+/g)) used.add(m[0]);
+      for (const f of sources(src))
+        for (const m of readFileSync(f, 'utf8').matchAll(/MAILBUS_ERR_[A-Z_]+/g)) used.add(m[0]);
     }
   }
   assert.ok(used.size > 0, 'found error codes in the source');

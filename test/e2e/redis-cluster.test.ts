@@ -1,6 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, makeMessage, RedisCluster, sendMail, SinkServer, waitFor } from '@mailbus/testing';
+import {
+  freePort,
+  makeMessage,
+  RedisCluster,
+  sendMail,
+  SinkServer,
+  waitFor,
+} from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
 import { startGateway } from './support/start-gateway.js';
 
@@ -82,7 +89,11 @@ connectors:
       port,
       from: 'alice@sender.test',
       to: ['bob@a.example'],
-      raw: makeMessage({ from: 'alice@sender.test', to: 'bob@a.example', body: 'through the cluster' }),
+      raw: makeMessage({
+        from: 'alice@sender.test',
+        to: 'bob@a.example',
+        body: 'through the cluster',
+      }),
     });
     assert.match(r.response, /^250 2\.0\.0 OK queued as [0-9A-Z]{18}$/);
     const msgs = await sinkA.waitForMessages(before + 1);
@@ -110,12 +121,19 @@ connectors:
         port,
         from: 'alice@sender.test',
         to: [`user${i}@a.example`],
-        raw: makeMessage({ from: 'alice@sender.test', to: `user${i}@a.example`, body: `message ${i}` }),
+        raw: makeMessage({
+          from: 'alice@sender.test',
+          to: `user${i}@a.example`,
+          body: `message ${i}`,
+        }),
       });
       ids.push(queueIdOf(r.response));
     }
     await sinkA.waitForMessages(before + n, 30_000);
-    const got = sinkA.messages.slice(before).flatMap((m) => m.to).sort();
+    const got = sinkA.messages
+      .slice(before)
+      .flatMap((m) => m.to)
+      .sort();
     assert.deepEqual(got, Array.from({ length: n }, (_, i) => `user${i}@a.example`).sort());
 
     // Every partition was used, and each partition's BullMQ keys sit on the master that owns its slot.
@@ -126,7 +144,11 @@ connectors:
         const tag = /^mailbus:(\{[^}]*\})/.exec(k)?.[1] ?? '';
         used.add(tag);
         const expected = owners[['{Alpha}', '{Alpha#1}', '{Alpha#2}', '{Alpha#3}'].indexOf(tag)];
-        assert.equal(p, expected, `key ${k} on node ${i} (${p}) but its slot belongs to ${expected}`);
+        assert.equal(
+          p,
+          expected,
+          `key ${k} on node ${i} (${p}) but its slot belongs to ${expected}`,
+        );
       }
     }
     assert.deepEqual([...used].sort(), ['{Alpha#1}', '{Alpha#2}', '{Alpha#3}', '{Alpha}']);
@@ -155,11 +177,17 @@ connectors:
     await sinkB.waitForMessages(beforeB + 1);
     await new Promise((res) => setTimeout(res, 500));
     assert.deepEqual(
-      sinkA.messages.slice(beforeA).flatMap((m) => m.to).sort(),
+      sinkA.messages
+        .slice(beforeA)
+        .flatMap((m) => m.to)
+        .sort(),
       ['x@a.example', 'y@a.example'],
     );
     assert.deepEqual(
-      sinkB.messages.slice(beforeB).flatMap((m) => m.to).sort(),
+      sinkB.messages
+        .slice(beforeB)
+        .flatMap((m) => m.to)
+        .sort(),
       ['w@b.example', 'z@b.example'],
     );
   });

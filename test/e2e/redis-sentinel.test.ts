@@ -60,7 +60,8 @@ connectors:
     let stop = false;
     let acceptedAtRecovery = Number.POSITIVE_INFINITY;
     const timeline: string[] = [];
-    const mark = (what: string) => timeline.push(`${((Date.now() - started) / 1000).toFixed(1)}s ${what}`);
+    const mark = (what: string) =>
+      timeline.push(`${((Date.now() - started) / 1000).toFixed(1)}s ${what}`);
 
     const client = async (n: number): Promise<void> => {
       let dialog: SmtpDialog | undefined;
@@ -83,7 +84,12 @@ connectors:
               accepted.add(id);
               break;
             }
-            refusals.push({ code: d.code, ms: Date.now() - t0, at: t0 - started, text: d.lines.join(' ') });
+            refusals.push({
+              code: d.code,
+              ms: Date.now() - t0,
+              at: t0 - started,
+              text: d.lines.join(' '),
+            });
             if (d.code !== 451 && d.code !== 452 && d.code !== 421)
               throw new Error(`unexpected reply ${d.lines.join(' ')}`);
             if (r.code !== 250 || m.code !== 250 || d.code === 421) {
@@ -106,7 +112,8 @@ connectors:
     let newPrimary = 0;
     const chaos = (async () => {
       while (accepted.size < BEFORE_KILL) {
-        if (Date.now() - started > DEADLINE_MS) throw new Error('traffic never reached the kill point');
+        if (Date.now() - started > DEADLINE_MS)
+          throw new Error('traffic never reached the kill point');
         await sleep(20);
       }
       oldPrimary = await group.primaryPort();
@@ -123,7 +130,10 @@ connectors:
 
     const traffic = Promise.all(Array.from({ length: SESSIONS }, (_, n) => client(n)));
     await chaos;
-    while (accepted.size < acceptedAtRecovery + AFTER_RECOVERY && Date.now() - started < DEADLINE_MS)
+    while (
+      accepted.size < acceptedAtRecovery + AFTER_RECOVERY &&
+      Date.now() - started < DEADLINE_MS
+    )
       await sleep(50);
     stop = true;
     await traffic;
@@ -150,18 +160,28 @@ connectors:
       `accepted=${accepted.size} delivered=${d.size} duplicated=${duplicated} lost=${lost.length} ` +
         `refused=${refusals.length} (codes ${[...new Set(refusals.map((r) => r.code))].join(',')}; slowest ${slowest} ms) ` +
         `delivered-but-not-acknowledged=${unacknowledged}\n  ${timeline.join('\n  ')}\n  slowest refusals: ` +
-        [...refusals].sort((a, b) => b.ms - a.ms).slice(0, 3).map((r) => `${r.code} ${r.ms} ms at ${(r.at / 1000).toFixed(1)}s`).join('; '),
+        [...refusals]
+          .sort((a, b) => b.ms - a.ms)
+          .slice(0, 3)
+          .map((r) => `${r.code} ${r.ms} ms at ${(r.at / 1000).toFixed(1)}s`)
+          .join('; '),
     );
 
     assert.notEqual(newPrimary, oldPrimary);
     assert.ok(newPrimary > 0, 'a replica was promoted');
-    assert.ok(accepted.size >= acceptedAtRecovery + AFTER_RECOVERY, 'mail was accepted again after the failover');
+    assert.ok(
+      accepted.size >= acceptedAtRecovery + AFTER_RECOVERY,
+      'mail was accepted again after the failover',
+    );
     assert.ok(refusals.length > 0, 'the outage was seen as temporary refusals');
     assert.ok(
       refusals.every((r) => r.code === 0 || r.code === 451 || r.code === 421),
       'refused only with 451/421 (or a dropped session): never a permanent reply',
     );
-    assert.ok(slowest < 8000, `a refusal during the failover came within seconds (slowest ${slowest} ms)`);
+    assert.ok(
+      slowest < 8000,
+      `a refusal during the failover came within seconds (slowest ${slowest} ms)`,
+    );
     assert.deepEqual(lost.slice(0, 10), [], 'no message answered 250 is lost');
     assert.equal(lost.length, 0);
   });

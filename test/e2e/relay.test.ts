@@ -1,6 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, makeMessage, RedisServer, sendMail, SinkServer, SmtpDialog, waitFor } from '@mailbus/testing';
+import {
+  freePort,
+  makeMessage,
+  RedisServer,
+  sendMail,
+  SinkServer,
+  SmtpDialog,
+  waitFor,
+} from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
 import { startGateway, withoutOurReceived } from './support/start-gateway.js';
 
@@ -54,22 +62,37 @@ connectors:
   });
 
   test('a message reaches the smart host with headers and body byte-identical', async () => {
-    const raw = makeMessage({ from: 'alice@sender.test', to: 'bob@a.example', body: 'Line one\r\n.leading dot\r\n\r\nlast line, ünïcode' });
+    const raw = makeMessage({
+      from: 'alice@sender.test',
+      to: 'bob@a.example',
+      body: 'Line one\r\n.leading dot\r\n\r\nlast line, ünïcode',
+    });
     const r = await sendMail({ port: open, from: 'alice@sender.test', to: ['bob@a.example'], raw });
     assert.match(r.response, /^250 2\.0\.0 OK queued as [0-9A-Z]{18}$/);
     const [msg] = await sinkA.waitForMessages(1);
     assert.ok(msg);
     assert.equal(msg.from, 'alice@sender.test');
     assert.deepEqual(msg.to, ['bob@a.example']);
-    assert.equal(withoutOurReceived(msg.raw).toString('latin1'), Buffer.from(raw).toString('latin1'));
-    assert.match(msg.raw.toString('latin1'), /^Received: from [^\r\n]+\r\n\tby mx\.open\.test \(mailbus\) with ESMTP id [0-9A-Z]{18}/);
+    assert.equal(
+      withoutOurReceived(msg.raw).toString('latin1'),
+      Buffer.from(raw).toString('latin1'),
+    );
+    assert.match(
+      msg.raw.toString('latin1'),
+      /^Received: from [^\r\n]+\r\n\tby mx\.open\.test \(mailbus\) with ESMTP id [0-9A-Z]{18}/,
+    );
   });
 
   test('a message to two domains on two connectors reaches both smart hosts, once each', async () => {
     const beforeA = sinkA.messages.length;
     const beforeB = sinkB.messages.length;
     const raw = makeMessage({ from: 'alice@sender.test', to: 'x@a.example, y@deep.b.example' });
-    await sendMail({ port: open, from: 'alice@sender.test', to: ['x@a.example', 'y@deep.b.example'], raw });
+    await sendMail({
+      port: open,
+      from: 'alice@sender.test',
+      to: ['x@a.example', 'y@deep.b.example'],
+      raw,
+    });
     await sinkA.waitForMessages(beforeA + 1);
     await sinkB.waitForMessages(beforeB + 1);
     assert.deepEqual(sinkA.messages[beforeA]?.to, ['x@a.example']);
@@ -79,7 +102,12 @@ connectors:
   test('an inbound domain is accepted from anyone and handed to its mailbox host', async () => {
     const beforeB = sinkB.messages.length;
     const raw = makeMessage({ from: 'stranger@elsewhere.test', to: 'ceo@contoso.test' });
-    await sendMail({ port: strict, from: 'stranger@elsewhere.test', to: ['ceo@contoso.test'], raw });
+    await sendMail({
+      port: strict,
+      from: 'stranger@elsewhere.test',
+      to: ['ceo@contoso.test'],
+      raw,
+    });
     const msgs = await sinkB.waitForMessages(beforeB + 1);
     assert.deepEqual(msgs[beforeB]?.to, ['ceo@contoso.test']);
   });
@@ -96,7 +124,10 @@ connectors:
   test('a declared size over the limit gets 552 5.3.4 at MAIL FROM, and so does an oversized DATA', async () => {
     const { dialog } = await SmtpDialog.open(open);
     const ehlo = await dialog.send('EHLO client.test');
-    assert.ok(ehlo.lines.some((l) => /SIZE 65536$/.test(l)), 'SIZE is advertised');
+    assert.ok(
+      ehlo.lines.some((l) => /SIZE 65536$/.test(l)),
+      'SIZE is advertised',
+    );
     assert.ok(ehlo.lines.some((l) => /ENHANCEDSTATUSCODES/.test(l)));
     const big = await dialog.send('MAIL FROM:<a@sender.test> SIZE=70000');
     assert.equal(big.code, 552);
@@ -112,7 +143,8 @@ connectors:
     const { dialog } = await SmtpDialog.open(open);
     await dialog.send('EHLO client.test');
     await dialog.send('MAIL FROM:<a@sender.test>');
-    for (const n of [1, 2, 3]) assert.equal((await dialog.send(`RCPT TO:<r${n}@a.example>`)).code, 250);
+    for (const n of [1, 2, 3])
+      assert.equal((await dialog.send(`RCPT TO:<r${n}@a.example>`)).code, 250);
     const r = await dialog.send('RCPT TO:<r4@a.example>');
     assert.match(r.lines[0] ?? '', /^452 4\.5\.3 /);
     await dialog.quit();
@@ -129,20 +161,36 @@ connectors:
 
   test('with Redis stopped the client gets 451 4.3.0 within seconds; after a restart mail flows again', async () => {
     await redis.stop();
-    const raw = makeMessage({ from: 'alice@sender.test', to: 'bob@a.example', subject: 'during outage' });
-    const started = Date.now();
-    await assert.rejects(sendMail({ port: open, from: 'alice@sender.test', to: ['bob@a.example'], raw }), (e: { responseCode?: number; response?: string }) => {
-      assert.equal(e.responseCode, 451);
-      assert.match(e.response ?? '', /^451 4\.3\.0 /);
-      return true;
+    const raw = makeMessage({
+      from: 'alice@sender.test',
+      to: 'bob@a.example',
+      subject: 'during outage',
     });
+    const started = Date.now();
+    await assert.rejects(
+      sendMail({ port: open, from: 'alice@sender.test', to: ['bob@a.example'], raw }),
+      (e: { responseCode?: number; response?: string }) => {
+        assert.equal(e.responseCode, 451);
+        assert.match(e.response ?? '', /^451 4\.3\.0 /);
+        return true;
+      },
+    );
     assert.ok(Date.now() - started < 8000, 'answered within a few seconds');
     await redis.restart();
     const count = sinkA.messages.length;
     await waitFor(
       async () => {
         try {
-          await sendMail({ port: open, from: 'alice@sender.test', to: ['bob@a.example'], raw: makeMessage({ from: 'alice@sender.test', to: 'bob@a.example', subject: 'after restart' }) });
+          await sendMail({
+            port: open,
+            from: 'alice@sender.test',
+            to: ['bob@a.example'],
+            raw: makeMessage({
+              from: 'alice@sender.test',
+              to: 'bob@a.example',
+              subject: 'after restart',
+            }),
+          });
           return true;
         } catch {
           return false;
@@ -152,6 +200,9 @@ connectors:
     );
     const msgs = await sinkA.waitForMessages(count + 1, 30_000);
     assert.ok(msgs.some((m) => m.raw.includes('Subject: after restart')));
-    assert.ok(!msgs.some((m) => m.raw.includes('Subject: during outage')), 'the refused message was not half-queued');
+    assert.ok(
+      !msgs.some((m) => m.raw.includes('Subject: during outage')),
+      'the refused message was not half-queued',
+    );
   });
 });

@@ -43,7 +43,10 @@ export function parseConfig(text: string, options: LoadOptions = {}): ConfigResu
     // toJS resolves aliases: an alias to no anchor, or an alias bomb past maxAliasCount, throws.
     raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
   } catch (e) {
-    return { ok: false, errors: [{ path: '(root)', reason: `YAML: ${(e as Error).message.split('\n')[0] ?? ''}` }] };
+    return {
+      ok: false,
+      errors: [{ path: '(root)', reason: `YAML: ${(e as Error).message.split('\n')[0] ?? ''}` }],
+    };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, errors: [{ path: '(root)', reason: 'the config must be a YAML mapping' }] };

@@ -44,18 +44,30 @@ export class RedisCluster {
         node.child = spawn(
           'redis-server',
           [
-            '--port', String(port),
-            '--bind', '127.0.0.1',
-            '--dir', dir,
-            '--cluster-enabled', 'yes',
-            '--cluster-config-file', join(dir, 'nodes.conf'),
-            '--cluster-node-timeout', '2000',
-            '--save', '',
-            '--appendonly', 'yes',
-            '--appendfsync', 'always',
-            '--maxmemory-policy', 'noeviction',
-            '--daemonize', 'no',
-            '--loglevel', 'warning',
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--dir',
+            dir,
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(dir, 'nodes.conf'),
+            '--cluster-node-timeout',
+            '2000',
+            '--save',
+            '',
+            '--appendonly',
+            'yes',
+            '--appendfsync',
+            'always',
+            '--maxmemory-policy',
+            'noeviction',
+            '--daemonize',
+            'no',
+            '--loglevel',
+            'warning',
           ],
           { stdio: 'ignore' },
         );
@@ -65,9 +77,11 @@ export class RedisCluster {
       await run(
         'redis-cli',
         [
-          '--cluster', 'create',
+          '--cluster',
+          'create',
           ...nodes.map((x) => `127.0.0.1:${x.port}`),
-          '--cluster-replicas', '0',
+          '--cluster-replicas',
+          '0',
           '--cluster-yes',
         ],
         { timeout: Math.max(1000, deadline - Date.now()) },
@@ -76,7 +90,8 @@ export class RedisCluster {
         for (;;) {
           const info = await withClient(node.port, (c) => c.call('CLUSTER', 'INFO'));
           if (/cluster_state:ok/.test(String(info))) break;
-          if (Date.now() > deadline) throw new Error(`cluster node ${node.port}: cluster_state not ok`);
+          if (Date.now() > deadline)
+            throw new Error(`cluster node ${node.port}: cluster_state not ok`);
           await sleep(100);
         }
       }
@@ -132,7 +147,13 @@ export class RedisCluster {
 }
 
 async function withClient<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {
-  const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
+  const c = new Redis({
+    port,
+    host: '127.0.0.1',
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    lazyConnect: true,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();

@@ -76,9 +76,13 @@ export class RedisSentinelGroup {
           ].join('\n'),
         );
         const s: SentinelProcess = { port, dir, child: undefined };
-        s.child = spawn('redis-server', [conf, '--sentinel', '--loglevel', process.env.MAILBUS_SENTINEL_LOGLEVEL ?? 'warning'], {
-          stdio: 'ignore',
-        });
+        s.child = spawn(
+          'redis-server',
+          [conf, '--sentinel', '--loglevel', process.env.MAILBUS_SENTINEL_LOGLEVEL ?? 'warning'],
+          {
+            stdio: 'ignore',
+          },
+        );
         s.child.on('exit', () => (s.child = undefined));
         group.sentinels.push(s);
       }
@@ -97,7 +101,9 @@ export class RedisSentinelGroup {
           const peers = await count(s.port, 'SENTINELS');
           if (replicas >= group.servers.length - 1 && peers >= group.sentinels.length - 1) break;
           if (Date.now() > deadline)
-            throw new Error(`sentinel ${s.port} sees ${replicas} replicas and ${peers} other sentinels`);
+            throw new Error(
+              `sentinel ${s.port} sees ${replicas} replicas and ${peers} other sentinels`,
+            );
           await sleep(100);
         }
       }
@@ -140,18 +146,24 @@ export class RedisSentinelGroup {
         const role = await call(port, ['ROLE']).catch(() => null);
         if (Array.isArray(role) && role[0] === 'master') return port;
       }
-      if (Date.now() > deadline) throw new Error(`no failover away from ${oldPort} within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`no failover away from ${oldPort} within ${timeoutMs} ms`);
       await sleep(100);
     }
   }
 
   /** Waits until the primary on `port` has `replicas` connected, in sync, replicas. */
-  async waitForReplication(port: number, replicas: number, deadline = Date.now() + 20_000): Promise<void> {
+  async waitForReplication(
+    port: number,
+    replicas: number,
+    deadline = Date.now() + 20_000,
+  ): Promise<void> {
     for (;;) {
       const info = String(await call(port, ['INFO', 'replication']).catch(() => ''));
       const n = [...info.matchAll(/^slave\d+:.*state=online/gm)].length;
       if (n >= replicas) return;
-      if (Date.now() > deadline) throw new Error(`primary ${port}: ${n}/${replicas} replicas online`);
+      if (Date.now() > deadline)
+        throw new Error(`primary ${port}: ${n}/${replicas} replicas online`);
       await sleep(100);
     }
   }
@@ -197,6 +209,3 @@ async function call(port: number, args: string[]): Promise<unknown> {
     c.disconnect();
   }
 }
-
-
-

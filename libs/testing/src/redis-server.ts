@@ -44,15 +44,24 @@ export class RedisServer {
   private async launch(): Promise<void> {
     const aof = this.options.aof ?? true;
     const args = [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--dir', this.dir,
-      '--save', '',
-      '--appendonly', aof ? 'yes' : 'no',
-      '--appendfsync', 'always',
-      '--maxmemory-policy', 'noeviction',
-      '--daemonize', 'no',
-      '--loglevel', 'warning',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      aof ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
+      '--maxmemory-policy',
+      'noeviction',
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
       ...(this.options.args ?? []),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -62,7 +71,13 @@ export class RedisServer {
     });
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const c = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const c = new Redis({
+        port: this.port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       c.on('error', () => undefined);
       try {
         await c.connect();
@@ -75,7 +90,8 @@ export class RedisServer {
         // not up yet
       }
       c.disconnect();
-      if (Date.now() > deadline || !this.child) throw new Error(`redis-server on port ${this.port} did not start`);
+      if (Date.now() > deadline || !this.child)
+        throw new Error(`redis-server on port ${this.port} did not start`);
       await sleep(20);
     }
   }

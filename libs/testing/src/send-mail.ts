@@ -42,9 +42,20 @@ export async function sendMail(o: SendOptions): Promise<SendResult> {
 }
 
 /** A small RFC 5322 message with a unique Message-ID, CRLF line endings. */
-export function makeMessage(o: { from: string; to: string; subject?: string; body?: string; messageId?: string; headers?: Record<string, string> }): string {
-  const id = o.messageId ?? `<${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}@test.example>`;
-  const extra = Object.entries(o.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+export function makeMessage(o: {
+  from: string;
+  to: string;
+  subject?: string;
+  body?: string;
+  messageId?: string;
+  headers?: Record<string, string>;
+}): string {
+  const id =
+    o.messageId ??
+    `<${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}@test.example>`;
+  const extra = Object.entries(o.headers ?? {})
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   return (
     `From: ${o.from}\r\nTo: ${o.to}\r\nSubject: ${o.subject ?? 'test'}\r\nMessage-ID: ${id}\r\n` +
     `Date: ${new Date().toUTCString()}\r\n${extra}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n` +

@@ -30,7 +30,10 @@ export class SmtpDialog {
     socket.on('error', end);
   }
 
-  static async open(port: number, host = '127.0.0.1'): Promise<{ dialog: SmtpDialog; greeting: WireReply }> {
+  static async open(
+    port: number,
+    host = '127.0.0.1',
+  ): Promise<{ dialog: SmtpDialog; greeting: WireReply }> {
     const socket = connect(port, host);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());

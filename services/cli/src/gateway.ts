@@ -110,13 +110,11 @@ export class Gateway {
       isCluster(worker)
         ? checkClusterSettings(worker, r.durability, r.strict)
         : checkRedisSettings(worker, r.durability, r.strict)
-    ).catch(
-      (e: unknown) => {
-        throw new UserError(
-          `MAILBUS_ERR_REDIS_UNREACHABLE: cannot reach Redis at ${this.redisUrl}: ${(e as Error).message}`,
-        );
-      },
-    );
+    ).catch((e: unknown) => {
+      throw new UserError(
+        `MAILBUS_ERR_REDIS_UNREACHABLE: cannot reach Redis at ${this.redisUrl}: ${(e as Error).message}`,
+      );
+    });
     for (const w of check.warnings) this.logger.warn(w);
     if (check.errors.length > 0) throw new UserError(check.errors.join('\n'));
 

@@ -3,7 +3,10 @@ import { Gateway, type Role, createDsnSender } from '@mailbus/cli';
 import pino from 'pino';
 
 /** Starts the gateway in this process on a config given as YAML text. */
-export async function startGateway(yaml: string, roles: Role[] = ['ingress', 'bridgehead']): Promise<Gateway> {
+export async function startGateway(
+  yaml: string,
+  roles: Role[] = ['ingress', 'bridgehead'],
+): Promise<Gateway> {
   const r = parseConfig(yaml);
   if (!r.ok) throw new Error(r.errors.map((e) => `${e.path}: ${e.reason}`).join('\n'));
   const gateway = new Gateway({

@@ -103,7 +103,10 @@ export async function operationsCommand(
     await Promise.race([
       redis.ping(),
       new Promise((_, reject) =>
-        setTimeout(() => reject(new UserError(`cannot reach Redis at ${describeRedisTarget(target)}`)), 5000),
+        setTimeout(
+          () => reject(new UserError(`cannot reach Redis at ${describeRedisTarget(target)}`)),
+          5000,
+        ),
       ),
     ]);
     if (kind === 'connector') {

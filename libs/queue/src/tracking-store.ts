@@ -42,12 +42,14 @@ return 1
 
 /**
  * indexAdd-1.lua
- * KEYS[1]  one tracking index set (a sender, recipient or Message-ID)
+ * KEYS[1]  one tracking index (a sender, recipient or Message-ID): a string of
+ *          space-separated queue ids (a one-member set cost ~400 bytes per
+ *          message in Redis, the string ~150; most Message-IDs index one message)
  * ARGV[1]  retention (ms)   ARGV[2] the queue id
- * Returns  1. SADD and PEXPIRE in one atomic step.
+ * Returns  1. APPEND and PEXPIRE in one atomic step.
  */
 const INDEX_ADD = `
-redis.call('SADD', KEYS[1], ARGV[2])
+redis.call('APPEND', KEYS[1], ARGV[2] .. ' ')
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 `;
@@ -99,7 +101,8 @@ export class TrackingStore {
   /** Queue ids for a queue id, Message-ID, sender or recipient. */
   async find(term: string): Promise<string[]> {
     const direct = (await this.redis.exists(this.keys.tracking(term))) === 1 ? [term] : [];
-    const indexed = await this.redis.smembers(this.keys.trackingIndex(term.replace(/^<|>$/g, '')));
+    const ids = await this.redis.get(this.keys.trackingIndex(term.replace(/^<|>$/g, '')));
+    const indexed = (ids ?? '').split(' ').filter((x) => x !== '');
     return [...new Set([...direct, ...indexed])].sort();
   }
 }

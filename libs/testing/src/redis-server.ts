@@ -58,6 +58,9 @@ export class RedisServer {
       'always',
       '--maxmemory-policy',
       'noeviction',
+      // Job hashes (data ~400 bytes) stay compact listpacks: ~0.5 KB less per queued message.
+      '--hash-max-listpack-value',
+      '1024',
       '--daemonize',
       'no',
       '--loglevel',

@@ -43,6 +43,8 @@ export interface DsnRequest {
   now: number;
   /** Deterministic id so a re-run job does not send the DSN twice. */
   dsnId: string;
+  /** The original message, when the caller has it (else it is read from the store). */
+  original?: Buffer;
 }
 
 export interface DeliveryProcessorDeps {
@@ -449,25 +451,39 @@ export class DeliveryProcessor {
         recipients: g.recipients.map((r) => r.address),
         host: g.hosts.map((h) => `${h.name}:${h.port}`).join(','),
       });
-      const result = await this.deps.outbound.deliver({
-        connector: connector?.name ?? LOCAL_DELIVERY,
-        hosts: g.hosts,
-        heloName: vs.fqdn,
-        heloInsteadOfEhlo: connector?.heloInsteadOfEhlo ?? false,
-        sender: data.sender,
-        recipients: g.recipients,
-        body: Buffer.concat([received, body]),
-        ...(data.envId ? { envId: data.envId } : {}),
-        ...(data.ret ? { ret: data.ret } : {}),
-        security: {
-          tls: sec?.tls ?? 'opportunistic',
-          verifyCertificates: sec?.verifyCertificates ?? false,
-          ...(sec?.auth === 'basic' && sec.username
-            ? { auth: { user: sec.username, pass: pass ?? '' } }
-            : {}),
+      // One SMTP transaction (over the hosts in order) as a child span of the attempt.
+      const result = await withSpan(
+        SpanName.SmtpSend,
+        {
+          [SpanAttr.Connector]: connector?.name ?? LOCAL_DELIVERY,
+          [SpanAttr.RecipientCount]: g.recipients.length,
         },
-        ...(this.deps.protocolLog ? { onProtocol: (l) => this.logLine(l) } : {}),
-      });
+        async (span) => {
+          const r = await this.deps.outbound.deliver({
+            connector: connector?.name ?? LOCAL_DELIVERY,
+            hosts: g.hosts,
+            heloName: vs.fqdn,
+            heloInsteadOfEhlo: connector?.heloInsteadOfEhlo ?? false,
+            sender: data.sender,
+            recipients: g.recipients,
+            body: Buffer.concat([received, body]),
+            ...(data.envId ? { envId: data.envId } : {}),
+            ...(data.ret ? { ret: data.ret } : {}),
+            security: {
+              tls: sec?.tls ?? 'opportunistic',
+              verifyCertificates: sec?.verifyCertificates ?? false,
+              ...(sec?.auth === 'basic' && sec.username
+                ? { auth: { user: sec.username, pass: pass ?? '' } }
+                : {}),
+            },
+            ...(this.deps.protocolLog ? { onProtocol: (l) => this.logLine(l) } : {}),
+          });
+          if (r.host) span.setAttribute(SpanAttr.RemoteHost, `${r.host.name}:${r.host.port}`);
+          const first = r.results[0];
+          if (first) span.setAttribute(SpanAttr.Reply, formatReply(first.reply));
+          return r;
+        },
+      );
       // Record success at once, before the next group or host: a crash from here
       // on must not re-send to these recipients (at-least-once, smallest window).
       const ok = result.results.filter((r) => r.status === 'delivered').map((r) => r.recipient);

@@ -24,7 +24,7 @@ export function createDsnSender(
       shouldNotify(r.recipient.notify, r.action === 'delayed' ? 'delay' : 'failure'),
     );
     if (recipients.length === 0) return;
-    const original = (await queue.store.body(job.messageId)) ?? Buffer.alloc(0);
+    const original = req.original ?? (await queue.store.body(job.messageId)) ?? Buffer.alloc(0);
     const id = `D${createHash('sha256').update(req.dsnId).digest('hex').slice(0, 17).toUpperCase()}`;
     const dsn = buildDsn({
       reportingMta: reporter.fqdn,

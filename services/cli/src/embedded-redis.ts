@@ -52,6 +52,9 @@ export class EmbeddedRedis {
         'always',
         '--maxmemory-policy',
         'noeviction',
+        // Job hashes (data ~400 bytes) stay compact listpacks: ~0.5 KB less per queued message.
+        '--hash-max-listpack-value',
+        '1024',
         '--loglevel',
         'warning',
       ],

@@ -202,6 +202,7 @@ export class Gateway {
           logger: this.logger.child({ role: 'ingress', virtual_server: vs.name, category: 'smtp' }),
           metrics: this.metrics,
           downConnectors: () => this.down,
+          sendDsn: (req) => (this.o.sendDsn ? this.o.sendDsn(req, queue) : Promise.resolve()),
           ...(this.protocolLogs.get(vs.name)
             ? { protocolLog: this.protocolLogs.get(vs.name) as ProtocolLogWriter }
             : {}),

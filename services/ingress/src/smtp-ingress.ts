@@ -12,6 +12,7 @@ import {
   LOCAL_DELIVERY,
   type MailQueue,
   newQueueId,
+  type DeliveryJobData,
   type JobRecipient,
   type RecipientGroup,
 } from '@mailbus/queue';
@@ -38,6 +39,20 @@ import { createEtrnHandler, installEtrn } from './etrn.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import type { UserDirectory } from './user-directory.js';
 
+/** A DSN for recipients accepted at RCPT but unroutable once size and priority were known. */
+export interface IngressDsnRequest {
+  job: DeliveryJobData;
+  recipients: Array<{
+    recipient: JobRecipient;
+    action: 'failed';
+    status: string;
+    reply: SmtpReply;
+  }>;
+  now: number;
+  dsnId: string;
+  original: Buffer;
+}
+
 export interface SmtpIngressDeps {
   config: Config;
   virtualServer: VirtualServer;
@@ -48,6 +63,8 @@ export interface SmtpIngressDeps {
   users?: UserDirectory;
   /** Connectors marked down, refreshed by the caller (routing puts them last). */
   downConnectors: () => ReadonlySet<string>;
+  /** Queues a DSN (wired by the composition root to the bridgehead's DSN sender). */
+  sendDsn?: (req: IngressDsnRequest) => Promise<void>;
   tls?: { key: Buffer; cert: Buffer };
   /** Back-pressure limits (defaults in back-pressure.ts). */
   backPressure?: Partial<BackPressureLimits>;
@@ -462,37 +479,13 @@ export class SmtpIngress {
       // Every recipient became unroutable once size and priority were known.
       throw new SmtpRejection(split.rejected[0]?.reply ?? replies.noRoute('(none)'));
     }
-    const trace = injectContext();
-    await this.deps.queue.submit({
-      id,
-      body,
-      sender,
-      receivedAt: Date.now(),
-      priority,
-      system: sender === '',
-      virtualServer: this.vs.name,
-      groups,
-      trace,
-      client: {
-        ip: s.clientIp,
-        helo: s.helo || session.hostNameAppearsAs || '',
-        secure: session.secure,
-        ...(typeof session.user === 'string' ? { user: session.user } : {}),
-      },
-      ...(split.rejected.length > 0
-        ? {
-            rejected: split.rejected.map((r) => ({ recipient: rcpt(r.recipient), reply: r.reply })),
-          }
-        : {}),
-      ...(head.messageId ? { headerMessageId: head.messageId } : {}),
-      ...(s.envId ? { envId: s.envId } : {}),
-      ...(s.ret ? { ret: s.ret } : {}),
-    });
     const indexTerms = [
       sender,
       ...recipients.map((r) => r.address),
       ...(head.messageId ? [head.messageId] : []),
     ].filter((t) => t !== '');
+    // Sent before the job adds on the same connection, so Redis stores 'received'
+    // before any bridgehead can pick the job up and record its attempt.
     void this.deps.queue.tracking.record(
       id,
       {
@@ -501,6 +494,50 @@ export class SmtpIngress {
         detail: `from ${sender || '<>'} via ${this.vs.name} client ${s.clientIp} size ${body.length}`,
       },
       indexTerms,
+    );
+    const trace = injectContext();
+    // The Redis writes (body once, one job per connector, durability wait) as their own span.
+    await withSpan(
+      SpanName.Enqueue,
+      { [SpanAttr.QueueId]: id, [SpanAttr.RecipientCount]: recipients.length },
+      () =>
+        this.deps.queue
+          .submit({
+            id,
+            body,
+            sender,
+            receivedAt: Date.now(),
+            priority,
+            system: sender === '',
+            virtualServer: this.vs.name,
+            groups,
+            trace,
+            client: {
+              ip: s.clientIp,
+              helo: s.helo || session.hostNameAppearsAs || '',
+              secure: session.secure,
+              ...(typeof session.user === 'string' ? { user: session.user } : {}),
+            },
+            ...(split.rejected.length > 0
+              ? {
+                  rejected: split.rejected.map((r) => ({
+                    recipient: rcpt(r.recipient),
+                    reply: r.reply,
+                  })),
+                }
+              : {}),
+            ...(head.messageId ? { headerMessageId: head.messageId } : {}),
+            ...(s.envId ? { envId: s.envId } : {}),
+            ...(s.ret ? { ret: s.ret } : {}),
+          })
+          .catch((err: unknown) => {
+            void this.deps.queue.tracking.record(id, {
+              type: 'failed',
+              reply: formatReply(replies.tempFailure()),
+              detail: 'not queued: the client was answered 451 and will retry',
+            });
+            throw err;
+          }),
     );
     this.deps.logger.info(
       {
@@ -513,7 +550,83 @@ export class SmtpIngress {
       },
       'message queued',
     );
+    if (split.rejected.length > 0)
+      await this.bounceUnroutable(
+        id,
+        body,
+        sender,
+        split.rejected.map((r) => ({ recipient: rcpt(r.recipient), reply: r.reply })),
+        s,
+        session,
+      );
     return replies.queued(id);
+  }
+
+  /**
+   * Recipients accepted at RCPT (size or priority not known yet) but
+   * unroutable once the message was read: the message is accepted for the
+   * others and these get a DSN with the routing reply (DESIGN: "else by DSN").
+   */
+  private async bounceUnroutable(
+    id: string,
+    body: Buffer,
+    sender: string,
+    rejected: Array<{ recipient: JobRecipient; reply: SmtpReply }>,
+    s: SessionState,
+    session: SMTPServerSession,
+  ): Promise<void> {
+    void this.deps.queue.tracking.record(id, {
+      type: 'failed',
+      recipients: rejected.map((r) => r.recipient.address),
+      reply: formatReply(rejected[0]?.reply ?? replies.noRoute('')),
+      detail: 'unroutable once size and priority were known',
+    });
+    if (!this.deps.sendDsn) return;
+    const job: DeliveryJobData = {
+      v: 1,
+      messageId: id,
+      sender,
+      recipients: rejected.map((r) => r.recipient),
+      size: body.length,
+      receivedAt: Date.now(),
+      priority: 'normal',
+      system: sender === '',
+      virtualServer: this.vs.name,
+      plan: [],
+      planIndex: 0,
+      round: 0,
+      branch: 0,
+      hop: 0,
+      attempts: [],
+      trace: injectContext(),
+      client: {
+        ip: s.clientIp,
+        helo: s.helo || session.hostNameAppearsAs || '',
+        secure: session.secure,
+      },
+      ...(s.envId ? { envId: s.envId } : {}),
+      ...(s.ret ? { ret: s.ret } : {}),
+    };
+    try {
+      await this.deps.sendDsn({
+        job,
+        now: Date.now(),
+        dsnId: `${id}.unroutable`,
+        original: body,
+        recipients: rejected.map((r) => ({
+          recipient: r.recipient,
+          action: 'failed',
+          status: r.reply.enhanced || '5.4.4',
+          reply: r.reply,
+        })),
+      });
+    } catch (err) {
+      // The message was accepted for the others; a DSN we cannot queue now is logged, not a 451 for them all.
+      this.deps.logger.error(
+        { err, message_id: id },
+        'could not queue the DSN for unroutable recipients',
+      );
+    }
   }
 
   /** A smtp-server logger that writes one protocol log line per command and per reply. */

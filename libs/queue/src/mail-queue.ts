@@ -88,10 +88,8 @@ export class MailQueue {
   async submit(s: Submission): Promise<void> {
     const now = Date.now();
     const writes: Promise<unknown>[] = [
-      this.store.put(s.id, s.body, s.groups.length, {
-        sender: s.sender,
-        receivedAt: String(s.receivedAt),
-      }),
+      // Only the body and its job count: sender and arrival are in every job.
+      this.store.put(s.id, s.body, s.groups.length, {}),
     ];
     const added: Array<{ connector: string; jobId: string }> = [];
     s.groups.forEach((g, branch) => {

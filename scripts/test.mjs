@@ -39,7 +39,13 @@ if (files.length === 0) {
 const concurrency = process.env.MAILBUS_TEST_CONCURRENCY ?? '4';
 const res = spawnSync(
   process.execPath,
-  ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  [
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-timeout=240000',
+    '--test-reporter=spec',
+    ...files,
+  ],
   { stdio: 'inherit', cwd: root, env: { ...process.env, MAILBUS_REPO_ROOT: root } },
 );
 process.exit(res.status ?? 1);

@@ -100,7 +100,10 @@ export class EmbeddedRedis {
     if (this.child.exitCode === null) {
       const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
       this.child.kill('SIGTERM');
+      // AOF is fsynced on every write: a Redis that has not stopped after 10 s is killed.
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(timer);
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

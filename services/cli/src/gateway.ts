@@ -284,15 +284,42 @@ export class Gateway {
         await this.admin?.close();
         await this.nodeHttp?.close();
         await this.bridgehead?.close();
-        await this.ingressQueue?.close();
-        await this.workerQueue?.close();
+        // Queues and connections get a deadline: with Redis gone, BullMQ's close
+        // and QUIT on a reconnecting client would wait forever.
+        await withDeadline(this.ingressQueue?.close(), 5000);
+        await withDeadline(this.workerQueue?.close(), 5000);
         await Promise.all(
-          [this.producer, this.worker].map((c) => c?.quit().catch(() => c.disconnect())),
+          [this.producer, this.worker].map(async (c) => {
+            if (!c) return;
+            const quit = await withDeadline(
+              c.quit().then(
+                () => true,
+                () => false,
+              ),
+              2000,
+            );
+            if (!quit) c.disconnect();
+          }),
         );
         await Promise.all([...this.protocolLogs.values()].map((w) => w.close()));
         await this.embeddedRedis?.stop();
       })();
     }
     return this.closing;
+  }
+}
+
+/** Waits for `p` at most `ms`; resolves undefined when the deadline passes first. */
+async function withDeadline<T>(p: Promise<T> | undefined, ms: number): Promise<T | undefined> {
+  if (!p) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([p.catch(() => undefined), deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -2,5 +2,5 @@ export { Bridgehead } from './create-bridgehead.js';
 export type { BridgeheadDeps } from './create-bridgehead.js';
 export { DeliveryProcessor } from './delivery-processor.js';
 export type { DeliveryProcessorDeps, DsnRequest, DsnRecipient } from './delivery-processor.js';
-export { receivedHeader, rfc5322Date } from './received-header.js';
+export { receivedHeader } from './received-header.js';
 export { createDsnSender } from './dsn-sender.js';

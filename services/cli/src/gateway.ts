@@ -24,6 +24,7 @@ import type { Logger } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { EmbeddedRedis } from './embedded-redis.js';
 import { NodeHttp } from './node-http.js';
+import { deletedMessageDsn } from './deleted-message-dsn.js';
 import { UserError } from './usage-error.js';
 
 export type Role = 'ingress' | 'bridgehead' | 'admin';
@@ -139,18 +140,7 @@ export class Gateway {
         ? this.o.sendDsn(req, this.workerQueue)
         : Promise.resolve();
     const ops = new QueueOperations(this.workerQueue, {
-      sendDsn: (job, reason) =>
-        sendDsn({
-          job,
-          now: Date.now(),
-          dsnId: `${job.messageId}.${job.branch}.${job.hop}.deleted`,
-          recipients: job.recipients.map((r) => ({
-            recipient: r,
-            action: 'failed',
-            status: '5.0.0',
-            reply: { code: 550, enhanced: '5.0.0', text: reason },
-          })),
-        }),
+      sendDsn: (job, reason) => sendDsn(deletedMessageDsn(job, reason)),
     });
     this.metrics.setQueueCollector(async () => queueSamples(await ops.connectors(Date.now())));
     const isReady = async () => (await worker.ping().catch(() => '')) === 'PONG';

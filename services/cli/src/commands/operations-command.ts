@@ -11,6 +11,7 @@ import {
   type MessageState,
 } from '@mailbus/queue';
 import { createDsnSender } from '../dsn-sender.js';
+import { deletedMessageDsn } from '../deleted-message-dsn.js';
 import { configPath, readConfig } from '../read-config.js';
 import { UsageError, UserError } from '../usage-error.js';
 
@@ -74,21 +75,7 @@ export async function operationsCommand(
   const queue = new MailQueue(redis, config, 'cli');
   const dsn = createDsnSender(config);
   const ops = new QueueOperations(queue, {
-    sendDsn: (job, reason) =>
-      dsn(
-        {
-          job,
-          now: Date.now(),
-          dsnId: `${job.messageId}.${job.branch}.${job.hop}.deleted`,
-          recipients: job.recipients.map((r) => ({
-            recipient: r,
-            action: 'failed',
-            status: '5.0.0',
-            reply: { code: 550, enhanced: '5.0.0', text: reason },
-          })),
-        },
-        queue,
-      ),
+    sendDsn: (job, reason) => dsn(deletedMessageDsn(job, reason), queue),
   });
   const print = (v: unknown, text: () => string[]) => {
     if (values.json) out(JSON.stringify(v, null, 2));

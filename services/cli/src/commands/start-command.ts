@@ -64,8 +64,20 @@ export async function startCommand(
   );
   for (const l of gateway.listening())
     out(`  SMTP  virtual server ${l.virtualServer} listening on ${l.host}:${l.port}`);
-  if (roles.includes('admin'))
-    out(`  admin http://${config.admin.listen}/queues (Bull Board), /api, /metrics`);
+  if (gateway.admin) {
+    const a = gateway.admin.address();
+    const base = `http://${a ? `${a.host}:${a.port}` : config.admin.listen}`;
+    out(`  admin ${base}/queues (Bull Board), ${base}/api, ${base}/metrics`);
+    if (gateway.generatedAdminToken) {
+      out(
+        `  admin token (set ${config.admin.tokenEnv ?? 'admin.tokenEnv'} to choose one): ${gateway.generatedAdminToken}`,
+      );
+      out(`  open ${base}/queues?token=${gateway.generatedAdminToken}`);
+    }
+  } else if (gateway.nodeHttp) {
+    const a = gateway.nodeHttp.address();
+    out(`  health and metrics http://${a ? `${a.host}:${a.port}` : config.admin.listen}/metrics`);
+  }
   await new Promise<never>(() => undefined);
   return 0;
 }

@@ -96,7 +96,7 @@ connectors:
       }),
     });
     assert.match(r.response, /^250 2\.0\.0 OK queued as [0-9A-Z]{18}$/);
-    const msgs = await sinkA.waitForMessages(before + 1);
+    const msgs = await sinkA.waitForMessages(before + 1, 30_000);
     assert.deepEqual(msgs[before]?.to, ['bob@a.example']);
     assert.match(msgs[before]?.raw.toString('latin1') ?? '', /through the cluster/);
   });
@@ -173,7 +173,7 @@ connectors:
       raw: makeMessage({ from: 'carol@sender.test', to: to.join(', ') }),
     });
     assert.match(r.response, /^250 /);
-    await sinkA.waitForMessages(beforeA + 1);
+    await sinkA.waitForMessages(beforeA + 1, 30_000);
     await sinkB.waitForMessages(beforeB + 1);
     await new Promise((res) => setTimeout(res, 500));
     assert.deepEqual(

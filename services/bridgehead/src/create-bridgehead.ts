@@ -66,6 +66,20 @@ export class Bridgehead {
       .map((c) => c.name);
   }
 
+  /** Resolves when every worker is connected and taking jobs (bounded by `ms`). */
+  async ready(ms = 15_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    });
+    await Promise.race([
+      Promise.all(this.workers.map((w) => w.waitUntilReady().catch(() => undefined))),
+      deadline,
+    ]);
+    clearTimeout(timer);
+  }
+
   start(): void {
     const { config, queue } = this.deps;
     const ownHosts = new Set<string>();

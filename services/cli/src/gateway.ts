@@ -161,6 +161,8 @@ export class Gateway {
         ...(this.o.stalledIntervalMs ? { stalledIntervalMs: this.o.stalledIntervalMs } : {}),
       });
       this.bridgehead.start();
+      // "mailbus running" means delivering: wait until the workers are connected.
+      await this.bridgehead.ready();
     }
     if (this.roles.includes('ingress')) {
       const producer = createProducerConnection(target, r.commandTimeout);

@@ -1,5 +1,4 @@
 import type { Config } from '@mailbus/config';
-import type { SmtpReply } from '@mailbus/smtp';
 import { ConnectorQueues } from './connector-queues.js';
 import { ConnectorSchedules } from './connector-schedules.js';
 import {
@@ -40,8 +39,6 @@ export interface Submission {
   trace: Record<string, string>;
   /** Who handed the message over: for the Received header and tracking. */
   client: ClientInfo;
-  /** Recipients accepted at RCPT but unroutable once size and priority were known: DSN. */
-  rejected?: Array<{ recipient: JobRecipient; reply: SmtpReply }>;
 }
 
 const DAY = 86_400_000;

@@ -518,14 +518,6 @@ export class SmtpIngress {
               secure: session.secure,
               ...(typeof session.user === 'string' ? { user: session.user } : {}),
             },
-            ...(split.rejected.length > 0
-              ? {
-                  rejected: split.rejected.map((r) => ({
-                    recipient: rcpt(r.recipient),
-                    reply: r.reply,
-                  })),
-                }
-              : {}),
             ...(head.messageId ? { headerMessageId: head.messageId } : {}),
             ...(s.envId ? { envId: s.envId } : {}),
             ...(s.ret ? { ret: s.ret } : {}),

@@ -1,5 +1,6 @@
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
-import { reply, type SmtpReply } from '@mailbus/smtp';
+import { Socket } from 'node:net';
+import { coalesceWrites, reply, type SmtpReply } from '@mailbus/smtp';
 import { classifyError, classifyResponse } from './classify-error.js';
 import { HeloSmtpConnection } from './helo-smtp-connection.js';
 import type { DeliveryHost } from './resolve-mx.js';
@@ -114,6 +115,18 @@ function untilDone(
   });
 }
 
+interface TransactionOutcome {
+  results: RecipientResult[];
+  /** The session can carry another transaction. */
+  reusable: boolean;
+  /** Failed before the envelope (greeting, EHLO, STARTTLS, AUTH): try the next host. */
+  connectionLevel: boolean;
+  /** Ended with the server's 250 after DATA: the next MAIL FROM needs no RSET. */
+  clean: boolean;
+  /** The connection broke or the server answered 421 (closing the session). */
+  sessionLost: boolean;
+}
+
 /**
  * Outbound SMTP with nodemailer's SMTPConnection: tries the hosts in order,
  * reuses pooled connections, and returns a result per recipient.
@@ -142,30 +155,42 @@ export class OutboundDelivery {
     );
     for (const host of req.hosts) {
       const key = `${req.connector}|${host.address}|${host.port}|${req.heloInsteadOfEhlo ? 'h' : 'e'}`;
-      let conn: SMTPConnection;
-      try {
-        conn = await this.connection(key, host, req);
-      } catch (err) {
-        const c = classifyError(err, host.name);
-        last = c.reply;
-        if (c.category === 'permanent') {
-          // A 5xx greeting or EHLO refusal: final for everyone on this host.
-          return {
-            host,
-            connectionFailure: false,
-            results: req.recipients.map((r) => ({
-              recipient: r.address,
-              status: 'permanent',
-              reply: c.reply,
-              host: host.name,
-            })),
-          };
+      let outcome: TransactionOutcome | undefined;
+      let failed: SmtpReply | undefined;
+      for (let fresh = false; ; fresh = true) {
+        let got: { conn: SMTPConnection; unchecked: boolean };
+        try {
+          got = await this.connection(key, host, req, fresh);
+        } catch (err) {
+          const c = classifyError(err, host.name);
+          if (c.category === 'permanent') {
+            // A 5xx greeting or EHLO refusal: final for everyone on this host.
+            return {
+              host,
+              connectionFailure: false,
+              results: req.recipients.map((r) => ({
+                recipient: r.address,
+                status: 'permanent',
+                reply: c.reply,
+                host: host.name,
+              })),
+            };
+          }
+          failed = c.reply;
+          break;
         }
+        outcome = await this.transaction(got.conn, host, req);
+        if (outcome.reusable) this.pool.give(key, got.conn, outcome.clean);
+        else got.conn.close();
+        // A pooled session reused without RSET that the server had closed meanwhile
+        // (idle timeout, 421): once more on a new connection, as RSET would have found out.
+        if (got.unchecked && outcome.sessionLost && !fresh) continue;
+        break;
+      }
+      if (!outcome) {
+        last = failed ?? last;
         continue;
       }
-      const outcome = await this.transaction(conn, host, req);
-      if (outcome.reusable) this.pool.give(key, conn);
-      else conn.close();
       if (outcome.connectionLevel) {
         last = outcome.results[0]?.reply ?? last;
         continue;
@@ -182,21 +207,35 @@ export class OutboundDelivery {
     };
   }
 
+  /**
+   * A connection to the host: a pooled one if there is one (after RSET when its
+   * last transaction failed; `unchecked` when it is reused without a command,
+   * since the last one ended with 250 and left the session clean), else a new
+   * one (always with `fresh`).
+   */
   private async connection(
     key: string,
     host: DeliveryHost,
     req: OutboundRequest,
-  ): Promise<SMTPConnection> {
-    for (let conn = this.pool.take(key); conn; conn = this.pool.take(key)) {
-      this.listeners.set(conn, (l) => req.onProtocol?.({ ...l, host }));
-      const c = conn;
+    fresh: boolean,
+  ): Promise<{ conn: SMTPConnection; unchecked: boolean }> {
+    for (let p = fresh ? undefined : this.pool.take(key); p; p = this.pool.take(key)) {
+      const c = p.conn;
+      this.listeners.set(c, (l) => req.onProtocol?.({ ...l, host }));
+      // After a 250 to DATA the server has reset the transaction (RFC 5321 4.1.1.4):
+      // RSET would only cost a round trip per message.
+      if (p.clean) return { conn: c, unchecked: true };
       const ok = await untilDone(c, (done) => c.reset(done)).then(
         () => true,
         () => false,
       );
-      if (ok) return conn;
-      conn.close();
+      if (ok) return { conn: c, unchecked: false };
+      c.close();
     }
+    return { conn: await this.open(host, req), unchecked: false };
+  }
+
+  private async open(host: DeliveryHost, req: OutboundRequest): Promise<SMTPConnection> {
     const Ctor = req.heloInsteadOfEhlo ? HeloSmtpConnection : SmtpConnectionClass;
     const listeners = this.listeners;
     // The logger exists before the connection it reports on.
@@ -243,9 +282,12 @@ export class OutboundDelivery {
       await untilDone(c, (done) => c.connect(done));
       // nodemailer leaves Nagle on: the final "." then waits for the peer's delayed ACK
       // (about 40 ms per message, measured in bench/). SMTP lines are small and latency-bound.
-      (c as unknown as { _socket?: { setNoDelay?(on: boolean): void } })._socket?.setNoDelay?.(
-        true,
-      );
+      const socket = (c as unknown as { _socket?: unknown })._socket;
+      if (socket instanceof Socket) {
+        socket.setNoDelay(true);
+        // The body and its terminating dot in one write (two system calls per message before).
+        coalesceWrites(socket);
+      }
       if (sec.auth) {
         const auth = sec.auth;
         await untilDone(c, (done) => c.login({ user: auth.user, pass: auth.pass }, done));
@@ -261,7 +303,7 @@ export class OutboundDelivery {
     conn: SMTPConnection,
     host: DeliveryHost,
     req: OutboundRequest,
-  ): Promise<{ results: RecipientResult[]; reusable: boolean; connectionLevel: boolean }> {
+  ): Promise<TransactionOutcome> {
     return new Promise((resolve) => {
       const to = req.recipients.map((r) => r.address);
       const envelope: SMTPConnection.Envelope = { from: req.sender, to, size: req.body.length };
@@ -299,7 +341,7 @@ export class OutboundDelivery {
     to: string[],
     err: Error | null,
     info: SMTPConnection.SentMessageInfo | undefined,
-  ): { results: RecipientResult[]; reusable: boolean; connectionLevel: boolean } {
+  ): TransactionOutcome {
     const perRecipient = new Map<string, RecipientResult>();
     const rejectedErrors =
       (err as { rejectedErrors?: Array<{ recipient?: string; response?: string }> } | null)
@@ -327,7 +369,8 @@ export class OutboundDelivery {
       // After an error reply inside a transaction the session is still usable (RSET on reuse).
       const reusable =
         c.category !== 'connection' && !(conn as unknown as { _destroyed?: boolean })._destroyed;
-      return { results, reusable, connectionLevel };
+      const sessionLost = c.category === 'connection' || c.reply.code === 421;
+      return { results, reusable, connectionLevel, clean: false, sessionLost };
     }
     const ok = classifyResponse(info.response, host.name).reply;
     const results = to.map(
@@ -339,7 +382,7 @@ export class OutboundDelivery {
           host: host.name,
         },
     );
-    return { results, reusable: true, connectionLevel: false };
+    return { results, reusable: true, connectionLevel: false, clean: true, sessionLost: false };
   }
 
   close(): void {

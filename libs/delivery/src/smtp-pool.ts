@@ -3,11 +3,20 @@ import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 interface Idle {
   conn: SMTPConnection;
   timer: NodeJS.Timeout;
+  /** The last transaction ended with the server's 250 after DATA: no RSET needed. */
+  clean: boolean;
+}
+
+/** A pooled connection and whether it needs RSET before the next MAIL FROM. */
+export interface Pooled {
+  conn: SMTPConnection;
+  clean: boolean;
 }
 
 /**
  * Idle outbound connections per (connector, host, port), reused for the next
- * message to the same place after RSET, closed after `idleMs`.
+ * message to the same place (after RSET when the last transaction failed),
+ * closed after `idleMs`.
  */
 export class SmtpPool {
   private readonly idle = new Map<string, Idle[]>();
@@ -19,24 +28,25 @@ export class SmtpPool {
   ) {}
 
   /** An idle connection for the key, if one is still alive. */
-  take(key: string): SMTPConnection | undefined {
+  take(key: string): Pooled | undefined {
     const list = this.idle.get(key);
     while (list && list.length > 0) {
       const i = list.pop() as Idle;
       clearTimeout(i.timer);
       const internal = i.conn as unknown as { _destroyed?: boolean; _closing?: boolean };
-      if (!internal._destroyed && !internal._closing) return i.conn;
+      if (!internal._destroyed && !internal._closing) return { conn: i.conn, clean: i.clean };
     }
     return undefined;
   }
 
   /** Gives a healthy connection back after a transaction. */
-  give(key: string, conn: SMTPConnection): void {
+  give(key: string, conn: SMTPConnection, clean = false): void {
     if (this.closed) return void conn.quit();
     const list = this.idle.get(key) ?? [];
     if (list.length >= this.maxIdlePerKey) return void conn.quit();
     const entry: Idle = {
       conn,
+      clean,
       timer: setTimeout(() => {
         const l = this.idle.get(key);
         if (l)

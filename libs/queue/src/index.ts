@@ -3,7 +3,7 @@ export { MailQueue } from './mail-queue.js';
 export type { RecipientGroup, Submission } from './mail-queue.js';
 export { MessageStore } from './message-store.js';
 export { TrackingStore } from './tracking-store.js';
-export type { TrackingEvent, TrackingEventType } from './tracking-store.js';
+export type { TrackingEvent, TrackingEventType, TrackingWrite } from './tracking-store.js';
 export { LinkStateStore } from './link-state-store.js';
 export type { LinkStatus, LinkPolicy } from './link-state-store.js';
 export { ConnectorQueues, DELIVERY_JOB_OPTIONS } from './connector-queues.js';

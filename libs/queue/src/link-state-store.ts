@@ -64,6 +64,7 @@ export class LinkStateStore {
   ): Promise<number | null> {
     const key = this.keys.link(connector);
     this.knownUp.delete(connector);
+    this.seen.delete(connector);
     await this.redis.sadd(this.keys.linkIndex(), connector);
     const r = (await this.redis.eval(
       LINK_FAILURE,
@@ -86,6 +87,7 @@ export class LinkStateStore {
     const failures = await this.redis.hget(key, 'failures');
     this.knownUp.set(connector, now);
     if (failures === null || failures === '0') return;
+    this.seen.delete(connector);
     await this.redis.hset(key, {
       failures: '0',
       downCount: '0',
@@ -94,9 +96,22 @@ export class LinkStateStore {
     });
   }
 
-  /** Connectors marked down at `now`. */
-  async down(connectors: readonly string[], now: number): Promise<Set<string>> {
+  /** downUntil per connector as last read here, and when: for `down` with a maxAgeMs. */
+  private readonly seen = new Map<string, { at: number; downUntil: number }>();
+
+  /**
+   * Connectors marked down at `now`. With `maxAgeMs`, a connector read less
+   * than that long ago is not read again (a bridgehead asks once per job;
+   * another node's mark is seen at most maxAgeMs late, this node's own at once).
+   */
+  async down(connectors: readonly string[], now: number, maxAgeMs = 0): Promise<Set<string>> {
     if (connectors.length === 0) return new Set();
+    if (maxAgeMs > 0) {
+      const cached = connectors.map((c) => this.seen.get(c));
+      if (cached.every((e) => e !== undefined && e.at > now - maxAgeMs)) {
+        return new Set(connectors.filter((_, i) => (cached[i]?.downUntil ?? 0) > now));
+      }
+    }
     // One command per link hash, sent together: each hash is its own
     // Redis Cluster slot, so they cannot share a pipeline or MULTI there.
     const res = await Promise.allSettled(
@@ -104,8 +119,11 @@ export class LinkStateStore {
     );
     const out = new Set<string>();
     res.forEach((r, i) => {
-      if (r.status === 'fulfilled' && typeof r.value === 'string' && Number(r.value) > now)
-        out.add(connectors[i] as string);
+      const c = connectors[i] as string;
+      if (r.status !== 'fulfilled') return;
+      const downUntil = typeof r.value === 'string' ? Number(r.value) : 0;
+      this.seen.set(c, { at: now, downUntil });
+      if (downUntil > now) out.add(c);
     });
     return out;
   }
@@ -127,6 +145,8 @@ export class LinkStateStore {
 
   /** Forget the link state (operator "retry now"). */
   async reset(connector: string): Promise<void> {
+    this.seen.delete(connector);
+    this.knownUp.delete(connector);
     await this.redis.del(this.keys.link(connector));
   }
 }

@@ -11,9 +11,9 @@ import { jobId } from './job-id.js';
 import { Keys } from './keys.js';
 import { LinkStateStore } from './link-state-store.js';
 import { MessageStore } from './message-store.js';
-import type { RedisClient } from './redis-connection.js';
+import { isCluster, type RedisClient } from './redis-connection.js';
 import { settleWrites } from './settle-writes.js';
-import { TrackingStore } from './tracking-store.js';
+import { TrackingStore, type TrackingWrite } from './tracking-store.js';
 
 /** Recipients that share one delivery plan: one job. */
 export interface RecipientGroup {
@@ -39,6 +39,11 @@ export interface Submission {
   trace: Record<string, string>;
   /** Who handed the message over: for the Received header and tracking. */
   client: ClientInfo;
+  /**
+   * The 'received' tracking event (TrackingStore.prepare): written by the
+   * body's script, so Redis stores it before any bridgehead can pick a job up.
+   */
+  received?: TrackingWrite;
 }
 
 const DAY = 86_400_000;
@@ -84,9 +89,14 @@ export class MailQueue {
    */
   async submit(s: Submission): Promise<void> {
     const now = Date.now();
+    // On a Cluster the tracking indexes live in other slots than the body: sent
+    // on their own (best effort, like all tracking).
+    const apart = s.received !== undefined && isCluster(this.redis);
+    const received = s.received && apart ? { ...s.received, indexes: [] } : s.received;
+    if (s.received && apart) void Promise.allSettled(this.tracking.indexWrites(s.id, s.received));
     const writes: Promise<unknown>[] = [
       // Only the body and its job count: sender and arrival are in every job.
-      this.store.put(s.id, s.body, s.groups.length, {}),
+      this.store.put(s.id, s.body, s.groups.length, {}, received),
     ];
     const added: Array<{ connector: string; jobId: string }> = [];
     s.groups.forEach((g, branch) => {

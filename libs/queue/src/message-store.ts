@@ -1,5 +1,7 @@
 import type { Keys } from './keys.js';
 import type { RedisClient } from './redis-connection.js';
+import { runScript, type ScriptDef } from './scripts.js';
+import { trackingLua, type TrackingWrite } from './tracking-store.js';
 
 /**
  * The body of each message, stored once, with its per-recipient delivery state
@@ -8,16 +10,42 @@ import type { RedisClient } from './redis-connection.js';
  * failed enqueue answered 451) cannot leak.
  */
 /**
- * putMessage-1.lua
- * KEYS[1]  the message hash
- * ARGV[1]  TTL in ms; ARGV[2..] field, value pairs (body, refs, sender, …)
- * Returns  1. HSET and PEXPIRE in one atomic step.
+ * mailbusPutMessage
+ * KEYS[1]  the message hash   KEYS[2] its tracking list (optional)   KEYS[3..] tracking indexes
+ * ARGV[1]  TTL in ms   ARGV[2] tracking retention (ms)   ARGV[3] tracking event ('' for none)
+ * ARGV[4]  the queue id   ARGV[5..] field, value pairs (body, refs, …)
+ * Returns  1. The body with its TTL and, with a tracking list, the event and
+ * its index entries (the 'received' event), in one atomic step.
  */
-const PUT_MESSAGE = `
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+const PUT_MESSAGE: ScriptDef = {
+  name: 'mailbusPutMessage',
+  lua: `
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
+if #KEYS >= 2 then${trackingLua({ list: 2, firstIndex: 3, retention: 2, event: 3, id: 4 })}
+end
 return 1
-`;
+`,
+};
+
+/**
+ * mailbusRelease
+ * KEYS[1]  the message hash   KEYS[2] its tracking list (optional)
+ * ARGV[1]  tracking retention (ms)   ARGV[2] tracking event ('' for none)   ARGV[3] the queue id
+ * Returns  the jobs that still need the body: one job is done with it, the
+ * last one deletes it. With a tracking list, the job's closing event is
+ * written in the same step.
+ */
+const RELEASE: ScriptDef = {
+  name: 'mailbusRelease',
+  lua: `
+if #KEYS >= 2 then${trackingLua({ list: 2, firstIndex: 3, retention: 1, event: 2, id: 3 })}
+end
+local left = redis.call('HINCRBY', KEYS[1], 'refs', -1)
+if left <= 0 then redis.call('DEL', KEYS[1]) end
+return left
+`,
+};
 
 export class MessageStore {
   constructor(
@@ -28,13 +56,49 @@ export class MessageStore {
 
   /**
    * Queues the body write on the connection (pipelined with the job adds that
-   * follow): one EVAL, not a MULTI, since ioredis builds a costly Pipeline per
-   * multi() on a connection that carries BullMQ's scripts (bench/ profile).
+   * follow): one script, not a MULTI, since ioredis builds a costly Pipeline
+   * per multi() on a connection that carries BullMQ's scripts (bench/
+   * profile). With `tracking`, its event and indexes are written in the same
+   * step: the caller passes indexes only when they share the connection's
+   * one Redis (on a Cluster they live in other slots).
    */
-  put(id: string, body: Buffer, refs: number, meta: Record<string, string>): Promise<unknown> {
+  put(
+    id: string,
+    body: Buffer,
+    refs: number,
+    meta: Record<string, string>,
+    tracking?: TrackingWrite,
+  ): Promise<unknown> {
     const fields: Array<string | Buffer> = ['body', body, 'refs', String(refs)];
     for (const [k, v] of Object.entries(meta)) fields.push(k, v);
-    return this.redis.eval(PUT_MESSAGE, 1, this.keys.message(id), String(this.ttlMs), ...fields);
+    const keys = [this.keys.message(id)];
+    if (tracking) keys.push(tracking.list, ...tracking.indexes);
+    return runScript(this.redis, PUT_MESSAGE, keys, [
+      String(this.ttlMs),
+      String(tracking?.retentionMs ?? 0),
+      tracking?.event ?? '',
+      id,
+      ...fields,
+    ]);
+  }
+
+  /**
+   * The body and the recipients already delivered (a remote 250 was
+   * recorded), in one command. The body is null when the message is gone.
+   */
+  async bodyAndDelivered(
+    id: string,
+    recipients: readonly string[],
+  ): Promise<{ body: Buffer | null; delivered: Set<string> }> {
+    const vals = await this.redis.hmgetBuffer(
+      this.keys.message(id),
+      'body',
+      ...recipients.map((r) => `d:${r.toLowerCase()}`),
+    );
+    return {
+      body: vals[0] ?? null,
+      delivered: new Set(recipients.filter((_, i) => vals[i + 1] !== null)),
+    };
   }
 
   async body(id: string): Promise<Buffer | null> {
@@ -70,11 +134,18 @@ export class MessageStore {
       .then(assertExec);
   }
 
-  /** A job is done with the body; the last one deletes it. */
-  async release(id: string): Promise<void> {
-    const key = this.keys.message(id);
-    const left = await this.redis.hincrby(key, 'refs', -1);
-    if (left <= 0) await this.redis.del(key);
+  /**
+   * A job is done with the body; the last one deletes it. `closing` (the
+   * job's last tracking event, without indexes) is written in the same step.
+   */
+  async release(id: string, closing?: TrackingWrite): Promise<void> {
+    const keys = [this.keys.message(id)];
+    if (closing) keys.push(closing.list);
+    await runScript(this.redis, RELEASE, keys, [
+      String(closing?.retentionMs ?? 0),
+      closing?.event ?? '',
+      id,
+    ]);
   }
 
   async exists(id: string): Promise<boolean> {

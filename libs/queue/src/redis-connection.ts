@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { coalesceWrites } from '@mailbus/smtp';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 
 /** Where Redis is: one URL, a Sentinel-managed primary, or Redis Cluster seed nodes. */
@@ -71,7 +73,21 @@ function sentinelOptions(
 function quiet<T extends RedisClient>(client: T): T {
   // Errors surface on commands; the connection-level event only needs a listener.
   client.on('error', () => undefined);
+  if (client instanceof Cluster) client.on('+node', (node: Redis) => coalesce(node));
+  else coalesce(client);
   return client;
+}
+
+/**
+ * The commands of every session and job sent in one tick leave in one write
+ * (coalesceWrites): fewer system calls here and fewer reads in Redis.
+ * ioredis replaces the socket on every reconnect, hence on each 'connect'.
+ */
+function coalesce(client: Redis): void {
+  client.on('connect', () => {
+    const stream = (client as unknown as { stream?: unknown }).stream;
+    if (stream instanceof Writable) coalesceWrites(stream);
+  });
 }
 
 function make(

@@ -1,5 +1,6 @@
 import type { Keys } from './keys.js';
-import type { RedisClient } from './redis-connection.js';
+import { isCluster, type RedisClient } from './redis-connection.js';
+import { runScript, type ScriptDef } from './scripts.js';
 
 export type TrackingEventType =
   | 'received'
@@ -28,31 +29,65 @@ export interface TrackingEvent {
 }
 
 /**
- * trackEvent-1.lua
- * KEYS[1]  the message's tracking list
- * ARGV[1]  retention (ms)   ARGV[2] the event as JSON
- * Returns  1. XADD (capped near 1000 entries) and PEXPIRE in one atomic step.
+ * The Lua that writes one tracking event and its index entries, shared by the
+ * tracking script below and the message store's put (where the 'received'
+ * event travels with the body).
+ * - KEYS[list] the message's tracking list: RPUSH the event (JSON), keep the
+ *   newest 1000, PEXPIRE the retention;
+ * - KEYS[firstIndex..] tracking indexes (a sender, recipient or Message-ID):
+ *   strings of space-separated queue ids (a one-member set cost ~400 bytes
+ *   per message in Redis, the string ~150; most Message-IDs index one
+ *   message), APPEND the id and PEXPIRE.
+ * ARGV[retention] ms, ARGV[event] the JSON ('' for none), ARGV[id] the queue id.
  */
-const TRACK_EVENT = `
-redis.call('RPUSH', KEYS[1], ARGV[2])
-redis.call('LTRIM', KEYS[1], -1000, -1)
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1
-`;
+export function trackingLua(a: {
+  list: number;
+  firstIndex: number;
+  retention: number;
+  event: number;
+  id: number;
+}): string {
+  return `
+if ARGV[${a.event}] ~= '' then
+  redis.call('RPUSH', KEYS[${a.list}], ARGV[${a.event}])
+  redis.call('LTRIM', KEYS[${a.list}], -1000, -1)
+  redis.call('PEXPIRE', KEYS[${a.list}], ARGV[${a.retention}])
+end
+for i = ${a.firstIndex}, #KEYS do
+  redis.call('APPEND', KEYS[i], ARGV[${a.id}] .. ' ')
+  redis.call('PEXPIRE', KEYS[i], ARGV[${a.retention}])
+end`;
+}
 
 /**
- * indexAdd-1.lua
- * KEYS[1]  one tracking index (a sender, recipient or Message-ID): a string of
- *          space-separated queue ids (a one-member set cost ~400 bytes per
- *          message in Redis, the string ~150; most Message-IDs index one message)
- * ARGV[1]  retention (ms)   ARGV[2] the queue id
- * Returns  1. APPEND and PEXPIRE in one atomic step.
+ * mailbusTrack
+ * KEYS[1]  the message's tracking list   KEYS[2..] tracking indexes
+ * ARGV[1]  retention (ms)   ARGV[2] the event as JSON ('' for none)   ARGV[3] the queue id
+ * Returns  1.
  */
-const INDEX_ADD = `
-redis.call('APPEND', KEYS[1], ARGV[2] .. ' ')
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1
-`;
+const TRACK: ScriptDef = {
+  name: 'mailbusTrack',
+  lua: `${trackingLua({ list: 1, firstIndex: 2, retention: 1, event: 2, id: 3 })}
+return 1`,
+};
+
+/** mailbusTrackIndex: as mailbusTrack without the event: KEYS[1..] tracking indexes (ARGV[2] is ''). */
+const TRACK_INDEX: ScriptDef = {
+  name: 'mailbusTrackIndex',
+  lua: `${trackingLua({ list: 1, firstIndex: 1, retention: 1, event: 2, id: 3 })}
+return 1`,
+};
+
+/** One tracking write, ready to be sent alone or with another write of the same message. */
+export interface TrackingWrite {
+  /** The message's tracking list. */
+  list: string;
+  /** The event as stored (JSON). */
+  event: string;
+  /** Index keys (deduplicated). */
+  indexes: string[];
+  retentionMs: number;
+}
 
 /**
  * Message tracking: every event of a message in a Redis list per message (a list, not a stream: a one-entry stream preallocates ~4.7 KB),
@@ -67,29 +102,53 @@ export class TrackingStore {
     private readonly node: string,
   ) {}
 
+  /** The writes of an event, for `record` or to send along with another write (MessageStore.put). */
+  prepare(
+    id: string,
+    event: Omit<TrackingEvent, 'at' | 'node'> & { at?: number },
+    index: readonly string[] = [],
+  ): TrackingWrite {
+    const e: TrackingEvent = { ...event, at: event.at ?? Date.now(), node: this.node };
+    return {
+      list: this.keys.tracking(id),
+      event: JSON.stringify(e),
+      indexes: [...new Set(index.map((t) => this.keys.trackingIndex(t)))],
+      retentionMs: this.retentionMs,
+    };
+  }
+
   /**
-   * Records an event; never throws (tracking must not fail delivery).
-   * Slot-safe: the list and each index set are different keys (different
-   * Redis Cluster slots), so each is written by its own one-key script (the
-   * write and its TTL together: no key without expiry; an EVAL, not a MULTI,
-   * which costs ioredis a Pipeline each). They are sent together, not awaited
-   * in turn; one failing does not stop the others.
+   * Records an event; never throws (tracking must not fail delivery). One
+   * script (EVALSHA) writes the event and its index entries with their TTLs
+   * (no key without expiry). On a Redis Cluster the list and each index are
+   * in different slots: one script per slot, sent together, one failing
+   * does not stop the others.
    */
   async record(
     id: string,
     event: Omit<TrackingEvent, 'at' | 'node'> & { at?: number },
     index: readonly string[] = [],
   ): Promise<void> {
-    const e: TrackingEvent = { ...event, at: event.at ?? Date.now(), node: this.node };
-    const ttl = String(this.retentionMs);
-    const writes: Array<Promise<unknown>> = [
-      this.redis.eval(TRACK_EVENT, 1, this.keys.tracking(id), ttl, JSON.stringify(e)),
-    ];
-    for (const term of new Set(index.map((t) => t.toLowerCase()))) {
-      writes.push(this.redis.eval(INDEX_ADD, 1, this.keys.trackingIndex(term), ttl, id));
+    await this.write(id, this.prepare(id, event, index)).catch(() => undefined);
+  }
+
+  /** Sends a prepared write (rejects on a Redis error). */
+  async write(id: string, w: TrackingWrite): Promise<void> {
+    const ttl = String(w.retentionMs);
+    if (!isCluster(this.redis) || w.indexes.length === 0) {
+      await runScript(this.redis, TRACK, [w.list, ...w.indexes], [ttl, w.event, id]);
+      return;
     }
-    // tracking is best effort
-    await Promise.allSettled(writes);
+    const writes = [runScript(this.redis, TRACK, [w.list], [ttl, w.event, id])];
+    writes.push(...this.indexWrites(id, w));
+    const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** The index entries of a write, one script per key (each its own Cluster slot). */
+  indexWrites(id: string, w: TrackingWrite): Array<Promise<unknown>> {
+    const ttl = String(w.retentionMs);
+    return w.indexes.map((k) => runScript(this.redis, TRACK_INDEX, [k], [ttl, '', id]));
   }
 
   /** Every event of a message, oldest first. */

@@ -9,3 +9,4 @@ export {
 } from './smtp-reply.js';
 export type { SmtpReply } from './smtp-reply.js';
 export { replies } from './replies.js';
+export { coalesceWrites } from './coalesce-writes.js';

@@ -12,3 +12,5 @@ export type { WithSpanOptions } from './with-span.js';
 export { formatTraceparent, parseTraceparent } from './traceparent.js';
 export { Metrics, DELIVERY_LATENCY_BUCKETS } from './metrics.js';
 export type { MetricsOptions, QueueSample, QueueCollector } from './metrics.js';
+export { bufferedOutput } from './buffered-output.js';
+export type { BufferedOutput } from './buffered-output.js';

@@ -19,6 +19,7 @@ import {
   type DeliveryJobData,
   type JobRecipient,
   type MailQueue,
+  type TrackingWrite,
 } from '@mailbus/queue';
 import { retryDelay } from '@mailbus/schedule';
 import { formatReply, reply, type SmtpReply } from '@mailbus/smtp';
@@ -118,7 +119,8 @@ export class DeliveryProcessor {
         await job.moveToDelayed(Math.min(now + wait, expiresAt), token);
         throw new DelayedError();
       }
-      const down = await this.deps.queue.links.down([connector.name], now);
+      // Read at most once a second per connector: one round trip per job saved.
+      const down = await this.deps.queue.links.down([connector.name], now, 1000);
       if (down.has(connector.name) && data.planIndex + 1 < data.plan.length) {
         // Link marked down by some bridgehead: fail over at once without trying.
         await this.handOn(
@@ -165,14 +167,11 @@ export class DeliveryProcessor {
       message_id: data.messageId,
       connector: connector?.name ?? LOCAL_DELIVERY,
     });
-    // Both reads in one round trip.
-    const [body, already] = await Promise.all([
-      queue.store.body(data.messageId),
-      queue.store.delivered(
-        data.messageId,
-        data.recipients.map((r) => r.address),
-      ),
-    ]);
+    // The body and the delivered marks in one command.
+    const { body, delivered: already } = await queue.store.bodyAndDelivered(
+      data.messageId,
+      data.recipients.map((r) => r.address),
+    );
     if (!body) {
       log.error('message body missing from Redis; nothing to deliver');
       return 'missing';
@@ -190,6 +189,8 @@ export class DeliveryProcessor {
     const transient = results.filter((r) => r.status === 'transient');
     const connectorName = connector?.name ?? LOCAL_DELIVERY;
 
+    // The 'delivered' event goes with the release when nothing else follows (one round trip).
+    let closing: TrackingWrite | undefined;
     if (delivered.length > 0) {
       // Already recorded per host transaction in deliverAll, as soon as the remote 250 arrived.
       this.deps.metrics?.messagesDelivered.inc({ connector: connectorName }, delivered.length);
@@ -197,13 +198,15 @@ export class DeliveryProcessor {
         { connector: connectorName },
         (this.now() - data.receivedAt) / 1000,
       );
-      void queue.tracking.record(data.messageId, {
+      const event = queue.tracking.prepare(data.messageId, {
         type: 'delivered',
         connector: connectorName,
         recipients: delivered.map((r) => r.recipient),
         ...(delivered[0]?.host ? { host: delivered[0].host } : {}),
         reply: formatReply(delivered[0]?.reply ?? reply(250, '', 'OK')),
       });
+      if (permanent.length === 0 && transient.length === 0) closing = event;
+      else void queue.tracking.write(data.messageId, event).catch(() => undefined);
       if (connector) await queue.links.recordSuccess(connector.name, this.now());
       log.info({ recipients: delivered.length, host: delivered[0]?.host }, 'delivered');
     }
@@ -247,7 +250,7 @@ export class DeliveryProcessor {
         transient[0]?.host,
       );
     }
-    await queue.store.release(data.messageId);
+    await queue.store.release(data.messageId, closing);
     return transient.length > 0 ? 'deferred' : permanent.length > 0 ? 'failed' : 'delivered';
   }
 

@@ -131,6 +131,7 @@ export class SmtpIngress {
   private readonly sessions = new Map<string, SessionState>();
   private readonly perIp = new Map<string, number>();
   private readonly relayList;
+  private readonly relayByIp = new Map<string, boolean>();
   private readonly etrnList;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -254,6 +255,17 @@ export class SmtpIngress {
     return s;
   }
 
+  /** relay.allow for a client IP, remembered for the last 1024 IPs (BlockList.check is not cheap). */
+  private relayAllowed(ip: string): boolean {
+    let ok = this.relayByIp.get(ip);
+    if (ok === undefined) {
+      ok = ipInList(this.relayList, ip);
+      if (this.relayByIp.size >= 1024) this.relayByIp.clear();
+      this.relayByIp.set(ip, ok);
+    }
+    return ok;
+  }
+
   private async onConnect(session: SMTPServerSession): Promise<void> {
     if (this.closing) throw new SmtpRejection(replies.shuttingDown(this.vs.fqdn));
     const n = (this.perIp.get(session.remoteAddress) ?? 0) + 1;
@@ -340,7 +352,7 @@ export class SmtpIngress {
       throw new SmtpRejection(replies.tooManyRecipients());
     const recipient = address.address;
     const client = { clientIp: session.remoteAddress, authenticated: Boolean(session.user) };
-    const relayByIp = ipInList(this.relayList, session.remoteAddress);
+    const relayByIp = this.relayAllowed(session.remoteAddress);
     if (!relayByIp && !checkRelay(this.deps.config, this.vs.name, client, recipient)) {
       throw new SmtpRejection(replies.unableToRelay());
     }
@@ -484,9 +496,9 @@ export class SmtpIngress {
       ...recipients.map((r) => r.address),
       ...(head.messageId ? [head.messageId] : []),
     ].filter((t) => t !== '');
-    // Sent before the job adds on the same connection, so Redis stores 'received'
-    // before any bridgehead can pick the job up and record its attempt.
-    void this.deps.queue.tracking.record(
+    // Written with the body, before the job adds on the same connection, so Redis
+    // stores 'received' before any bridgehead can pick the job up and record its attempt.
+    const received = this.deps.queue.tracking.prepare(
       id,
       {
         type: 'received',
@@ -512,6 +524,7 @@ export class SmtpIngress {
             virtualServer: this.vs.name,
             groups,
             trace,
+            received,
             client: {
               ip: s.clientIp,
               helo: s.helo || session.hostNameAppearsAs || '',

@@ -4,6 +4,7 @@ import { configPath, readConfig } from '../read-config.js';
 import { UsageError } from '../usage-error.js';
 import { createDsnSender } from '../dsn-sender.js';
 import { startSdkIfConfigured } from '../telemetry-sdk.js';
+import { bufferedOutput, createLogger } from '@mailbus/telemetry';
 
 /** `mailbus start [--config FILE] [--role ingress,bridgehead,admin] [--virtual-server NAME]` */
 export async function startCommand(
@@ -27,8 +28,18 @@ export async function startCommand(
   const config = readConfig(configPath(values.config, env), env);
   // Tracing only when OTEL_EXPORTER_OTLP_ENDPOINT is set; started before any span is made.
   const sdk = await startSdkIfConfigured(`mailbus-${roles.join('-')}`, env);
+  // Log lines buffered (a write per line was a system call per message); flushed
+  // before anything else goes to stdout, every 200 ms and at exit.
+  const logs = bufferedOutput();
+  const logger = createLogger({
+    name: 'mailbus',
+    level: config.logging.level,
+    categories: config.logging.categories,
+    destination: logs.destination,
+  });
   const gateway = new Gateway({
     config,
+    logger,
     roles: roles as Role[],
     env,
     sendDsn: createDsnSender(config),
@@ -59,6 +70,7 @@ export async function startCommand(
     await sdk.shutdown();
     throw e;
   }
+  logs.flush();
   out(
     `mailbus running: roles ${roles.join(', ')}; Redis ${gateway.redisUrl}${gateway.embeddedRedis ? ' (embedded)' : ''}`,
   );

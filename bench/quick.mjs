@@ -19,6 +19,8 @@ const { values: opt } = parseArgs({
     import: { type: 'string', multiple: true, default: [] },
     // node --cpu-prof into this directory
     prof: { type: 'string' },
+    // per-script Redis time from SLOWLOG (every command logged; slows Redis a little)
+    slowlog: { type: 'boolean', default: false },
   },
 });
 const count = Number(opt.count);
@@ -36,6 +38,11 @@ try {
     ],
   }).start();
   await redis.client.config('RESETSTAT');
+  if (opt.slowlog) {
+    await redis.client.config('SET', 'slowlog-log-slower-than', '0');
+    await redis.client.config('SET', 'slowlog-max-len', '1000000');
+    await redis.client.slowlog('RESET');
+  }
   const roots = dep.children.map((c) => ({ pid: c.pid, name: c.benchName }));
   roots.push({ pid: redis.child.pid, name: 'redis-server' });
   const meter = new CpuMeter(
@@ -81,6 +88,29 @@ try {
   );
   for (const c of calls.slice(0, 14))
     console.log(`    ${c.c.padEnd(12)} ${c.perMsg.toFixed(2)}/msg ${c.usPerMsg.toFixed(1)} us/msg`);
+  if (opt.slowlog) {
+    const shas = new Map();
+    for (const line of (await redis.client.info('all')).split('\n')) void line;
+    const entries = await redis.client.slowlog('GET', '-1');
+    const by = new Map();
+    for (const [, , us, args] of entries) {
+      const name = String(args[0]).toLowerCase();
+      const key =
+        name === 'evalsha'
+          ? `evalsha ${String(args[1]).slice(0, 8)} ${String(args[3] ?? '').slice(0, 40)}`
+          : name;
+      const e = by.get(key) ?? { n: 0, us: 0 };
+      e.n++;
+      e.us += Number(us);
+      by.set(key, e);
+    }
+    void shas;
+    console.log('  redis time by command (SLOWLOG):');
+    for (const [k, e] of [...by].sort((a, b) => b[1].us - a[1].us).slice(0, 15))
+      console.log(
+        `    ${(e.us / count).toFixed(1).padStart(7)} us/msg  ${(e.n / count).toFixed(2)}/msg  ${(e.us / e.n).toFixed(1)} us each  ${k}`,
+      );
+  }
 } finally {
   await stopAll();
   rmSync(TMP, { recursive: true, force: true });

@@ -64,7 +64,7 @@ export class LinkStateStore {
   ): Promise<number | null> {
     const key = this.keys.link(connector);
     this.knownUp.delete(connector);
-    this.seen.delete(connector);
+    this.forget(connector);
     await this.redis.sadd(this.keys.linkIndex(), connector);
     const r = (await this.redis.eval(
       LINK_FAILURE,
@@ -76,6 +76,7 @@ export class LinkStateStore {
       String(policy.maxDownFor),
       error.slice(0, 500),
     )) as number;
+    this.forget(connector);
     return r > 0 ? r : null;
   }
 
@@ -87,17 +88,26 @@ export class LinkStateStore {
     const failures = await this.redis.hget(key, 'failures');
     this.knownUp.set(connector, now);
     if (failures === null || failures === '0') return;
-    this.seen.delete(connector);
+    this.forget(connector);
     await this.redis.hset(key, {
       failures: '0',
       downCount: '0',
       downUntil: '0',
       since: String(now),
     });
+    this.forget(connector);
   }
 
   /** downUntil per connector as last read here, and when: for `down` with a maxAgeMs. */
   private readonly seen = new Map<string, { at: number; downUntil: number }>();
+  /** Counts this node's link writes: a read begun before one must not be cached. */
+  private writes = 0;
+
+  /** Drops the cached read of `connector`, before and again after a write to its link. */
+  private forget(connector: string): void {
+    this.writes++;
+    this.seen.delete(connector);
+  }
 
   /**
    * Connectors marked down at `now`. With `maxAgeMs`, a connector read less
@@ -112,6 +122,7 @@ export class LinkStateStore {
         return new Set(connectors.filter((_, i) => (cached[i]?.downUntil ?? 0) > now));
       }
     }
+    const writes = this.writes;
     // One command per link hash, sent together: each hash is its own
     // Redis Cluster slot, so they cannot share a pipeline or MULTI there.
     const res = await Promise.allSettled(
@@ -122,7 +133,8 @@ export class LinkStateStore {
       const c = connectors[i] as string;
       if (r.status !== 'fulfilled') return;
       const downUntil = typeof r.value === 'string' ? Number(r.value) : 0;
-      this.seen.set(c, { at: now, downUntil });
+      // A write by this node meanwhile may have changed what was read: don't keep it.
+      if (this.writes === writes) this.seen.set(c, { at: now, downUntil });
       if (downUntil > now) out.add(c);
     });
     return out;
@@ -145,8 +157,9 @@ export class LinkStateStore {
 
   /** Forget the link state (operator "retry now"). */
   async reset(connector: string): Promise<void> {
-    this.seen.delete(connector);
+    this.forget(connector);
     this.knownUp.delete(connector);
     await this.redis.del(this.keys.link(connector));
+    this.forget(connector);
   }
 }

@@ -52,7 +52,7 @@ const CENSOR = '[redacted]';
  * times the rest of the line, on every message's log line (bench/).
  */
 export function scrubSecrets<T>(v: T, depth = 3): T {
-  if (depth === 0 || typeof v !== 'object' || v === null) return v;
+  if (depth === 0 || typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v;
   const o = v as Record<string, unknown>;
   let out: Record<string, unknown> | undefined;
   for (const k in o) {
@@ -70,13 +70,12 @@ export function scrubSecrets<T>(v: T, depth = 3): T {
 function copyOf(o: Record<string, unknown>): Record<string, unknown> {
   if (Array.isArray(o)) return [...(o as unknown[])] as unknown as Record<string, unknown>;
   if (o instanceof Error) {
-    // Keep what pino's error serializer prints; the own enumerable fields are copied below.
-    const e: Record<string, unknown> = {
-      type: o.constructor.name,
-      message: o.message,
-      stack: o.stack,
-    };
-    return Object.assign(e, o);
+    // Same prototype and own fields (message, stack, cause): pino's error
+    // serializer prints the copy as it would the original, `type` included.
+    return Object.create(
+      Object.getPrototypeOf(o) as object,
+      Object.getOwnPropertyDescriptors(o),
+    ) as Record<string, unknown>;
   }
   return { ...o };
 }
@@ -89,7 +88,7 @@ function copyOf(o: Record<string, unknown>): Record<string, unknown> {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const categories = options.categories ?? {};
-  return pino(
+  const logger = pino(
     {
       name: options.name,
       level: options.level,
@@ -112,6 +111,17 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     options.destination,
   );
+  // pino applies `formatters.bindings` to the root's base only, never to a
+  // child's bindings: scrub those here. Children inherit this `child`.
+  const pinoChild = logger.child;
+  logger.child = function scrubbedChild(
+    this: Logger,
+    bindings: Parameters<Logger['child']>[0],
+    childOptions?: Parameters<Logger['child']>[1],
+  ) {
+    return pinoChild.call(this, scrubSecrets(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }
 
 function traceMixin(): Record<string, string> {

@@ -182,7 +182,9 @@ export class DeliveryProcessor {
       return 'delivered';
     }
 
-    const results = await this.deliverAll(data, connector, pending, body);
+    // Recipients of the last host transaction come back unmarked: their marks are
+    // written with the release below when nothing else follows (one round trip).
+    const { results, unmarked } = await this.deliverAll(data, connector, pending, body);
     const byAddr = new Map(pending.map((r) => [r.address, r]));
     const delivered = results.filter((r) => r.status === 'delivered');
     const permanent = results.filter((r) => r.status === 'permanent');
@@ -209,6 +211,10 @@ export class DeliveryProcessor {
       else void queue.tracking.write(data.messageId, event).catch(() => undefined);
       if (connector) await queue.links.recordSuccess(connector.name, this.now());
       log.info({ recipients: delivered.length, host: delivered[0]?.host }, 'delivered');
+    }
+    if (unmarked.length > 0 && !closing) {
+      // Before DSNs, failover or retries: a crash from here on must not re-send to these.
+      await queue.store.markDelivered(data.messageId, unmarked, this.now());
     }
     if (permanent.length > 0) {
       this.deps.metrics?.messagesBounced.inc({ connector: connectorName }, permanent.length);
@@ -250,7 +256,7 @@ export class DeliveryProcessor {
         transient[0]?.host,
       );
     }
-    await queue.store.release(data.messageId, closing);
+    await queue.store.release(data.messageId, closing, closing ? unmarked : [], this.now());
     return transient.length > 0 ? 'deferred' : permanent.length > 0 ? 'failed' : 'delivered';
   }
 
@@ -372,7 +378,7 @@ export class DeliveryProcessor {
     connector: Connector | undefined,
     pending: JobRecipient[],
     body: Buffer,
-  ): Promise<RecipientResult[]> {
+  ): Promise<{ results: RecipientResult[]; unmarked: string[] }> {
     const vs = this.deps.virtualServer;
     const groups: Array<
       | { hosts: DeliveryHost[]; recipients: JobRecipient[] }
@@ -429,7 +435,8 @@ export class DeliveryProcessor {
       }
     }
     const out: RecipientResult[] = [];
-    for (const g of groups) {
+    let unmarked: string[] = [];
+    for (const [i, g] of groups.entries()) {
       if ('error' in g) {
         for (const r of g.recipients)
           out.push({
@@ -490,7 +497,10 @@ export class DeliveryProcessor {
       // Record success at once, before the next group or host: a crash from here
       // on must not re-send to these recipients (at-least-once, smallest window).
       const ok = result.results.filter((r) => r.status === 'delivered').map((r) => r.recipient);
-      if (ok.length > 0) await this.deps.queue.store.markDelivered(data.messageId, ok, this.now());
+      // The last transaction's are left to the caller, which writes them with its next step.
+      if (i === groups.length - 1 && !result.connectionFailure) unmarked = ok;
+      else if (ok.length > 0)
+        await this.deps.queue.store.markDelivered(data.messageId, ok, this.now());
       if (result.connectionFailure && connector) {
         const policy = connector.linkState;
         const downUntil = await this.deps.queue.links.recordFailure(
@@ -507,7 +517,7 @@ export class DeliveryProcessor {
       }
       out.push(...result.results);
     }
-    return out;
+    return { results: out, unmarked };
   }
 
   private logLine(l: {

@@ -19,6 +19,8 @@ const { values: opt } = parseArgs({
     import: { type: 'string', multiple: true, default: [] },
     // node --cpu-prof into this directory
     prof: { type: 'string' },
+    // extra node flags for the gateway processes, e.g. --node-arg=--max-semi-space-size=32
+    'node-arg': { type: 'string', multiple: true, default: [] },
     // per-script Redis time from SLOWLOG (every command logged; slows Redis a little)
     slowlog: { type: 'boolean', default: false },
   },
@@ -35,6 +37,7 @@ try {
     nodeArgs: [
       ...opt.import.flatMap((m) => ['--import', new URL(m, `file://${process.cwd()}/`).href]),
       ...(opt.prof ? ['--cpu-prof', '--cpu-prof-dir', opt.prof] : []),
+      ...opt['node-arg'],
     ],
   }).start();
   await redis.client.config('RESETSTAT');

@@ -4,6 +4,7 @@ import { coalesceWrites, reply, type SmtpReply } from '@mailbus/smtp';
 import { classifyError, classifyResponse } from './classify-error.js';
 import { HeloSmtpConnection } from './helo-smtp-connection.js';
 import type { DeliveryHost } from './resolve-mx.js';
+import { PipeliningSmtpConnection } from './pipelining-smtp-connection.js';
 import { SmtpPool } from './smtp-pool.js';
 import SmtpConnectionClass from 'nodemailer/lib/smtp-connection/index.js';
 
@@ -236,7 +237,7 @@ export class OutboundDelivery {
   }
 
   private async open(host: DeliveryHost, req: OutboundRequest): Promise<SMTPConnection> {
-    const Ctor = req.heloInsteadOfEhlo ? HeloSmtpConnection : SmtpConnectionClass;
+    const Ctor = req.heloInsteadOfEhlo ? HeloSmtpConnection : PipeliningSmtpConnection;
     const listeners = this.listeners;
     // The logger exists before the connection it reports on.
     const self: { conn?: SMTPConnection } = {};

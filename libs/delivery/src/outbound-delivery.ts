@@ -6,7 +6,7 @@ import { HeloSmtpConnection } from './helo-smtp-connection.js';
 import type { DeliveryHost } from './resolve-mx.js';
 import { PipeliningSmtpConnection } from './pipelining-smtp-connection.js';
 import { SmtpPool } from './smtp-pool.js';
-import SmtpConnectionClass from 'nodemailer/lib/smtp-connection/index.js';
+import type SmtpConnectionClass from 'nodemailer/lib/smtp-connection/index.js';
 
 export interface OutboundSecurity {
   tls: 'none' | 'opportunistic' | 'required';

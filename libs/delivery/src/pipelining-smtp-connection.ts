@@ -108,8 +108,18 @@ function onData(c: ConnectionInternals, p: Pipeline, str: string, callback: Done
   }
   if (p.mailError) return callback(p.mailError);
   if (allRejected) {
+    // A 354 (or 250) to DATA says nothing about the refused envelope, and read as the
+    // error's reply it would look like a lost session: report the last RCPT reply, as
+    // nodemailer does when it sends no DATA. A refusal of DATA (554, 421) is kept.
+    const lastRcpt = (e.rejectedErrors.at(-1) as { response?: string } | undefined)?.response;
+    const response = /^[23]/.test(str) ? (lastRcpt ?? str) : str;
     const err = Object.assign(
-      c._formatError("Can't send mail - all recipients were rejected", 'EENVELOPE', str, 'RCPT TO'),
+      c._formatError(
+        "Can't send mail - all recipients were rejected",
+        'EENVELOPE',
+        response,
+        'RCPT TO',
+      ),
       { rejected: e.rejected, rejectedErrors: e.rejectedErrors },
     );
     return callback(err);

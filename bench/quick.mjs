@@ -71,7 +71,7 @@ try {
   ]);
   const tIngest = performance.now();
   const got = await sink.waitFor(mark, count, { idleMs: 10_000 });
-  const { cpuMs } = meter.finish();
+  const { cpuMs, peakKiB } = meter.finish();
   const stats = await redis.client.info('commandstats');
   const calls = [...stats.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)]
     .map(([, c, n, us]) => ({ c, perMsg: Number(n) / count, usPerMsg: Number(us) / count }))
@@ -83,7 +83,9 @@ try {
   let total = 0;
   for (const [n, ms] of Object.entries(cpuMs)) {
     total += ms;
-    console.log(`  cpu ${n.padEnd(14)} ${(ms / count).toFixed(3)} ms/msg`);
+    console.log(
+      `  cpu ${n.padEnd(14)} ${(ms / count).toFixed(3)} ms/msg, peak RSS ${((peakKiB[n] ?? 0) / 1024).toFixed(0)} MiB`,
+    );
   }
   console.log(`  cpu ${'total'.padEnd(14)} ${(total / count).toFixed(3)} ms/msg`);
   console.log(

@@ -30,20 +30,24 @@ return 1
 
 /**
  * mailbusRelease
- * KEYS[1]  the message hash   KEYS[2] its tracking list (optional)
- * ARGV[1]  tracking retention (ms)   ARGV[2] tracking event ('' for none)   ARGV[3] the queue id
- * ARGV[4..] delivered marks: field, value pairs (d:<recipient>, time)
+ * KEYS[1]  the message hash   KEYS[2] its tracking list (when events are given)
+ * ARGV[1]  tracking retention (ms)   ARGV[2] n, the number of tracking events
+ * ARGV[3..2+n] the events (JSON)   ARGV[3+n..] delivered marks: field, value pairs
  * Returns  the jobs that still need the body: one job is done with it, the
- * last one deletes it. The job's last delivered marks and, with a tracking
- * list, its closing event are written in the same step (the marks matter
- * while other jobs of the message still run).
+ * last one deletes it. The job's last delivered marks and its closing
+ * tracking events (attempt, delivered) are written in the same step (the
+ * marks matter while other jobs of the message still run).
  */
 const RELEASE: ScriptDef = {
   name: 'mailbusRelease',
   lua: `
-if #KEYS >= 2 then${trackingLua({ list: 2, firstIndex: 3, retention: 1, event: 2, id: 3 })}
+local n = tonumber(ARGV[2])
+if n > 0 then
+  for i = 3, 2 + n do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+  redis.call('LTRIM', KEYS[2], -1000, -1)
+  redis.call('PEXPIRE', KEYS[2], ARGV[1])
 end
-if #ARGV >= 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 4)) end
+if #ARGV >= 4 + n then redis.call('HSET', KEYS[1], unpack(ARGV, 3 + n)) end
 local left = redis.call('HINCRBY', KEYS[1], 'refs', -1)
 if left <= 0 then redis.call('DEL', KEYS[1]) end
 return left
@@ -139,23 +143,24 @@ export class MessageStore {
 
   /**
    * A job is done with the body; the last one deletes it. `closing` (the
-   * job's last tracking event, without indexes) and the delivered marks of
+   * job's last tracking events, without indexes) and the delivered marks of
    * `delivered` recipients are written in the same step.
    */
   async release(
     id: string,
-    closing?: TrackingWrite,
+    closing: readonly TrackingWrite[] = [],
     delivered: readonly string[] = [],
     at = Date.now(),
   ): Promise<void> {
     const keys = [this.keys.message(id)];
-    if (closing) keys.push(closing.list);
+    const first = closing[0];
+    if (first) keys.push(first.list);
     const marks: string[] = [];
     for (const r of delivered) marks.push(`d:${r.toLowerCase()}`, String(at));
     await runScript(this.redis, RELEASE, keys, [
-      String(closing?.retentionMs ?? 0),
-      closing?.event ?? '',
-      id,
+      String(first?.retentionMs ?? 0),
+      String(closing.length),
+      ...closing.map((e) => e.event),
       ...marks,
     ]);
   }

@@ -184,15 +184,24 @@ export class DeliveryProcessor {
 
     // Recipients of the last host transaction come back unmarked: their marks are
     // written with the release below when nothing else follows (one round trip).
-    const { results, unmarked } = await this.deliverAll(data, connector, pending, body);
+    const { results, unmarked, attempts } = await this.deliverAll(
+      data,
+      connector,
+      pending,
+      body,
+    );
     const byAddr = new Map(pending.map((r) => [r.address, r]));
     const delivered = results.filter((r) => r.status === 'delivered');
     const permanent = results.filter((r) => r.status === 'permanent');
     const transient = results.filter((r) => r.status === 'transient');
     const connectorName = connector?.name ?? LOCAL_DELIVERY;
 
-    // The 'delivered' event goes with the release when nothing else follows (one round trip).
-    let closing: TrackingWrite | undefined;
+    // The last 'attempt' and the 'delivered' event go with the release when nothing
+    // else follows (one round trip); otherwise they are written now, in order.
+    let closing: TrackingWrite[] | undefined;
+    const done = delivered.length > 0 && permanent.length === 0 && transient.length === 0;
+    if (!done)
+      for (const a of attempts) void queue.tracking.write(data.messageId, a).catch(() => undefined);
     if (delivered.length > 0) {
       // Already recorded per host transaction in deliverAll, as soon as the remote 250 arrived.
       this.deps.metrics?.messagesDelivered.inc({ connector: connectorName }, delivered.length);
@@ -207,7 +216,7 @@ export class DeliveryProcessor {
         ...(delivered[0]?.host ? { host: delivered[0].host } : {}),
         reply: formatReply(delivered[0]?.reply ?? reply(250, '', 'OK')),
       });
-      if (permanent.length === 0 && transient.length === 0) closing = event;
+      if (done) closing = [...attempts, event];
       else void queue.tracking.write(data.messageId, event).catch(() => undefined);
       if (connector) await queue.links.recordSuccess(connector.name, this.now());
       log.info({ recipients: delivered.length, host: delivered[0]?.host }, 'delivered');
@@ -378,7 +387,7 @@ export class DeliveryProcessor {
     connector: Connector | undefined,
     pending: JobRecipient[],
     body: Buffer,
-  ): Promise<{ results: RecipientResult[]; unmarked: string[] }> {
+  ): Promise<{ results: RecipientResult[]; unmarked: string[]; attempts: TrackingWrite[] }> {
     const vs = this.deps.virtualServer;
     const groups: Array<
       | { hosts: DeliveryHost[]; recipients: JobRecipient[] }
@@ -436,6 +445,7 @@ export class DeliveryProcessor {
     }
     const out: RecipientResult[] = [];
     let unmarked: string[] = [];
+    let attempts: TrackingWrite[] = [];
     for (const [i, g] of groups.entries()) {
       if ('error' in g) {
         for (const r of g.recipients)
@@ -455,7 +465,8 @@ export class DeliveryProcessor {
       });
       const sec = connector?.outboundSecurity;
       const pass = connector ? this.deps.passwords.get(connector.name) : undefined;
-      void this.deps.queue.tracking.record(data.messageId, {
+      // Timed now, written with what follows the transaction (one round trip fewer).
+      const attempt = this.deps.queue.tracking.prepare(data.messageId, {
         type: 'attempt',
         connector: connector?.name ?? LOCAL_DELIVERY,
         recipients: g.recipients.map((r) => r.address),
@@ -497,10 +508,16 @@ export class DeliveryProcessor {
       // Record success at once, before the next group or host: a crash from here
       // on must not re-send to these recipients (at-least-once, smallest window).
       const ok = result.results.filter((r) => r.status === 'delivered').map((r) => r.recipient);
-      // The last transaction's are left to the caller, which writes them with its next step.
-      if (i === groups.length - 1 && !result.connectionFailure) unmarked = ok;
-      else if (ok.length > 0)
-        await this.deps.queue.store.markDelivered(data.messageId, ok, this.now());
+      // The last transaction's marks and attempt are left to the caller, which writes
+      // them with its next step.
+      if (i === groups.length - 1 && !result.connectionFailure) {
+        unmarked = ok;
+        attempts = [attempt];
+      } else {
+        void this.deps.queue.tracking.write(data.messageId, attempt).catch(() => undefined);
+        if (ok.length > 0)
+          await this.deps.queue.store.markDelivered(data.messageId, ok, this.now());
+      }
       if (result.connectionFailure && connector) {
         const policy = connector.linkState;
         const downUntil = await this.deps.queue.links.recordFailure(
@@ -517,7 +534,7 @@ export class DeliveryProcessor {
       }
       out.push(...result.results);
     }
-    return { results: out, unmarked };
+    return { results: out, unmarked, attempts };
   }
 
   private logLine(l: {

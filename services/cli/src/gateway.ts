@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Config, VirtualServer } from '@mailbus/config';
 import { parseListen } from '@mailbus/config';
-import { createAdmin, queueSamples, type AdminServer } from '@mailbus/admin';
+import type { AdminServer } from '@mailbus/admin';
+import { queueSamples } from '@mailbus/admin/queue-samples';
 import { Bridgehead, type DsnRequest } from '@mailbus/bridgehead';
 import { SmtpIngress, UserDirectory } from '@mailbus/ingress';
 import { ProtocolLogWriter } from '@mailbus/protocol-log';
@@ -226,6 +227,8 @@ export class Gateway {
           `admin: ${config.admin.tokenEnv ?? 'admin.tokenEnv'} is not set; generated a token for this run`,
         );
       }
+      // Loaded only here: Bull Board and fastify cost every other process ~25 MiB and start-up time.
+      const { createAdmin } = await import('@mailbus/admin');
       this.admin = await createAdmin({
         config,
         queue: this.workerQueue,

@@ -15,6 +15,7 @@ const { values: opt } = parseArgs({
   options: {
     count: { type: 'string', default: '10000' },
     sessions: { type: 'string', default: '20' },
+    size: { type: 'string', default: '5120' },
     durability: { type: 'string', default: 'fsync' },
     import: { type: 'string', multiple: true, default: [] },
     // node --cpu-prof into this directory
@@ -60,7 +61,7 @@ try {
     '-m',
     String(count),
     '-l',
-    '5120',
+    opt.size,
     '-f',
     'bench@source.test',
     '-t',

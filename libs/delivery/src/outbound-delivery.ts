@@ -4,6 +4,7 @@ import { coalesceWrites, reply, type SmtpReply } from '@mailbus/smtp';
 import { classifyError, classifyResponse } from './classify-error.js';
 import { HeloSmtpConnection } from './helo-smtp-connection.js';
 import type { DeliveryHost } from './resolve-mx.js';
+import './fast-data-stream.js';
 import { PipeliningSmtpConnection } from './pipelining-smtp-connection.js';
 import { SmtpPool } from './smtp-pool.js';
 import type SmtpConnectionClass from 'nodemailer/lib/smtp-connection/index.js';

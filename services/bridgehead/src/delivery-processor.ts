@@ -184,12 +184,7 @@ export class DeliveryProcessor {
 
     // Recipients of the last host transaction come back unmarked: their marks are
     // written with the release below when nothing else follows (one round trip).
-    const { results, unmarked, attempts } = await this.deliverAll(
-      data,
-      connector,
-      pending,
-      body,
-    );
+    const { results, unmarked, attempts } = await this.deliverAll(data, connector, pending, body);
     const byAddr = new Map(pending.map((r) => [r.address, r]));
     const delivered = results.filter((r) => r.status === 'delivered');
     const permanent = results.filter((r) => r.status === 'permanent');

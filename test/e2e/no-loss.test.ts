@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, RedisServer, SinkServer, SmtpDialog, sleep } from '@mailbus/testing';
+import { prng, freePort, RedisServer, SinkServer, SmtpDialog, sleep } from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
 import { startGateway } from './support/start-gateway.js';
 
@@ -8,18 +8,6 @@ const N = Number(process.env.MAILBUS_NO_LOSS_N ?? 5000);
 const SESSIONS = 20;
 const DROP_RATE = 0.01;
 const DEADLINE_MS = 150_000;
-
-/** A deterministic PRNG (mulberry32): the faults are random but the run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('no-loss accounting under load with a Redis restart and a smart host that drops connections', () => {
   let redis: RedisServer;

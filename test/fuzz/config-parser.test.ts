@@ -1,3 +1,4 @@
+import { prng } from '@mailbus/testing';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '@mailbus/config';
@@ -20,17 +21,6 @@ connectors:
     addressSpaces: [{ domain: a.example }, { domain: "*.b.example" }]
     retry: { intervals: [1m, 5m] }
 `;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('fuzz: the config parser over mutated YAML', () => {
   const knownThrows: string[] = [];

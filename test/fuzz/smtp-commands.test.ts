@@ -1,22 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, RedisServer, SmtpDialog } from '@mailbus/testing';
+import { prng, freePort, RedisServer, SmtpDialog } from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
 import { startGateway } from '../e2e/support/start-gateway.js';
 
 const LINES = 3000;
 const BUDGET_MS = 20_000;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = [
   'EHLO client.test',

@@ -1,3 +1,4 @@
+import { prng } from '@mailbus/testing';
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import DataStream from 'nodemailer/lib/smtp-connection/data-stream.js';
@@ -119,18 +120,6 @@ async function assertBoth(
 
 // ---------------------------------------------------------------------------
 // Seeded generator
-
-/** mulberry32: small, fast, and the same sequence everywhere for a seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weighted<T>(rand: () => number, table: ReadonlyArray<readonly [T, number]>): T {
   const total = table.reduce((s, [, w]) => s + w, 0);

@@ -14,3 +14,4 @@ export { RedisCluster } from './redis-cluster.js';
 export type { RedisClusterOptions } from './redis-cluster.js';
 export { RedisSentinelGroup } from './redis-sentinel.js';
 export type { RedisSentinelOptions } from './redis-sentinel.js';
+export { prng } from './prng.js';

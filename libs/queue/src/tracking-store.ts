@@ -109,10 +109,12 @@ export class TrackingStore {
     index: readonly string[] = [],
   ): TrackingWrite {
     const e: TrackingEvent = { ...event, at: event.at ?? Date.now(), node: this.node };
+    let indexes: string[] = [];
+    if (index.length > 0) indexes = [...new Set(index.map((t) => this.keys.trackingIndex(t)))];
     return {
       list: this.keys.tracking(id),
       event: JSON.stringify(e),
-      indexes: [...new Set(index.map((t) => this.keys.trackingIndex(t)))],
+      indexes,
       retentionMs: this.retentionMs,
     };
   }

@@ -101,25 +101,31 @@ export function createLogger(options: LoggerOptions): Logger {
       // Operators' extra paths go through pino's redaction; the built-in ones do not (scrubSecrets).
       ...(options.redact?.length ? { redact: { paths: options.redact, censor: CENSOR } } : {}),
       mixin: traceMixin,
-      onChild: (child) => {
-        const category = categoryOf(child);
-        const parent: unknown = Object.getPrototypeOf(child);
-        if (category === undefined || category === categoryOf(parent)) return;
-        const level = categories[category as LogCategory];
-        if (level !== undefined) child.level = level;
-      },
     },
     options.destination,
   );
   // pino applies `formatters.bindings` to the root's base only, never to a
-  // child's bindings: scrub those here. Children inherit this `child`.
+  // child's bindings: scrub those here. Children inherit this `child`. The
+  // category is read from the bindings given (pino's bindings() re-parses
+  // every binding of the chain: a bridgehead makes a child per job).
+  const categoryOf = new WeakMap<object, string>();
   const pinoChild = logger.child;
   logger.child = function scrubbedChild(
     this: Logger,
     bindings: Parameters<Logger['child']>[0],
     childOptions?: Parameters<Logger['child']>[1],
   ) {
-    return pinoChild.call(this, scrubSecrets(bindings), childOptions);
+    const child = pinoChild.call(this, scrubSecrets(bindings), childOptions);
+    const own: unknown = bindings['category'];
+    const inherited = categoryOf.get(this);
+    const category = typeof own === 'string' ? own : inherited;
+    if (category === undefined) return child;
+    categoryOf.set(child, category);
+    const level = categories[category as LogCategory];
+    // A child that names a new category takes its level (unless given one); others keep the parent's.
+    if (category !== inherited && level !== undefined && childOptions?.level === undefined)
+      child.level = level;
+    return child;
   } as Logger['child'];
   return logger;
 }
@@ -130,11 +136,4 @@ function traceMixin(): Record<string, string> {
   const ctx = span.spanContext();
   if (!isSpanContextValid(ctx)) return {};
   return { trace_id: ctx.traceId, span_id: ctx.spanId };
-}
-
-function categoryOf(logger: unknown): string | undefined {
-  if (typeof logger !== 'object' || logger === null || !('bindings' in logger)) return undefined;
-  const bindings = (logger as { bindings: () => Record<string, unknown> }).bindings();
-  const category = bindings['category'];
-  return typeof category === 'string' ? category : undefined;
 }

@@ -35,6 +35,7 @@ import { BackPressure, type BackPressureLimits } from './back-pressure.js';
 import { installCommandGuard } from './command-guard.js';
 import { installEnhancedStatusCodes } from './enhanced-status-codes.js';
 import { installGreetingDelay } from './greeting-delay.js';
+import { installPooledSessionIds } from './session-id.js';
 import { createEtrnHandler, installEtrn } from './etrn.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import type { UserDirectory } from './user-directory.js';
@@ -142,6 +143,7 @@ export class SmtpIngress {
   constructor(private readonly deps: SmtpIngressDeps) {
     installEnhancedStatusCodes();
     installGreetingDelay();
+    installPooledSessionIds();
     installCommandGuard();
     this.vs = deps.virtualServer;
     this.relayList = buildIpList(this.vs.relay.allow);

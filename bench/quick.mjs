@@ -3,7 +3,9 @@
 // 5 KB smtp-source load, and what each message cost: CPU ms per process and
 // Redis commands per message (INFO commandstats).
 //   node bench/quick.mjs [--count 10000] [--sessions 20] [--import bench/experiments/x.mjs]
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +29,7 @@ const { values: opt } = parseArgs({
   },
 });
 const count = Number(opt.count);
+const require = createRequire(import.meta.url);
 const TMP = mkdtempSync(join(tmpdir(), 'mailbus-quick-'));
 try {
   const sink = await new SmtpSink(await freePort()).start();
@@ -95,23 +98,32 @@ try {
   for (const c of calls.slice(0, 14))
     console.log(`    ${c.c.padEnd(12)} ${c.perMsg.toFixed(2)}/msg ${c.usPerMsg.toFixed(1)} us/msg`);
   if (opt.slowlog) {
-    const shas = new Map();
-    for (const line of (await redis.client.info('all')).split('\n')) void line;
+    // BullMQ's scripts by name (SHA1 of their text); mailbus's by SHA and key shape.
+    const bullmq = require('bullmq/dist/cjs/scripts/index.js');
+    const names = new Map(
+      Object.values(bullmq).map((x) => [
+        createHash('sha1').update(x.content).digest('hex'),
+        x.name,
+      ]),
+    );
+    const shape = (k) => String(k ?? '').replace(/[0-9A-Z]{18}(\.\d+\.\d+)?/g, 'ID');
     const entries = await redis.client.slowlog('GET', '-1');
     const by = new Map();
     for (const [, , us, args] of entries) {
       const name = String(args[0]).toLowerCase();
+      const sha = String(args[1] ?? '');
       const key =
         name === 'evalsha'
-          ? `evalsha ${String(args[1]).slice(0, 8)} ${String(args[3] ?? '').slice(0, 40)}`
+          ? names.has(sha)
+            ? `BullMQ ${names.get(sha)}`
+            : `mailbus script ${sha.slice(0, 8)}, ${String(args[2])} keys, on ${shape(args[3])}`
           : name;
       const e = by.get(key) ?? { n: 0, us: 0 };
       e.n++;
       e.us += Number(us);
       by.set(key, e);
     }
-    void shas;
-    console.log('  redis time by command (SLOWLOG):');
+    console.log('  redis time by command and script (SLOWLOG; a script includes its commands):');
     for (const [k, e] of [...by].sort((a, b) => b[1].us - a[1].us).slice(0, 15))
       console.log(
         `    ${(e.us / count).toFixed(1).padStart(7)} us/msg  ${(e.n / count).toFixed(2)}/msg  ${(e.us / e.n).toFixed(1)} us each  ${k}`,

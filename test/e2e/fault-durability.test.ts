@@ -15,9 +15,9 @@ import {
 import { Gateway } from '@mailbus/cli';
 import { startGateway } from './support/start-gateway.js';
 
-const yaml = (url: string, port: number, durability = 'fsync') => `
+const yaml = (url: string, port: number, durability = 'fsync', commandTimeout = '1s') => `
 organization: Test
-redis: { url: "${url}", durability: ${durability}, commandTimeout: 1s }
+redis: { url: "${url}", durability: ${durability}, commandTimeout: ${commandTimeout} }
 virtualServers:
   - name: mx
     listen: 127.0.0.1:${port}
@@ -111,7 +111,11 @@ describe('durability: 250 only when Redis can make the message durable at the co
       what: 'replica to attach',
     });
     const port = await freePort();
-    const gw: Gateway = await startGateway(yaml(primary.url, port, 'replicated'), ['ingress']);
+    // commandTimeout 3s: WAIT then gives a replica 2 s to acknowledge (0.75 s with 1s), which
+    // a replica on a machine loaded by the rest of the suite sometimes needed.
+    const gw: Gateway = await startGateway(yaml(primary.url, port, 'replicated', '3s'), [
+      'ingress',
+    ]);
     cleanup.push(() => gw.close());
     assert.match((await send(port, 'replicated one')).response, /^250 2\.0\.0 /);
     await replica.kill();

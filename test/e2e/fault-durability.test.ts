@@ -107,7 +107,8 @@ describe('durability: 250 only when Redis can make the message durable at the co
     const c = primary.client();
     cleanup.push(async () => c.disconnect());
     await waitFor(async () => /slave0:.*state=online/.test(await c.info('replication')), {
-      timeoutMs: 10_000,
+      // The first sync waits repl-diskless-sync-delay (5 s) before it starts.
+      timeoutMs: 20_000,
       what: 'replica to attach',
     });
     const port = await freePort();
@@ -117,7 +118,24 @@ describe('durability: 250 only when Redis can make the message durable at the co
       'ingress',
     ]);
     cleanup.push(() => gw.close());
-    assert.match((await send(port, 'replicated one')).response, /^250 2\.0\.0 /);
+    // Mail flows while the replica acknowledges. A replica that has just finished its
+    // first sync may still miss one WAIT on a machine loaded by the rest of the suite;
+    // the sender retries a 451, as SMTP clients do.
+    const sendUntil250 = async (what: string): Promise<string> => {
+      let response = '';
+      await waitFor(
+        async () => {
+          response = await send(port, what).then(
+            (r) => r.response,
+            () => '',
+          );
+          return /^250 2\.0\.0 /.test(response);
+        },
+        { timeoutMs: 20_000, intervalMs: 500, what: `a 250 for "${what}"` },
+      );
+      return response;
+    };
+    assert.match(await sendUntil250('replicated one'), /^250 2\.0\.0 /);
     await replica.kill();
     await waitFor(async () => /connected_slaves:0/.test(await c.info('replication')), {
       timeoutMs: 10_000,
@@ -135,25 +153,11 @@ describe('durability: 250 only when Redis can make the message durable at the co
         /slave0:.*state=online/.test(await c.info('replication')) &&
         /master_link_status:up/.test(await rc.info('replication')),
       {
-        timeoutMs: 15_000,
+        timeoutMs: 20_000,
         what: 'replica to resync',
       },
     );
-    // A replica that has just resynced may still be slow to acknowledge on a loaded
-    // machine (WAIT answers within 750 ms here): the sender retries, as after any 451,
-    // and mail flows again.
-    let accepted = '';
-    await waitFor(
-      async () => {
-        accepted = await send(port, 'replica back').then(
-          (r) => r.response,
-          () => '',
-        );
-        return /^250 2\.0\.0 /.test(accepted);
-      },
-      { timeoutMs: 20_000, intervalMs: 500, what: 'a 250 once the replica is back' },
-    );
-    assert.match(accepted, /^250 2\.0\.0 /);
+    assert.match(await sendUntil250('replica back'), /^250 2\.0\.0 /);
   });
 });
 

@@ -139,6 +139,10 @@ export class Bridgehead {
               msFromEnv(env, 'MAILBUS_STALLED_INTERVAL_MS') ??
               30_000,
             maxStalledCount: 1_000_000,
+            // After a connection error (Redis restarted, a failover, a Cluster still
+            // settling) fetch again after 1 s, not BullMQ's 15 s: a worker whose first
+            // fetches failed left a started node idle for 30 s.
+            runRetryDelay: 1000,
             skipVersionCheck: true,
           },
         );

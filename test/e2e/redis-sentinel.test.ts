@@ -15,6 +15,8 @@ describe('Redis Sentinel failover of the primary mid-traffic', { timeout: 90_000
   let sink: SinkServer;
   let gateway: Gateway;
   let port: number;
+  /** Why the ingress answered 451 (its error log lines), for the summary. */
+  const reasons = new Map<string, number>();
 
   before(async () => {
     // Two replicas: with `replicated` (WAIT 1) the new primary needs a replica
@@ -23,7 +25,8 @@ describe('Redis Sentinel failover of the primary mid-traffic', { timeout: 90_000
     group = await RedisSentinelGroup.start({ name: 'mailbus', replicas: 2, sentinels: 3 });
     sink = await SinkServer.start();
     port = await freePort();
-    gateway = await startGateway(`
+    gateway = await startGateway(
+      `
 organization: Test
 redis:
   sentinel: { name: mailbus, sentinels: ${JSON.stringify(group.addresses)} }
@@ -43,7 +46,14 @@ connectors:
     retry: { intervals: [1s] }
     linkState: { failuresToMarkDown: 1000000 }
     concurrency: 10
-`);
+`,
+      ['ingress', 'bridgehead'],
+      (line) => {
+        const l = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+        const why = `${l.msg ?? ''}: ${l.err?.message ?? ''}`.slice(0, 160);
+        reasons.set(why, (reasons.get(why) ?? 0) + 1);
+      },
+    );
   });
 
   after(async () => {
@@ -164,7 +174,9 @@ connectors:
           .sort((a, b) => b.ms - a.ms)
           .slice(0, 3)
           .map((r) => `${r.code} ${r.ms} ms at ${(r.at / 1000).toFixed(1)}s`)
-          .join('; '),
+          .join('; ') +
+        `\n  last refusal at ${((refusals.at(-1)?.at ?? 0) / 1000).toFixed(1)}s; error log: ` +
+        ([...reasons].map(([why, n]) => `${n}× ${why}`).join('; ') || 'none'),
     );
 
     assert.notEqual(newPrimary, oldPrimary);

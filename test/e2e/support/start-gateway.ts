@@ -6,6 +6,8 @@ import pino from 'pino';
 export async function startGateway(
   yaml: string,
   roles: Role[] = ['ingress', 'bridgehead'],
+  /** Receives every error-level log line (JSON), whatever MAILBUS_TEST_LOG says. */
+  onError?: (line: string) => void,
 ): Promise<Gateway> {
   const r = parseConfig(yaml);
   if (!r.ok) throw new Error(r.errors.map((e) => `${e.path}: ${e.reason}`).join('\n'));
@@ -13,7 +15,17 @@ export async function startGateway(
     config: r.config,
     roles,
     env: {},
-    logger: pino({ level: process.env.MAILBUS_TEST_LOG ?? 'silent' }),
+    logger: onError
+      ? pino(
+          { level: 'error' },
+          {
+            write: (line: string) => {
+              onError(line);
+              if (process.env.MAILBUS_TEST_LOG) process.stdout.write(line);
+            },
+          },
+        )
+      : pino({ level: process.env.MAILBUS_TEST_LOG ?? 'silent' }),
     sendDsn: createDsnSender(r.config),
     lockDurationMs: 2000,
     stalledIntervalMs: 1000,

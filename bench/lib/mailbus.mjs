@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { REDIS_SERVER_ARGS } from '../../libs/config/dist/src/index.js';
 import { freePort, startChild, waitForPort, waitForText, sleep } from './procs.mjs';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,10 +20,6 @@ export class BenchRedis {
   async start() {
     mkdirSync(this.dir, { recursive: true });
     this.port = await freePort();
-    const persist =
-      this.durability === 'memory'
-        ? ['--appendonly', 'no']
-        : ['--appendonly', 'yes', '--appendfsync', 'always'];
     this.child = startChild(
       'redis-server',
       [
@@ -32,14 +29,8 @@ export class BenchRedis {
         '127.0.0.1',
         '--dir',
         this.dir,
-        '--save',
-        '',
-        ...persist,
-        '--maxmemory-policy',
-        'noeviction',
-        // Job hashes and the hash of a message up to 8 KB stay compact listpacks: ~0.6 KB less per queued 5 KB message.
-        '--hash-max-listpack-value',
-        '8192',
+        ...REDIS_SERVER_ARGS,
+        ...(this.durability === 'memory' ? ['--appendonly', 'no'] : []),
         '--loglevel',
         'warning',
       ],

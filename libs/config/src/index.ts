@@ -21,3 +21,4 @@ export type {
 export { parseSmartHost, parseListen, isFqdn } from './smart-host.js';
 export type { SmartHost, SmartHostParse } from './smart-host.js';
 export { parseDuration, formatDuration } from './duration.js';
+export { REDIS_SERVER_ARGS } from './redis-server-args.js';

@@ -3,7 +3,8 @@ import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import DataStream from 'nodemailer/lib/smtp-connection/data-stream.js';
 import { dotStuff, nodemailerTransform } from '../src/fast-data-stream.js';
-import { OutboundDelivery, type OutboundRequest, type OutboundResult } from '../src/index.js';
+import { OutboundDelivery } from '../src/index.js';
+import { request, statuses, TIMEOUTS } from './outbound-fixture.js';
 import { ScriptedSmtpServer } from './scripted-smtp-server.js';
 
 /*
@@ -428,23 +429,6 @@ describe('fast DataStream transform = nodemailer DataStream transform', () => {
 // ---------------------------------------------------------------------------
 // End to end: OutboundDelivery -> nodemailer SMTPConnection -> DataStream -> a server
 
-const TIMEOUTS = { connectMs: 2_000, greetingMs: 2_000, socketMs: 5_000 };
-
-function request(port: number, body: Buffer): OutboundRequest {
-  return {
-    connector: 'Internet',
-    hosts: [{ name: 'mx.fabrikam.test', address: '127.0.0.1', port }],
-    heloName: 'mail.contoso.com',
-    heloInsteadOfEhlo: false,
-    sender: 'alice@contoso.com',
-    recipients: [{ address: 'bob@fabrikam.test' }],
-    body,
-    security: { tls: 'none', verifyCertificates: false },
-  };
-}
-
-const statuses = (r: OutboundResult) => r.results.map((x) => `${x.recipient} ${x.status}`);
-
 /** What nodemailer's own DataStream writes for this body: the wire bytes of the DATA phase. */
 async function nodemailerWire(body: Buffer): Promise<string> {
   return (await run([body], 'nodemailer')).out.toString('latin1');
@@ -464,7 +448,7 @@ describe('fast DataStream end to end through OutboundDelivery', () => {
   async function deliver(body: string): Promise<{ message: string | undefined; wire: string }> {
     peer = await ScriptedSmtpServer.start();
     delivery = new OutboundDelivery(TIMEOUTS);
-    const r = await delivery.deliver(request(peer.port, Buffer.from(body, 'latin1')));
+    const r = await delivery.deliver(request(peer.port, { body: Buffer.from(body, 'latin1') }));
     assert.deepEqual(statuses(r), ['bob@fabrikam.test delivered']);
     const s = peer.sessions[0];
     assert.equal(s?.messages.length, 1);

@@ -1,26 +1,9 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '@mailbus/testing';
-import { OutboundDelivery, type OutboundRequest, type OutboundResult } from '../src/index.js';
+import { OutboundDelivery, type OutboundRequest } from '../src/index.js';
+import { request, statuses, TIMEOUTS } from './outbound-fixture.js';
 import { ScriptedSmtpServer, type Script } from './scripted-smtp-server.js';
-
-const TIMEOUTS = { connectMs: 2_000, greetingMs: 2_000, socketMs: 5_000 };
-
-function request(port: number, over: Partial<OutboundRequest> = {}): OutboundRequest {
-  return {
-    connector: 'Internet',
-    hosts: [{ name: 'mx.fabrikam.test', address: '127.0.0.1', port }],
-    heloName: 'mail.contoso.com',
-    heloInsteadOfEhlo: false,
-    sender: 'alice@contoso.com',
-    recipients: [{ address: 'bob@fabrikam.test' }],
-    body: Buffer.from('Subject: hello\r\n\r\nfirst\r\n'),
-    security: { tls: 'none', verifyCertificates: false },
-    ...over,
-  };
-}
-
-const statuses = (r: OutboundResult) => r.results.map((x) => `${x.recipient} ${x.status}`);
 
 describe('OutboundDelivery reusing pooled connections', () => {
   let peer: ScriptedSmtpServer | undefined;

@@ -1,34 +1,14 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  OutboundDelivery,
-  type OutboundRequest,
-  type OutboundResult,
-  type RecipientResult,
-} from '../src/index.js';
+import { OutboundDelivery, type OutboundResult, type RecipientResult } from '../src/index.js';
+import { request, statuses, TIMEOUTS } from './outbound-fixture.js';
 import { ScriptedSmtpServer, type Script, type Session } from './scripted-smtp-server.js';
 
-const TIMEOUTS = { connectMs: 2_000, greetingMs: 2_000, socketMs: 5_000 };
 const PIPELINING = ['PIPELINING', '8BITMIME'];
 
 const THREE = ['bob@fabrikam.test', 'carol@fabrikam.test', 'dave@fabrikam.test'];
 
-function request(port: number, over: Partial<OutboundRequest> = {}): OutboundRequest {
-  return {
-    connector: 'Internet',
-    hosts: [{ name: 'mx.fabrikam.test', address: '127.0.0.1', port }],
-    heloName: 'mail.contoso.com',
-    heloInsteadOfEhlo: false,
-    sender: 'alice@contoso.com',
-    recipients: [{ address: 'bob@fabrikam.test' }],
-    body: Buffer.from('Subject: hello\r\n\r\nfirst\r\n'),
-    security: { tls: 'none', verifyCertificates: false },
-    ...over,
-  };
-}
-
 const to = (addresses: readonly string[]) => addresses.map((address) => ({ address }));
-const statuses = (r: OutboundResult) => r.results.map((x) => `${x.recipient} ${x.status}`);
 /** A result's reply as "550 5.1.1 text", to compare with what the server sent. */
 const replyOf = (r: RecipientResult | undefined) =>
   r ? `${r.reply.code} ${r.reply.enhanced} ${r.reply.text}` : 'no result';
@@ -58,6 +38,18 @@ const refuseRecipients =
     const refusal = m ? refusals[m[1] ?? ''] : undefined;
     return refusal ? { reply: refusal } : undefined;
   };
+
+/** Two recipients, one refused for good and one for now. */
+const ALL_REFUSED = {
+  'nobody@fabrikam.test': '550 5.1.1 <nobody@fabrikam.test>: User unknown',
+  'busy@fabrikam.test': '450 4.2.1 <busy@fabrikam.test>: Mailbox busy, try later',
+};
+
+/** Both ALL_REFUSED recipients reported with the server's own RCPT replies. */
+function assertAllRefused(r: OutboundResult): void {
+  assert.deepEqual(statuses(r), ['nobody@fabrikam.test permanent', 'busy@fabrikam.test transient']);
+  assert.deepEqual(r.results.map(replyOf), Object.values(ALL_REFUSED));
+}
 
 describe('OutboundDelivery pipelining the envelope (RFC 2920)', () => {
   let peer: ScriptedSmtpServer | undefined;
@@ -137,25 +129,15 @@ describe('OutboundDelivery pipelining the envelope (RFC 2920)', () => {
   });
 
   test('every recipient refused in a pipeline: each gets its RCPT reply, no body is sent after the 554 to DATA, and the connection carries the next message', async () => {
-    const refused = ['nobody@fabrikam.test', 'busy@fabrikam.test'];
+    const refused = Object.keys(ALL_REFUSED);
     peer = await ScriptedSmtpServer.start({
       extensions: PIPELINING,
       holdEnvelopeReplies: true,
-      onCommand: refuseRecipients({
-        'nobody@fabrikam.test': '550 5.1.1 <nobody@fabrikam.test>: User unknown',
-        'busy@fabrikam.test': '450 4.2.1 <busy@fabrikam.test>: Mailbox busy, try later',
-      }),
+      onCommand: refuseRecipients(ALL_REFUSED),
     });
     delivery = new OutboundDelivery(TIMEOUTS);
     const first = await delivery.deliver(request(peer.port, { recipients: to(refused) }));
-    assert.deepEqual(statuses(first), [
-      'nobody@fabrikam.test permanent',
-      'busy@fabrikam.test transient',
-    ]);
-    assert.deepEqual(first.results.map(replyOf), [
-      '550 5.1.1 <nobody@fabrikam.test>: User unknown',
-      '450 4.2.1 <busy@fabrikam.test>: Mailbox busy, try later',
-    ]);
+    assertAllRefused(first);
 
     const second = await delivery.deliver(
       request(peer.port, { body: Buffer.from('Subject: again\r\n\r\nsecond\r\n') }),
@@ -175,11 +157,8 @@ describe('OutboundDelivery pipelining the envelope (RFC 2920)', () => {
   });
 
   test('every recipient refused but the server answers DATA with 354 anyway: the client sends an empty message, reports the refusals and goes on', async () => {
-    const refused = ['nobody@fabrikam.test', 'busy@fabrikam.test'];
-    const refuse = refuseRecipients({
-      'nobody@fabrikam.test': '550 5.1.1 <nobody@fabrikam.test>: User unknown',
-      'busy@fabrikam.test': '450 4.2.1 <busy@fabrikam.test>: Mailbox busy, try later',
-    });
+    const refused = Object.keys(ALL_REFUSED);
+    const refuse = refuseRecipients(ALL_REFUSED);
     peer = await ScriptedSmtpServer.start({
       extensions: PIPELINING,
       holdEnvelopeReplies: true,
@@ -189,14 +168,7 @@ describe('OutboundDelivery pipelining the envelope (RFC 2920)', () => {
     });
     delivery = new OutboundDelivery(TIMEOUTS);
     const first = await delivery.deliver(request(peer.port, { recipients: to(refused) }));
-    assert.deepEqual(statuses(first), [
-      'nobody@fabrikam.test permanent',
-      'busy@fabrikam.test transient',
-    ]);
-    assert.deepEqual(first.results.map(replyOf), [
-      '550 5.1.1 <nobody@fabrikam.test>: User unknown',
-      '450 4.2.1 <busy@fabrikam.test>: Mailbox busy, try later',
-    ]);
+    assertAllRefused(first);
 
     const second = await delivery.deliver(
       request(peer.port, { body: Buffer.from('Subject: again\r\n\r\nsecond\r\n') }),

@@ -11,7 +11,7 @@ export { ConnectorSchedules } from './connector-schedules.js';
 export { LOCAL_DELIVERY } from './delivery-job.js';
 export type { DeliveryJobData, JobRecipient, AttemptRecord, ClientInfo } from './delivery-job.js';
 export { jobId } from './job-id.js';
-export { newQueueId } from './message-id.js';
+export { newQueueId, pooledRandom } from './message-id.js';
 export { createProducerConnection, createWorkerConnection } from './redis-connection.js';
 export type { RedisTarget } from './redis-connection.js';
 export { checkRedisSettings } from './check-redis-settings.js';

@@ -1,5 +1,6 @@
 import type { Keys } from './keys.js';
 import type { RedisClient } from './redis-connection.js';
+import { runScript, type ScriptDef } from './scripts.js';
 
 export interface LinkStatus {
   connector: string;
@@ -28,7 +29,9 @@ export interface LinkPolicy {
  * A failure while probing (down interval over, not yet up) marks it down again
  * at once for twice the last interval.
  */
-const LINK_FAILURE = `
+const LINK_FAILURE: ScriptDef = {
+  name: 'mailbusLinkFailure',
+  lua: `
 local now = tonumber(ARGV[1])
 local threshold = tonumber(ARGV[2])
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
@@ -44,7 +47,8 @@ if failures >= threshold then
   return untilTs
 end
 return 0
-`;
+`,
+};
 
 /** Link state of connectors, shared by every node through Redis. */
 export class LinkStateStore {
@@ -66,15 +70,17 @@ export class LinkStateStore {
     this.knownUp.delete(connector);
     this.forget(connector);
     await this.redis.sadd(this.keys.linkIndex(), connector);
-    const r = (await this.redis.eval(
+    const r = (await runScript(
+      this.redis,
       LINK_FAILURE,
-      1,
-      key,
-      String(now),
-      String(policy.failuresToMarkDown),
-      String(policy.downFor),
-      String(policy.maxDownFor),
-      error.slice(0, 500),
+      [key],
+      [
+        String(now),
+        String(policy.failuresToMarkDown),
+        String(policy.downFor),
+        String(policy.maxDownFor),
+        error.slice(0, 500),
+      ],
     )) as number;
     this.forget(connector);
     return r > 0 ? r : null;

@@ -1,7 +1,7 @@
 import type { Keys } from './keys.js';
 import type { RedisClient } from './redis-connection.js';
 import { runScript, type ScriptDef } from './scripts.js';
-import { trackingLua, type TrackingWrite } from './tracking-store.js';
+import { trackingArgs, trackingLua, type TrackingWrite } from './tracking-store.js';
 
 /**
  * The body of each message, stored once, with its per-recipient delivery state
@@ -12,18 +12,16 @@ import { trackingLua, type TrackingWrite } from './tracking-store.js';
 /**
  * mailbusPutMessage
  * KEYS[1]  the message hash   KEYS[2] its tracking list (optional)   KEYS[3..] tracking indexes
- * ARGV[1]  TTL in ms   ARGV[2] tracking retention (ms)   ARGV[3] tracking event ('' for none)
- * ARGV[4]  the queue id   ARGV[5..] field, value pairs (body, refs, …)
- * Returns  1. The body with its TTL and, with a tracking list, the event and
- * its index entries (the 'received' event), in one atomic step.
+ * ARGV[1]  TTL in ms   ARGV[2..] trackingArgs (the 'received' event, or none)
+ * ARGV[rest..] field, value pairs (body, refs, …)
+ * Returns  1. The body with its TTL and the event with its index entries, in
+ * one atomic step.
  */
 const PUT_MESSAGE: ScriptDef = {
   name: 'mailbusPutMessage',
-  lua: `
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+  lua: `${trackingLua({ list: 2, firstIndex: 3, at: 2 })}
+redis.call('HSET', KEYS[1], unpack(ARGV, rest))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-if #KEYS >= 2 then${trackingLua({ list: 2, firstIndex: 3, retention: 2, event: 3, id: 4 })}
-end
 return 1
 `,
 };
@@ -31,28 +29,25 @@ return 1
 /**
  * mailbusRelease
  * KEYS[1]  the message hash   KEYS[2] its tracking list (when events are given)
- * ARGV[1]  tracking retention (ms)   ARGV[2] n, the number of tracking events
- * ARGV[3..2+n] the events (JSON)   ARGV[3+n..] delivered marks: field, value pairs
+ * ARGV[1..] trackingArgs (the job's closing events: attempt, delivered)
+ * ARGV[rest..] delivered marks: field, value pairs
  * Returns  the jobs that still need the body: one job is done with it, the
  * last one deletes it. The job's last delivered marks and its closing
- * tracking events (attempt, delivered) are written in the same step (the
- * marks matter while other jobs of the message still run).
+ * tracking events are written in the same step (the marks matter while
+ * other jobs of the message still run).
  */
 const RELEASE: ScriptDef = {
   name: 'mailbusRelease',
-  lua: `
-local n = tonumber(ARGV[2])
-if n > 0 then
-  for i = 3, 2 + n do redis.call('RPUSH', KEYS[2], ARGV[i]) end
-  redis.call('LTRIM', KEYS[2], -1000, -1)
-  redis.call('PEXPIRE', KEYS[2], ARGV[1])
-end
-if #ARGV >= 4 + n then redis.call('HSET', KEYS[1], unpack(ARGV, 3 + n)) end
+  lua: `${trackingLua({ list: 2, firstIndex: 3, at: 1 })}
+if #ARGV > rest then redis.call('HSET', KEYS[1], unpack(ARGV, rest)) end
 local left = redis.call('HINCRBY', KEYS[1], 'refs', -1)
 if left <= 0 then redis.call('DEL', KEYS[1]) end
 return left
 `,
 };
+
+/** The hash field that marks a recipient delivered. */
+const markField = (recipient: string) => `d:${recipient.toLowerCase()}`;
 
 export class MessageStore {
   constructor(
@@ -82,9 +77,7 @@ export class MessageStore {
     if (tracking) keys.push(tracking.list, ...tracking.indexes);
     return runScript(this.redis, PUT_MESSAGE, keys, [
       String(this.ttlMs),
-      String(tracking?.retentionMs ?? 0),
-      tracking?.event ?? '',
-      id,
+      ...trackingArgs(id, tracking ? [tracking] : []),
       ...fields,
     ]);
   }
@@ -100,7 +93,7 @@ export class MessageStore {
     const vals = await this.redis.hmgetBuffer(
       this.keys.message(id),
       'body',
-      ...recipients.map((r) => `d:${r.toLowerCase()}`),
+      ...recipients.map(markField),
     );
     return {
       body: vals[0] ?? null,
@@ -112,21 +105,11 @@ export class MessageStore {
     return this.redis.hgetBuffer(this.keys.message(id), 'body');
   }
 
-  /** Recipients already delivered (a remote 250 was recorded). */
-  async delivered(id: string, recipients: readonly string[]): Promise<Set<string>> {
-    if (recipients.length === 0) return new Set();
-    const vals = await this.redis.hmget(
-      this.keys.message(id),
-      ...recipients.map((r) => `d:${r.toLowerCase()}`),
-    );
-    return new Set(recipients.filter((_, i) => vals[i] !== null));
-  }
-
   /** Records per-recipient success as soon as the remote 250 arrives. */
   async markDelivered(id: string, recipients: readonly string[], at: number): Promise<void> {
     if (recipients.length === 0) return;
     const fields: Record<string, string> = {};
-    for (const r of recipients) fields[`d:${r.toLowerCase()}`] = String(at);
+    for (const r of recipients) fields[markField(r)] = String(at);
     await this.redis.hset(this.keys.message(id), fields);
   }
 
@@ -156,13 +139,8 @@ export class MessageStore {
     const first = closing[0];
     if (first) keys.push(first.list);
     const marks: string[] = [];
-    for (const r of delivered) marks.push(`d:${r.toLowerCase()}`, String(at));
-    await runScript(this.redis, RELEASE, keys, [
-      String(first?.retentionMs ?? 0),
-      String(closing.length),
-      ...closing.map((e) => e.event),
-      ...marks,
-    ]);
+    for (const r of delivered) marks.push(markField(r), String(at));
+    await runScript(this.redis, RELEASE, keys, [...trackingArgs(id, closing), ...marks]);
   }
 
   async exists(id: string): Promise<boolean> {

@@ -12,7 +12,7 @@ type ScriptCommand = (numberOfKeys: number, ...args: ScriptArg[]) => Promise<unk
 
 const defined = new WeakMap<object, Set<string>>();
 
-function command(redis: RedisClient, def: ScriptDef, suffix: '' | 'Buffer'): ScriptCommand {
+function command(redis: RedisClient, def: ScriptDef): ScriptCommand {
   let names = defined.get(redis);
   if (!names) {
     names = new Set();
@@ -23,7 +23,7 @@ function command(redis: RedisClient, def: ScriptDef, suffix: '' | 'Buffer'): Scr
     redis.defineCommand(def.name, { lua: def.lua });
     names.add(def.name);
   }
-  const fn = (redis as unknown as Record<string, unknown>)[`${def.name}${suffix}`];
+  const fn = (redis as unknown as Record<string, unknown>)[def.name];
   if (typeof fn !== 'function') throw new Error(`Redis script ${def.name} is not defined`);
   return fn as ScriptCommand;
 }
@@ -40,15 +40,5 @@ export function runScript(
   keys: readonly string[],
   args: readonly ScriptArg[],
 ): Promise<unknown> {
-  return command(redis, def, '').call(redis, keys.length, ...keys, ...args);
-}
-
-/** runScript, with bulk replies as Buffers. */
-export function runScriptBuffer(
-  redis: RedisClient,
-  def: ScriptDef,
-  keys: readonly string[],
-  args: readonly ScriptArg[],
-): Promise<unknown> {
-  return command(redis, def, 'Buffer').call(redis, keys.length, ...keys, ...args);
+  return command(redis, def).call(redis, keys.length, ...keys, ...args);
 }

@@ -29,52 +29,59 @@ export interface TrackingEvent {
 }
 
 /**
- * The Lua that writes one tracking event and its index entries, shared by the
- * tracking script below and the message store's put (where the 'received'
- * event travels with the body).
- * - KEYS[list] the message's tracking list: RPUSH the event (JSON), keep the
- *   newest 1000, PEXPIRE the retention;
+ * The Lua that writes tracking events and index entries, shared by the
+ * tracking scripts below and the message store's scripts (the 'received'
+ * event travels with the body, a job's closing events with its release).
+ * Its arguments start at ARGV[at]: the retention (ms), the queue id, n, then
+ * n events (JSON); it leaves in `rest` the index of the first argument after
+ * them (see trackingArgs).
+ * - KEYS[list] the message's tracking list: RPUSH the events, keep the newest
+ *   1000, PEXPIRE the retention (only when n > 0);
  * - KEYS[firstIndex..] tracking indexes (a sender, recipient or Message-ID):
  *   strings of space-separated queue ids (a one-member set cost ~400 bytes
  *   per message in Redis, the string ~150; most Message-IDs index one
  *   message), APPEND the id and PEXPIRE.
- * ARGV[retention] ms, ARGV[event] the JSON ('' for none), ARGV[id] the queue id.
  */
-export function trackingLua(a: {
-  list: number;
-  firstIndex: number;
-  retention: number;
-  event: number;
-  id: number;
-}): string {
+export function trackingLua(a: { list: number; firstIndex: number; at: number }): string {
   return `
-if ARGV[${a.event}] ~= '' then
-  redis.call('RPUSH', KEYS[${a.list}], ARGV[${a.event}])
+local nEvents = tonumber(ARGV[${a.at + 2}])
+local rest = ${a.at + 3} + nEvents
+if nEvents > 0 then
+  redis.call('RPUSH', KEYS[${a.list}], unpack(ARGV, ${a.at + 3}, rest - 1))
   redis.call('LTRIM', KEYS[${a.list}], -1000, -1)
-  redis.call('PEXPIRE', KEYS[${a.list}], ARGV[${a.retention}])
+  redis.call('PEXPIRE', KEYS[${a.list}], ARGV[${a.at}])
 end
 for i = ${a.firstIndex}, #KEYS do
-  redis.call('APPEND', KEYS[i], ARGV[${a.id}] .. ' ')
-  redis.call('PEXPIRE', KEYS[i], ARGV[${a.retention}])
+  redis.call('APPEND', KEYS[i], ARGV[${a.at + 1}] .. ' ')
+  redis.call('PEXPIRE', KEYS[i], ARGV[${a.at}])
 end`;
+}
+
+/** The arguments trackingLua reads: retention, queue id, the number of events, the events. */
+export function trackingArgs(
+  id: string,
+  events: readonly TrackingWrite[],
+  retentionMs = events[0]?.retentionMs ?? 0,
+): string[] {
+  return [String(retentionMs), id, String(events.length), ...events.map((e) => e.event)];
 }
 
 /**
  * mailbusTrack
  * KEYS[1]  the message's tracking list   KEYS[2..] tracking indexes
- * ARGV[1]  retention (ms)   ARGV[2] the event as JSON ('' for none)   ARGV[3] the queue id
+ * ARGV     trackingArgs (the events may be none)
  * Returns  1.
  */
 const TRACK: ScriptDef = {
   name: 'mailbusTrack',
-  lua: `${trackingLua({ list: 1, firstIndex: 2, retention: 1, event: 2, id: 3 })}
+  lua: `${trackingLua({ list: 1, firstIndex: 2, at: 1 })}
 return 1`,
 };
 
-/** mailbusTrackIndex: as mailbusTrack without the event: KEYS[1..] tracking indexes (ARGV[2] is ''). */
+/** mailbusTrackIndex: KEYS[1..] tracking indexes only, ARGV trackingArgs with no event. */
 const TRACK_INDEX: ScriptDef = {
   name: 'mailbusTrackIndex',
-  lua: `${trackingLua({ list: 1, firstIndex: 1, retention: 1, event: 2, id: 3 })}
+  lua: `${trackingLua({ list: 1, firstIndex: 1, at: 1 })}
 return 1`,
 };
 
@@ -136,12 +143,11 @@ export class TrackingStore {
 
   /** Sends a prepared write (rejects on a Redis error). */
   async write(id: string, w: TrackingWrite): Promise<void> {
-    const ttl = String(w.retentionMs);
     if (!isCluster(this.redis) || w.indexes.length === 0) {
-      await runScript(this.redis, TRACK, [w.list, ...w.indexes], [ttl, w.event, id]);
+      await runScript(this.redis, TRACK, [w.list, ...w.indexes], trackingArgs(id, [w]));
       return;
     }
-    const writes = [runScript(this.redis, TRACK, [w.list], [ttl, w.event, id])];
+    const writes = [runScript(this.redis, TRACK, [w.list], trackingArgs(id, [w]))];
     writes.push(...this.indexWrites(id, w));
     const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -149,8 +155,8 @@ export class TrackingStore {
 
   /** The index entries of a write, one script per key (each its own Cluster slot). */
   indexWrites(id: string, w: TrackingWrite): Array<Promise<unknown>> {
-    const ttl = String(w.retentionMs);
-    return w.indexes.map((k) => runScript(this.redis, TRACK_INDEX, [k], [ttl, '', id]));
+    const args = trackingArgs(id, [], w.retentionMs);
+    return w.indexes.map((k) => runScript(this.redis, TRACK_INDEX, [k], args));
   }
 
   /** Every event of a message, oldest first. */

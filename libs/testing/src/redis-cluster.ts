@@ -2,6 +2,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REDIS_SERVER_ARGS } from '@mailbus/config';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort, sleep } from './free-port.js';
@@ -56,14 +57,7 @@ export class RedisCluster {
             join(dir, 'nodes.conf'),
             '--cluster-node-timeout',
             '2000',
-            '--save',
-            '',
-            '--appendonly',
-            'yes',
-            '--appendfsync',
-            'always',
-            '--maxmemory-policy',
-            'noeviction',
+            ...REDIS_SERVER_ARGS,
             '--daemonize',
             'no',
             '--loglevel',

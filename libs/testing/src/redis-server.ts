@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REDIS_SERVER_ARGS } from '@mailbus/config';
 import { Redis } from 'ioredis';
 import { freePort, sleep } from './free-port.js';
 
@@ -50,17 +51,9 @@ export class RedisServer {
       '127.0.0.1',
       '--dir',
       this.dir,
-      '--save',
-      '',
+      ...REDIS_SERVER_ARGS,
       '--appendonly',
       aof ? 'yes' : 'no',
-      '--appendfsync',
-      'always',
-      '--maxmemory-policy',
-      'noeviction',
-      // Job hashes and the hash of a message up to 8 KB stay compact listpacks: ~0.6 KB less per queued 5 KB message.
-      '--hash-max-listpack-value',
-      '8192',
       '--daemonize',
       'no',
       '--loglevel',

@@ -193,8 +193,8 @@ export class DeliveryProcessor {
 
     // The last 'attempt' and the 'delivered' event go with the release when nothing
     // else follows (one round trip); otherwise they are written now, in order.
-    let closing: TrackingWrite[] | undefined;
     const done = delivered.length > 0 && permanent.length === 0 && transient.length === 0;
+    const closing: TrackingWrite[] = done ? [...attempts] : [];
     if (!done)
       for (const a of attempts) void queue.tracking.write(data.messageId, a).catch(() => undefined);
     if (delivered.length > 0) {
@@ -211,12 +211,12 @@ export class DeliveryProcessor {
         ...(delivered[0]?.host ? { host: delivered[0].host } : {}),
         reply: formatReply(delivered[0]?.reply ?? reply(250, '', 'OK')),
       });
-      if (done) closing = [...attempts, event];
+      if (done) closing.push(event);
       else void queue.tracking.write(data.messageId, event).catch(() => undefined);
       if (connector) await queue.links.recordSuccess(connector.name, this.now());
       log.info({ recipients: delivered.length, host: delivered[0]?.host }, 'delivered');
     }
-    if (unmarked.length > 0 && !closing) {
+    if (unmarked.length > 0 && !done) {
       // Before DSNs, failover or retries: a crash from here on must not re-send to these.
       await queue.store.markDelivered(data.messageId, unmarked, this.now());
     }
@@ -260,7 +260,7 @@ export class DeliveryProcessor {
         transient[0]?.host,
       );
     }
-    await queue.store.release(data.messageId, closing, closing ? unmarked : [], this.now());
+    await queue.store.release(data.messageId, closing, done ? unmarked : [], this.now());
     return transient.length > 0 ? 'deferred' : permanent.length > 0 ? 'failed' : 'delivered';
   }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REDIS_SERVER_ARGS } from '@mailbus/config';
 import { Redis } from 'ioredis';
 
 function freePort(): Promise<number> {
@@ -44,17 +45,7 @@ export class EmbeddedRedis {
         '127.0.0.1',
         '--dir',
         dir,
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--maxmemory-policy',
-        'noeviction',
-        // Job hashes and the hash of a message up to 8 KB stay compact listpacks: ~0.6 KB less per queued 5 KB message.
-        '--hash-max-listpack-value',
-        '8192',
+        ...REDIS_SERVER_ARGS,
         '--loglevel',
         'warning',
       ],

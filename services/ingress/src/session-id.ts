@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { pooledRandom } from '@mailbus/queue';
 import { SMTPServer } from 'smtp-server';
 import type { Socket } from 'node:net';
 
@@ -11,20 +11,11 @@ interface ServerInternals {
   ): void;
 }
 
-// 80 random bits per id, drawn 4 KiB at a time.
-const pool = Buffer.alloc(4096);
-let used = pool.length;
-
 /** A session id as smtp-server makes it: 80 random bits, 16 base-32 characters. */
 export function newSessionId(): string {
-  if (used + 10 > pool.length) {
-    randomFillSync(pool);
-    used = 0;
-  }
-  const hi = pool.readUIntBE(used, 5);
-  const lo = pool.readUIntBE(used + 5, 5);
-  used += 10;
-  return hi.toString(32).padStart(8, '0') + lo.toString(32).padStart(8, '0');
+  return (
+    pooledRandom(5).toString(32).padStart(8, '0') + pooledRandom(5).toString(32).padStart(8, '0')
+  );
 }
 
 let installed = false;

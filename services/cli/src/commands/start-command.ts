@@ -4,7 +4,14 @@ import { configPath, readConfig } from '../read-config.js';
 import { UsageError } from '../usage-error.js';
 import { createDsnSender } from '../dsn-sender.js';
 import { startSdkIfConfigured } from '../telemetry-sdk.js';
-import { bufferedOutput, createLogger } from '@mailbus/telemetry';
+import { bufferedOutput, createLogger, type LogFormat } from '@mailbus/telemetry';
+
+/** `--log-format json|human`; without it, human lines on a terminal and JSON anywhere else. */
+export function logFormat(flag: string | undefined, terminal: boolean): LogFormat {
+  if (flag === undefined) return terminal ? 'human' : 'json';
+  if (flag === 'json' || flag === 'human') return flag;
+  throw new UsageError(`--log-format: must be json or human, not "${flag}"`);
+}
 
 /** `mailbus start [--config FILE] [--role ingress,bridgehead,admin] [--virtual-server NAME]` */
 export async function startCommand(
@@ -18,9 +25,11 @@ export async function startCommand(
       config: { type: 'string' },
       role: { type: 'string' },
       'virtual-server': { type: 'string' },
+      'log-format': { type: 'string' },
     },
     strict: true,
   });
+  const format = logFormat(values['log-format'], process.stdout.isTTY === true);
   const roles = values.role ? values.role.split(',').map((r) => r.trim()) : [...ALL_ROLES];
   for (const r of roles)
     if (!ALL_ROLES.includes(r as Role))
@@ -36,6 +45,7 @@ export async function startCommand(
     level: config.logging.level,
     categories: config.logging.categories,
     destination: logs.destination,
+    format,
   });
   const gateway = new Gateway({
     config,

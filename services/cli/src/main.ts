@@ -24,9 +24,9 @@ The config file defaults to $MAILBUS_CONFIG, then ./mailbus.yaml.`;
 
 /** The version of the package this command was built from. */
 function version(): string {
-  const pkg = JSON.parse(
-    readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-  ) as { version?: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: string;
+  };
   return pkg.version ?? 'unknown';
 }
 

@@ -29,7 +29,11 @@ connectors:
         port: smtp,
         from: 'a@sender.test',
         to: ['b@far.example'],
-        raw: makeMessage({ from: 'a@sender.test', to: 'b@far.example', subject: 'kept across restarts' }),
+        raw: makeMessage({
+          from: 'a@sender.test',
+          to: 'b@far.example',
+          subject: 'kept across restarts',
+        }),
       });
       assert.match(sent.response, /^250 2\.0\.0 OK queued as /);
       // The other commands find the embedded Redis through the run file (cwd: the same data dir).

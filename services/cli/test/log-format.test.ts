@@ -20,10 +20,12 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mailbus-logfmt-'));
   file = join(dir, 'mailbus.yaml');
   smtp = await freePort();
+  const admin = await freePort();
   writeFileSync(
     file,
     `
 redis: { url: "${redis.url}" }
+admin: { listen: "127.0.0.1:${admin}" }
 virtualServers:
   - { name: default, listen: "127.0.0.1:${smtp}", fqdn: mail.logfmt.test, relay: { allow: [127.0.0.0/8] } }
 connectors:
@@ -51,14 +53,21 @@ async function runUntilListening(command: string, args: string[]): Promise<strin
     all += d.toString();
   });
   child.stderr.on('data', (d: Buffer) => (all += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let running = true;
+  const exited = new Promise<void>((r) =>
+    child.once('exit', () => {
+      running = false;
+      r();
+    }),
+  );
   try {
-    await waitFor(() => all.includes(`listening on 127.0.0.1:${smtp}`), {
+    await waitFor(() => all.includes(`listening on 127.0.0.1:${smtp}`) || !running, {
       timeoutMs: 20_000,
       what: `mailbus to listen (output: ${all})`,
     });
+    assert.ok(running, `mailbus exited before listening: ${all}`);
   } finally {
-    if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    if (child.pid && running) process.kill(-child.pid, 'SIGTERM');
     await exited;
   }
   return stdout;

@@ -4,9 +4,9 @@ import {
   type SMTPServerSession,
   type SMTPServerOptions,
 } from 'smtp-server';
-type ExternalLogger = NonNullable<Exclude<SMTPServerOptions['logger'], boolean>>;
 import type { Config, VirtualServer } from '@mailbus/config';
-import { type ProtocolLogWriter, redactCommand } from '@mailbus/protocol-log';
+import type { ProtocolLogWriter } from '@mailbus/protocol-log';
+import { inboundProtocolLogger, type LoggedSession } from './inbound-protocol-log.js';
 import {
   LOCAL_DELIVERY,
   type MailQueue,
@@ -69,12 +69,11 @@ export interface SmtpIngressDeps {
   authThrottle?: Partial<AuthThrottleLimits>;
 }
 
-interface SessionState {
+interface SessionState extends LoggedSession {
   clientIp: string;
   localIp: string;
   localPort: number;
   helo: string;
-  lastCommandAt: number;
   declaredSize?: number;
   envId?: string;
   ret?: 'FULL' | 'HDRS';
@@ -175,7 +174,9 @@ export class SmtpIngress {
       closeTimeout: 30_000,
       useXClient: false,
       useXForward: false,
-      logger: this.protocolLogger(),
+      logger: this.deps.protocolLog
+        ? inboundProtocolLogger(this.deps.protocolLog, (cid) => this.sessions.get(cid))
+        : false,
       onConnect: hook(async (session: SMTPServerSession) => this.onConnect(session)),
       onAuth: (auth, session, cb) => {
         this.onAuth(auth.method, auth.username ?? '', auth.password ?? '', session).then(
@@ -249,7 +250,6 @@ export class SmtpIngress {
         localIp: session.localAddress,
         localPort: session.localPort,
         helo: session.hostNameAppearsAs ?? '',
-        lastCommandAt: Date.now(),
         rcpt: new Map(),
       };
       this.sessions.set(session.id, s);
@@ -455,6 +455,7 @@ export class SmtpIngress {
     if (body.includes(0)) throw new SmtpRejection(replies.nulInMessage());
     if (longestLine(body) > MAX_TEXT_LINE) throw new SmtpRejection(replies.lineTooLong());
     const head = readHeaders(body, this.vs.maxHeaderSizeKB * 1024);
+    s.lastMessage = { bytes: body.length, messageId: head.messageId };
     if (head.headerBytes > this.vs.maxHeaderSizeKB * 1024)
       throw new SmtpRejection(replies.headerTooBig());
     if (head.receivedCount > this.vs.maxHops)
@@ -636,67 +637,5 @@ export class SmtpIngress {
         'could not queue the DSN for unroutable recipients',
       );
     }
-  }
-
-  /** A smtp-server logger that writes one protocol log line per command and per reply. */
-  private protocolLogger(): ExternalLogger | false {
-    const noop = () => undefined;
-    const writer = this.deps.protocolLog;
-    if (!writer) return false;
-    const logger = {
-      level: noop,
-      info: noop,
-      warn: noop,
-      error: noop,
-      trace: noop,
-      fatal: noop,
-      debug: (meta: { tnx?: string; cid?: string }, ...msg: unknown[]) => {
-        if (meta.tnx !== 'command' && meta.tnx !== 'send') return;
-        const s = meta.cid ? this.sessions.get(meta.cid) : undefined;
-        const now = Date.now();
-        const text = msg.slice(1).map(String).join(' ');
-        const base = {
-          time: now,
-          ...(s
-            ? {
-                cIp: s.clientIp,
-                sIp: s.localIp,
-                sPort: s.localPort,
-                csUsername: s.helo || undefined,
-              }
-            : {}),
-        };
-        if (meta.tnx === 'command') {
-          const space = text.indexOf(' ');
-          const verb = (space < 0 ? text : text.slice(0, space)).toUpperCase();
-          const args = space < 0 ? '' : text.slice(space + 1);
-          const red = redactCommand(verb, args);
-          if (s) {
-            s.lastCommandAt = now;
-            if ((verb === 'EHLO' || verb === 'HELO') && args) s.helo = args.trim();
-          }
-          writer.write({
-            ...base,
-            ...(s?.helo ? { csUsername: s.helo } : {}),
-            csMethod: red.method,
-            csUriQuery: red.args,
-            csBytes: Buffer.byteLength(text) + 2,
-          });
-        } else {
-          // One line per reply line: a multi-line EHLO reply is several log lines.
-          for (const line of text.split(/\r?\n/)) {
-            const code = Number(line.slice(0, 3));
-            writer.write({
-              ...base,
-              csUriQuery: line.slice(4),
-              scStatus: Number.isFinite(code) ? code : 0,
-              scBytes: Buffer.byteLength(line) + 2,
-              timeTaken: s ? now - s.lastCommandAt : 0,
-            });
-          }
-        }
-      },
-    };
-    return logger as unknown as ExternalLogger;
   }
 }

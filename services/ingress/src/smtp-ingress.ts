@@ -1,13 +1,12 @@
 import {
-  SMTPServer,
   type SMTPServerAddress,
   type SMTPServerDataStream,
   type SMTPServerSession,
   type SMTPServerOptions,
 } from 'smtp-server';
-type ExternalLogger = NonNullable<Exclude<SMTPServerOptions['logger'], boolean>>;
 import type { Config, VirtualServer } from '@mailbus/config';
-import { type ProtocolLogWriter, redactCommand } from '@mailbus/protocol-log';
+import type { ProtocolLogWriter } from '@mailbus/protocol-log';
+import { inboundProtocolLogger, type LoggedSession } from './inbound-protocol-log.js';
 import {
   LOCAL_DELIVERY,
   type MailQueue,
@@ -32,11 +31,8 @@ import { injectContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mail
 import type { Logger } from 'pino';
 import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
-import { installCommandGuard } from './command-guard.js';
-import { installEnhancedStatusCodes } from './enhanced-status-codes.js';
-import { installGreetingDelay } from './greeting-delay.js';
-import { installPooledSessionIds } from './session-id.js';
-import { createEtrnHandler, installEtrn } from './etrn.js';
+import { createEtrnHandler, etrnAllowed } from './etrn.js';
+import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -73,12 +69,11 @@ export interface SmtpIngressDeps {
   authThrottle?: Partial<AuthThrottleLimits>;
 }
 
-interface SessionState {
+interface SessionState extends LoggedSession {
   clientIp: string;
   localIp: string;
   localPort: number;
   helo: string;
-  lastCommandAt: number;
   declaredSize?: number;
   envId?: string;
   ret?: 'FULL' | 'HDRS';
@@ -95,6 +90,12 @@ function toSmtpError(
   return Object.assign(new Error(r.enhanced ? `${r.enhanced} ${r.text}` : r.text), {
     responseCode: r.code,
   });
+}
+
+/** The TLS protocol and cipher of a session, for the Received header. */
+function tlsOf(session: SMTPServerSession): { tls?: { version: string; cipher: string } } {
+  const t = session.secure ? session.tlsOptions : undefined;
+  return t && t.name ? { tls: { version: t.version ?? 'TLS', cipher: t.name } } : {};
 }
 
 function hook<A extends unknown[]>(
@@ -128,12 +129,11 @@ function unknownParameter(args: unknown, known: ReadonlySet<string>): string | u
  * connector, and answers 250 only after Redis acknowledged every write.
  */
 export class SmtpIngress {
-  private readonly server: SMTPServer;
+  private readonly server: MailbusSmtpServer;
   private readonly sessions = new Map<string, SessionState>();
   private readonly perIp = new Map<string, number>();
   private readonly relayList;
   private readonly relayByIp = new Map<string, boolean>();
-  private readonly etrnList;
   private closing = false;
   private closed: Promise<void> | undefined;
   readonly vs: VirtualServer;
@@ -141,19 +141,15 @@ export class SmtpIngress {
   private readonly authThrottle: AuthThrottle;
 
   constructor(private readonly deps: SmtpIngressDeps) {
-    installEnhancedStatusCodes();
-    installGreetingDelay();
-    installPooledSessionIds();
-    installCommandGuard();
     this.vs = deps.virtualServer;
     this.relayList = buildIpList(this.vs.relay.allow);
-    this.etrnList = buildIpList(this.vs.relay.etrn);
     this.backPressure = new BackPressure(deps.queue, deps.backPressure);
     this.authThrottle = new AuthThrottle(deps.queue, deps.authThrottle);
     const vs = this.vs;
     const countReject = (r: SmtpReply) =>
       this.deps.metrics?.messagesRejected.inc({ code: String(r.code), enhanced: r.enhanced });
-    const options: SMTPServerOptions & { mailbusGreetingDelayMs: number } = {
+    const plaintextAuth = vs.auth?.allowPlaintext ?? false;
+    const options: SMTPServerOptions = {
       name: vs.fqdn,
       banner: 'mailbus',
       size: vs.maxMessageSizeKB * 1024,
@@ -165,10 +161,9 @@ export class SmtpIngress {
       hideREQUIRETLS: true,
       // No reverse DNS per session (Exchange does none by default): a slow resolver would delay the greeting.
       disableReverseLookup: true,
-      mailbusGreetingDelayMs: this.vs.limits.greetingDelay,
       authOptional: true,
       authMethods: ['PLAIN', 'LOGIN'],
-      allowInsecureAuth: false,
+      allowInsecureAuth: plaintextAuth,
       disabledCommands: [...(deps.users ? [] : ['AUTH']), ...(deps.tls ? [] : ['STARTTLS'])],
       hideSTARTTLS: !deps.tls,
       ...(deps.tls
@@ -179,7 +174,9 @@ export class SmtpIngress {
       closeTimeout: 30_000,
       useXClient: false,
       useXForward: false,
-      logger: this.protocolLogger(),
+      logger: this.deps.protocolLog
+        ? inboundProtocolLogger(this.deps.protocolLog, (cid) => this.sessions.get(cid))
+        : false,
       onConnect: hook(async (session: SMTPServerSession) => this.onConnect(session)),
       onAuth: (auth, session, cb) => {
         this.onAuth(auth.method, auth.username ?? '', auth.password ?? '', session).then(
@@ -205,9 +202,13 @@ export class SmtpIngress {
       },
       onClose: (session) => this.onClose(session),
     };
-    this.server = new SMTPServer(options);
+    this.server = new MailbusSmtpServer(options, {
+      greetingDelayMs: vs.limits.greetingDelay,
+      allowPlaintextAuth: plaintextAuth,
+      etrnAllowed: etrnAllowed(vs),
+      onEtrn: createEtrnHandler(deps),
+    });
     this.server.on('error', (err) => deps.logger.warn({ err }, 'smtp server error'));
-    installEtrn(this.server, createEtrnHandler(deps));
   }
 
   /** The address SMTP listens on, once listening. */
@@ -249,7 +250,6 @@ export class SmtpIngress {
         localIp: session.localAddress,
         localPort: session.localPort,
         helo: session.hostNameAppearsAs ?? '',
-        lastCommandAt: Date.now(),
         rcpt: new Map(),
       };
       this.sessions.set(session.id, s);
@@ -293,7 +293,8 @@ export class SmtpIngress {
     password: string,
     session: SMTPServerSession,
   ): Promise<string> {
-    if (!session.secure) throw new SmtpRejection(replies.encryptionRequired());
+    if (!session.secure && !this.vs.auth?.allowPlaintext)
+      throw new SmtpRejection(replies.encryptionRequired());
     const ip = session.remoteAddress;
     if (await this.authThrottle.blocked(ip)) throw new SmtpRejection(replies.authThrottled());
     const users = this.deps.users;
@@ -454,6 +455,7 @@ export class SmtpIngress {
     if (body.includes(0)) throw new SmtpRejection(replies.nulInMessage());
     if (longestLine(body) > MAX_TEXT_LINE) throw new SmtpRejection(replies.lineTooLong());
     const head = readHeaders(body, this.vs.maxHeaderSizeKB * 1024);
+    s.lastMessage = { bytes: body.length, messageId: head.messageId };
     if (head.headerBytes > this.vs.maxHeaderSizeKB * 1024)
       throw new SmtpRejection(replies.headerTooBig());
     if (head.receivedCount > this.vs.maxHops)
@@ -532,6 +534,7 @@ export class SmtpIngress {
               helo: s.helo || session.hostNameAppearsAs || '',
               secure: session.secure,
               ...(typeof session.user === 'string' ? { user: session.user } : {}),
+              ...tlsOf(session),
             },
             ...(head.messageId ? { headerMessageId: head.messageId } : {}),
             ...(s.envId ? { envId: s.envId } : {}),
@@ -634,67 +637,5 @@ export class SmtpIngress {
         'could not queue the DSN for unroutable recipients',
       );
     }
-  }
-
-  /** A smtp-server logger that writes one protocol log line per command and per reply. */
-  private protocolLogger(): ExternalLogger | false {
-    const noop = () => undefined;
-    const writer = this.deps.protocolLog;
-    if (!writer) return false;
-    const logger = {
-      level: noop,
-      info: noop,
-      warn: noop,
-      error: noop,
-      trace: noop,
-      fatal: noop,
-      debug: (meta: { tnx?: string; cid?: string }, ...msg: unknown[]) => {
-        if (meta.tnx !== 'command' && meta.tnx !== 'send') return;
-        const s = meta.cid ? this.sessions.get(meta.cid) : undefined;
-        const now = Date.now();
-        const text = msg.slice(1).map(String).join(' ');
-        const base = {
-          time: now,
-          ...(s
-            ? {
-                cIp: s.clientIp,
-                sIp: s.localIp,
-                sPort: s.localPort,
-                csUsername: s.helo || undefined,
-              }
-            : {}),
-        };
-        if (meta.tnx === 'command') {
-          const space = text.indexOf(' ');
-          const verb = (space < 0 ? text : text.slice(0, space)).toUpperCase();
-          const args = space < 0 ? '' : text.slice(space + 1);
-          const red = redactCommand(verb, args);
-          if (s) {
-            s.lastCommandAt = now;
-            if ((verb === 'EHLO' || verb === 'HELO') && args) s.helo = args.trim();
-          }
-          writer.write({
-            ...base,
-            ...(s?.helo ? { csUsername: s.helo } : {}),
-            csMethod: red.method,
-            csUriQuery: red.args,
-            csBytes: Buffer.byteLength(text) + 2,
-          });
-        } else {
-          // One line per reply line: a multi-line EHLO reply is several log lines.
-          for (const line of text.split(/\r?\n/)) {
-            const code = Number(line.slice(0, 3));
-            writer.write({
-              ...base,
-              csUriQuery: line.slice(4),
-              scStatus: Number.isFinite(code) ? code : 0,
-              scBytes: Buffer.byteLength(line) + 2,
-              timeTaken: s ? now - s.lastCommandAt : 0,
-            });
-          }
-        }
-      },
-    };
-    return logger as unknown as ExternalLogger;
   }
 }

@@ -27,6 +27,7 @@ import { EmbeddedRedis } from './embedded-redis.js';
 import { NodeHttp } from './node-http.js';
 import { deletedMessageDsn } from './deleted-message-dsn.js';
 import { UserError } from './usage-error.js';
+import { waitReachable } from './redis-reachable.js';
 
 export type Role = 'ingress' | 'bridgehead' | 'admin';
 export const ALL_ROLES: readonly Role[] = ['ingress', 'bridgehead', 'admin'];
@@ -43,6 +44,8 @@ export interface GatewayOptions {
   stalledIntervalMs?: number;
   /** Serve /healthz, /readyz, /metrics on admin.listen even when its port is 0 (tests). */
   nodeHttp?: boolean;
+  /** Where the embedded Redis keeps its AOF and run file (default ./.mailbus). */
+  dataDir?: string;
   /** Send DSNs (wired by the composition root). */
   sendDsn?: (req: DsnRequest, queue: MailQueue) => Promise<void>;
 }
@@ -62,6 +65,9 @@ export class Gateway {
   /** Set when admin.tokenEnv was unset and a token was generated for this run. */
   generatedAdminToken: string | undefined;
   embeddedRedis: EmbeddedRedis | undefined;
+  /** With the embedded Redis: messages still queued when it stopped (delivered on the next start). */
+  queuedAtStop: number | undefined;
+  private ops: QueueOperations | undefined;
   private producer: RedisClient | undefined;
   private worker: RedisClient | undefined;
   private ingressQueue: MailQueue | undefined;
@@ -97,7 +103,7 @@ export class Gateway {
     const node = `${hostname()}:${process.pid}`;
     const r = config.redis;
     if (!r.url && !r.sentinel && !r.cluster) {
-      this.embeddedRedis = await EmbeddedRedis.start();
+      this.embeddedRedis = await EmbeddedRedis.start(this.o.dataDir ?? '.mailbus');
       this.logger.info(
         { url: this.embeddedRedis.url, dir: this.embeddedRedis.dir },
         'started embedded redis-server (AOF always, noeviction)',
@@ -107,6 +113,7 @@ export class Gateway {
     this.redisUrl = describeRedisTarget(target);
     const worker = createWorkerConnection(target);
     this.worker = worker;
+    await waitReachable(worker, target);
     // A cluster: every master holds some queues, so every master is checked.
     const check = await (
       isCluster(worker)
@@ -143,6 +150,7 @@ export class Gateway {
     const ops = new QueueOperations(this.workerQueue, {
       sendDsn: (job, reason) => sendDsn(deletedMessageDsn(job, reason)),
     });
+    this.ops = ops;
     this.metrics.setQueueCollector(async () => queueSamples(await ops.connectors(Date.now())));
     const isReady = async () => (await worker.ping().catch(() => '')) === 'PONG';
     if (this.roles.includes('bridgehead')) {
@@ -279,6 +287,20 @@ export class Gateway {
         await this.admin?.close();
         await this.nodeHttp?.close();
         await this.bridgehead?.close();
+        if (this.embeddedRedis && this.ops) {
+          const list = await withDeadline(this.ops.connectors(Date.now()), 3000);
+          if (list)
+            this.queuedAtStop = list.reduce(
+              (n, c) =>
+                n +
+                c.depth.waiting +
+                c.depth.delayedBySchedule +
+                c.depth.retrying +
+                c.depth.held +
+                c.depth.active,
+              0,
+            );
+        }
         // Queues and connections get a deadline: with Redis gone, BullMQ's close
         // and QUIT on a reconnecting client would wait forever.
         await withDeadline(this.ingressQueue?.close(), 5000);

@@ -41,3 +41,5 @@ export { settleWrites } from './settle-writes.js';
 export { scanKeys } from './scan-keys.js';
 export { RecipientVerificationCache } from './recipient-verification-cache.js';
 export type { RecipientVerdict } from './recipient-verification-cache.js';
+export { superviseConnection, reconnectDelay } from './connection-supervisor.js';
+export type { ConnectionEndedHandler } from './connection-supervisor.js';

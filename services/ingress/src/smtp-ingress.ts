@@ -27,7 +27,17 @@ import {
   type RouteDecision,
 } from '@mailbus/routing';
 import { formatReply, replies, SmtpRejection, type SmtpReply } from '@mailbus/smtp';
-import { injectContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
+import {
+  injectContext,
+  SpanAttr,
+  SpanName,
+  withSpan,
+  SpanKind,
+  SpanStatusCode,
+  type Metrics,
+  type Span,
+  type SpanOutcome,
+} from '@mailbus/telemetry';
 import type { Logger } from 'pino';
 import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
@@ -35,6 +45,7 @@ import { createEtrnHandler, etrnAllowed } from './etrn.js';
 import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { RecipientValidator } from './recipient-validator.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
+import { siteRoute } from './site-route-header.js';
 import type { UserDirectory } from './user-directory.js';
 
 /** A DSN for recipients accepted at RCPT but unroutable once size and priority were known. */
@@ -82,12 +93,8 @@ interface SessionState extends LoggedSession {
 }
 
 /** Turns anything thrown in a hook into smtp-server's error: a rejection keeps its reply, the rest is 451 4.3.0. */
-function toSmtpError(
-  err: unknown,
-  onReject?: (r: SmtpReply) => void,
-): Error & { responseCode: number } {
+function toSmtpError(err: unknown): Error & { responseCode: number } {
   const r: SmtpReply = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
-  onReject?.(r);
   return Object.assign(new Error(r.enhanced ? `${r.enhanced} ${r.text}` : r.text), {
     responseCode: r.code,
   });
@@ -101,15 +108,49 @@ function tlsOf(session: SMTPServerSession): { tls?: { version: string; cipher: s
 
 function hook<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,
-  onReject?: (r: SmtpReply) => void,
 ): (...args: [...A, (err?: Error | null) => void]) => void {
   return (...args) => {
     const cb = args.pop() as (err?: Error | null) => void;
     fn(...(args as unknown as A)).then(
       () => cb(),
-      (err: unknown) => cb(toSmtpError(err, onReject)),
+      (err: unknown) => cb(toSmtpError(err)),
     );
   };
+}
+
+/**
+ * Counts every reply the server sends (`mailbus_smtp_replies_total`), and each 4xx/5xx also as a
+ * rejection (`mailbus_messages_rejected_total`), by code and enhanced code. The labelled
+ * counters are kept per reply kind: a handful of kinds, one map lookup per reply.
+ */
+function countReply(
+  metrics: Metrics,
+  virtualServer: string,
+): (code: number, enhanced: string) => void {
+  const kinds = new Map<string, () => void>();
+  return (code, enhanced) => {
+    const key = `${code} ${enhanced}`;
+    let count = kinds.get(key);
+    if (!count) {
+      const labels = { code: String(code), enhanced };
+      const reply = metrics.smtpReplies.labels({ ...labels, virtual_server: virtualServer });
+      const rejected = code >= 400 ? metrics.messagesRejected.labels(labels) : undefined;
+      count = () => {
+        reply.inc();
+        rejected?.inc();
+      };
+      kinds.set(key, count);
+    }
+    count();
+  };
+}
+
+/** The final reply on the message's span; a refusal also sets the span's status to ERROR. */
+function replyAttributes(span: Span, r: SmtpReply, outcome: SpanOutcome): void {
+  span.setAttribute(SpanAttr.Reply, formatReply(r));
+  span.setAttribute(SpanAttr.ReplyCode, r.code);
+  span.setAttribute(SpanAttr.Outcome, outcome);
+  if (r.code >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: formatReply(r) });
 }
 
 const ASCII_ADDRESS = /^[\x21-\x7e]*$/;
@@ -153,8 +194,6 @@ export class SmtpIngress {
       logger: deps.logger,
     });
     const vs = this.vs;
-    const countReject = (r: SmtpReply) =>
-      this.deps.metrics?.messagesRejected.inc({ code: String(r.code), enhanced: r.enhanced });
     const plaintextAuth = vs.auth?.allowPlaintext ?? false;
     const options: SMTPServerOptions = {
       name: vs.fqdn,
@@ -181,9 +220,11 @@ export class SmtpIngress {
       closeTimeout: 30_000,
       useXClient: false,
       useXForward: false,
-      logger: this.deps.protocolLog
-        ? inboundProtocolLogger(this.deps.protocolLog, (cid) => this.sessions.get(cid))
-        : false,
+      logger: inboundProtocolLogger(
+        this.deps.protocolLog,
+        (cid) => this.sessions.get(cid),
+        this.deps.metrics ? countReply(this.deps.metrics, vs.name) : undefined,
+      ),
       onConnect: hook(async (session: SMTPServerSession) => this.onConnect(session)),
       onAuth: (auth, session, cb) => {
         this.onAuth(auth.method, auth.username ?? '', auth.password ?? '', session).then(
@@ -191,20 +232,16 @@ export class SmtpIngress {
           (err: unknown) => cb(toSmtpError(err)),
         );
       },
-      onMailFrom: hook(
-        async (address: SMTPServerAddress, session: SMTPServerSession) =>
-          this.onMailFrom(address, session),
-        countReject,
+      onMailFrom: hook(async (address: SMTPServerAddress, session: SMTPServerSession) =>
+        this.onMailFrom(address, session),
       ),
-      onRcptTo: hook(
-        async (address: SMTPServerAddress, session: SMTPServerSession) =>
-          this.onRcptTo(address, session),
-        countReject,
+      onRcptTo: hook(async (address: SMTPServerAddress, session: SMTPServerSession) =>
+        this.onRcptTo(address, session),
       ),
       onData: (stream, session, cb) => {
         this.onData(stream, session).then(
           (r) => cb(null, `${r.enhanced} ${r.text}`),
-          (err: unknown) => cb(toSmtpError(err, countReject)),
+          (err: unknown) => cb(toSmtpError(err)),
         );
       },
       onClose: (session) => this.onClose(session),
@@ -338,12 +375,18 @@ export class SmtpIngress {
     else delete s.ret;
   }
 
-  private facts(sender: string, sizeBytes: number | undefined, priority: Priority): MessageFacts {
+  private facts(
+    sender: string,
+    sizeBytes: number | undefined,
+    priority: Priority,
+    visitedGroups: readonly string[] = [],
+  ): MessageFacts {
     return {
       sender,
       priority,
       system: sender === '',
       virtualServer: this.vs.name,
+      ...(visitedGroups.length > 0 ? { visitedGroups } : {}),
       ...(sizeBytes !== undefined ? { sizeKB: Math.ceil(sizeBytes / 1024) } : {}),
     };
   }
@@ -432,12 +475,23 @@ export class SmtpIngress {
         [SpanAttr.RecipientCount]: recipients.length,
         [SpanAttr.Size]: body.length,
         [SpanAttr.VirtualServer]: this.vs.name,
+        [SpanAttr.ClientIp]: s.clientIp,
+        [SpanAttr.MessageId]: id,
       },
       async (span) => {
-        const r = await this.accept(id, body, sender, recipients, s, session);
-        span.setAttribute(SpanAttr.Reply, formatReply(r));
-        return r;
+        try {
+          const r = await this.accept(id, body, sender, recipients, s, session);
+          replyAttributes(span, r, 'accepted');
+          if (s.lastMessage?.messageId)
+            span.setAttribute(SpanAttr.MessageId, s.lastMessage.messageId);
+          return r;
+        } catch (err) {
+          const r = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
+          replyAttributes(span, r, 'rejected');
+          throw err;
+        }
       },
+      { kind: SpanKind.SERVER },
     ).then(
       (r) => {
         this.deps.metrics?.messagesAccepted.inc({ virtual_server: this.vs.name });
@@ -453,12 +507,13 @@ export class SmtpIngress {
 
   private async accept(
     id: string,
-    body: Buffer,
+    raw: Buffer,
     sender: string,
     recipients: JobRecipient[],
     s: SessionState,
     session: SMTPServerSession,
   ): Promise<SmtpReply> {
+    let body = raw;
     if (hasBareLineEnding(body)) throw new SmtpRejection(replies.bareLineEnding());
     if (body.includes(0)) throw new SmtpRejection(replies.nulInMessage());
     if (longestLine(body) > MAX_TEXT_LINE) throw new SmtpRejection(replies.lineTooLong());
@@ -469,12 +524,25 @@ export class SmtpIngress {
     if (head.receivedCount > this.vs.maxHops)
       throw new SmtpRejection(replies.tooManyHops(head.receivedCount));
     const priority = priorityFromHeaders(head.headers);
-    const facts = this.facts(sender, body.length, priority);
+    const trusted = this.relayAllowed(s.clientIp) || Boolean(session.user);
+    const site = siteRoute(this.deps.config, this.vs.name, body, head, trusted);
+    if (site?.visited.includes(site.here)) throw new SmtpRejection(replies.routingLoop(site.here));
+    if (site) body = site.body;
+    const facts = this.facts(sender, body.length, priority, site?.visited);
     const down = this.deps.downConnectors();
-    const decisions: RouteDecision[] = recipients.map((r) =>
-      routeRecipient(this.deps.config, facts, r.address, down),
+    const split = withSpan(
+      SpanName.Route,
+      { [SpanAttr.QueueId]: id, [SpanAttr.RecipientCount]: recipients.length },
+      (span) => {
+        const decisions: RouteDecision[] = recipients.map((r) =>
+          routeRecipient(this.deps.config, facts, r.address, down),
+        );
+        const result = splitByConnector(decisions);
+        span.setAttribute(SpanAttr.Connector, result.connectors.map((g) => g.connector).join(','));
+        span.setAttribute(SpanAttr.RejectedCount, result.rejected.length);
+        return result;
+      },
     );
-    const split = splitByConnector(decisions);
     const byAddress = new Map(recipients.map((r) => [r.address.toLowerCase(), r]));
     const rcpt = (a: string): JobRecipient => byAddress.get(a.toLowerCase()) ?? { address: a };
     const groups: RecipientGroup[] = [];

@@ -41,3 +41,5 @@ export { settleWrites } from './settle-writes.js';
 export { scanKeys } from './scan-keys.js';
 export { superviseConnection, reconnectDelay } from './connection-supervisor.js';
 export type { ConnectionEndedHandler } from './connection-supervisor.js';
+export { WorkerWatchdog, workerStopped } from './worker-watchdog.js';
+export type { WorkerWatchdogOptions, WorkerObservation, TrackJob } from './worker-watchdog.js';

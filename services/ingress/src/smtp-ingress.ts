@@ -34,6 +34,7 @@ import { BackPressure, type BackPressureLimits } from './back-pressure.js';
 import { createEtrnHandler, etrnAllowed } from './etrn.js';
 import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
+import { siteRoute } from './site-route-header.js';
 import type { UserDirectory } from './user-directory.js';
 
 /** A DSN for recipients accepted at RCPT but unroutable once size and priority were known. */
@@ -349,12 +350,18 @@ export class SmtpIngress {
     else delete s.ret;
   }
 
-  private facts(sender: string, sizeBytes: number | undefined, priority: Priority): MessageFacts {
+  private facts(
+    sender: string,
+    sizeBytes: number | undefined,
+    priority: Priority,
+    visitedGroups: readonly string[] = [],
+  ): MessageFacts {
     return {
       sender,
       priority,
       system: sender === '',
       virtualServer: this.vs.name,
+      ...(visitedGroups.length > 0 ? { visitedGroups } : {}),
       ...(sizeBytes !== undefined ? { sizeKB: Math.ceil(sizeBytes / 1024) } : {}),
     };
   }
@@ -463,12 +470,13 @@ export class SmtpIngress {
 
   private async accept(
     id: string,
-    body: Buffer,
+    raw: Buffer,
     sender: string,
     recipients: JobRecipient[],
     s: SessionState,
     session: SMTPServerSession,
   ): Promise<SmtpReply> {
+    let body = raw;
     if (hasBareLineEnding(body)) throw new SmtpRejection(replies.bareLineEnding());
     if (body.includes(0)) throw new SmtpRejection(replies.nulInMessage());
     if (longestLine(body) > MAX_TEXT_LINE) throw new SmtpRejection(replies.lineTooLong());
@@ -479,7 +487,11 @@ export class SmtpIngress {
     if (head.receivedCount > this.vs.maxHops)
       throw new SmtpRejection(replies.tooManyHops(head.receivedCount));
     const priority = priorityFromHeaders(head.headers);
-    const facts = this.facts(sender, body.length, priority);
+    const trusted = this.relayAllowed(s.clientIp) || Boolean(session.user);
+    const site = siteRoute(this.deps.config, this.vs.name, body, head, trusted);
+    if (site?.visited.includes(site.here)) throw new SmtpRejection(replies.routingLoop(site.here));
+    if (site) body = site.body;
+    const facts = this.facts(sender, body.length, priority, site?.visited);
     const down = this.deps.downConnectors();
     const decisions: RouteDecision[] = recipients.map((r) =>
       routeRecipient(this.deps.config, facts, r.address, down),

@@ -37,6 +37,7 @@ import { installEnhancedStatusCodes } from './enhanced-status-codes.js';
 import { installGreetingDelay } from './greeting-delay.js';
 import { installPooledSessionIds } from './session-id.js';
 import { createEtrnHandler, installEtrn } from './etrn.js';
+import { drainSmtpServer } from './graceful-drain.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -228,12 +229,13 @@ export class SmtpIngress {
     });
   }
 
-  /** Stops accepting (new sessions get 421 4.3.2) and waits for sessions in progress, up to the close timeout. */
+  /** Graceful drain: stops listening, lets open transactions finish (up to 30 s), then 421 4.3.2. */
   close(): Promise<void> {
     if (!this.closed) {
       this.closing = true;
       this.backPressure.stop();
-      this.closed = new Promise((resolve) => this.server.close(() => resolve()));
+      const shuttingDown = replies.shuttingDown(this.vs.fqdn);
+      this.closed = drainSmtpServer(this.server, { graceMs: 30_000, shuttingDown });
     }
     return this.closed;
   }
@@ -308,6 +310,7 @@ export class SmtpIngress {
   private async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
     const s = this.state(session);
     s.rcpt = new Map();
+    if (this.closing) throw new SmtpRejection(replies.shuttingDown(this.vs.fqdn)); // draining
     if (this.backPressure.memoryPressure) throw new SmtpRejection(replies.insufficientStorage());
     const args = (address.args || {}) as Record<string, string>;
     const unknown = unknownParameter(address.args, MAIL_PARAMETERS);

@@ -184,6 +184,12 @@ export const virtualServerSchema = z
         usersFile: z
           .string()
           .describe('file of user:hash lines (scrypt or bcrypt), see `mailbus user add`'),
+        allowPlaintext: z
+          .boolean()
+          .default(false)
+          .describe(
+            'offer and accept AUTH without TLS (passwords in clear); off: AUTH only after STARTTLS',
+          ),
       })
       .strict()
       .optional(),

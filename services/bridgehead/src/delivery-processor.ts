@@ -25,7 +25,7 @@ import { retryDelay } from '@mailbus/schedule';
 import { formatReply, reply, type SmtpReply } from '@mailbus/smtp';
 import { extractContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
-import { receivedHeader } from './received-header.js';
+import { receivedHeader, receivingFqdn } from './received-header.js';
 
 /** A recipient that will not be delivered (permanent failure or expiry), or is delayed: DSN material. */
 export interface DsnRecipient {
@@ -453,7 +453,7 @@ export class DeliveryProcessor {
       }
       const received = receivedHeader({
         client: data.client,
-        byFqdn: vs.fqdn,
+        byFqdn: receivingFqdn(this.deps.config, data.virtualServer) ?? vs.fqdn,
         queueId: data.messageId,
         receivedAt: data.receivedAt,
         ...(g.recipients.length === 1 ? { recipient: g.recipients[0]?.address as string } : {}),

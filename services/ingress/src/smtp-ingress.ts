@@ -1,5 +1,4 @@
 import {
-  SMTPServer,
   type SMTPServerAddress,
   type SMTPServerDataStream,
   type SMTPServerSession,
@@ -32,12 +31,9 @@ import { injectContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mail
 import type { Logger } from 'pino';
 import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
-import { installCommandGuard } from './command-guard.js';
-import { installEnhancedStatusCodes } from './enhanced-status-codes.js';
-import { installGreetingDelay } from './greeting-delay.js';
-import { installPooledSessionIds } from './session-id.js';
-import { createEtrnHandler, installEtrn } from './etrn.js';
+import { createEtrnHandler, etrnAllowed } from './etrn.js';
 import { drainSmtpServer } from './graceful-drain.js';
+import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -97,6 +93,12 @@ function toSmtpError(
   });
 }
 
+/** The TLS protocol and cipher of a session, for the Received header. */
+function tlsOf(session: SMTPServerSession): { tls?: { version: string; cipher: string } } {
+  const t = session.secure ? session.tlsOptions : undefined;
+  return t && t.name ? { tls: { version: t.version ?? 'TLS', cipher: t.name } } : {};
+}
+
 function hook<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,
   onReject?: (r: SmtpReply) => void,
@@ -128,12 +130,11 @@ function unknownParameter(args: unknown, known: ReadonlySet<string>): string | u
  * connector, and answers 250 only after Redis acknowledged every write.
  */
 export class SmtpIngress {
-  private readonly server: SMTPServer;
+  private readonly server: MailbusSmtpServer;
   private readonly sessions = new Map<string, SessionState>();
   private readonly perIp = new Map<string, number>();
   private readonly relayList;
   private readonly relayByIp = new Map<string, boolean>();
-  private readonly etrnList;
   private closing = false;
   private closed: Promise<void> | undefined;
   readonly vs: VirtualServer;
@@ -141,19 +142,15 @@ export class SmtpIngress {
   private readonly authThrottle: AuthThrottle;
 
   constructor(private readonly deps: SmtpIngressDeps) {
-    installEnhancedStatusCodes();
-    installGreetingDelay();
-    installPooledSessionIds();
-    installCommandGuard();
     this.vs = deps.virtualServer;
     this.relayList = buildIpList(this.vs.relay.allow);
-    this.etrnList = buildIpList(this.vs.relay.etrn);
     this.backPressure = new BackPressure(deps.queue, deps.backPressure);
     this.authThrottle = new AuthThrottle(deps.queue, deps.authThrottle);
     const vs = this.vs;
     const countReject = (r: SmtpReply) =>
       this.deps.metrics?.messagesRejected.inc({ code: String(r.code), enhanced: r.enhanced });
-    const options: SMTPServerOptions & { mailbusGreetingDelayMs: number } = {
+    const plaintextAuth = vs.auth?.allowPlaintext ?? false;
+    const options: SMTPServerOptions = {
       name: vs.fqdn,
       banner: 'mailbus',
       size: vs.maxMessageSizeKB * 1024,
@@ -165,10 +162,9 @@ export class SmtpIngress {
       hideREQUIRETLS: true,
       // No reverse DNS per session (Exchange does none by default): a slow resolver would delay the greeting.
       disableReverseLookup: true,
-      mailbusGreetingDelayMs: this.vs.limits.greetingDelay,
       authOptional: true,
       authMethods: ['PLAIN', 'LOGIN'],
-      allowInsecureAuth: false,
+      allowInsecureAuth: plaintextAuth,
       disabledCommands: [...(deps.users ? [] : ['AUTH']), ...(deps.tls ? [] : ['STARTTLS'])],
       hideSTARTTLS: !deps.tls,
       ...(deps.tls
@@ -207,9 +203,13 @@ export class SmtpIngress {
       },
       onClose: (session) => this.onClose(session),
     };
-    this.server = new SMTPServer(options);
+    this.server = new MailbusSmtpServer(options, {
+      greetingDelayMs: vs.limits.greetingDelay,
+      allowPlaintextAuth: plaintextAuth,
+      etrnAllowed: etrnAllowed(vs),
+      onEtrn: createEtrnHandler(deps),
+    });
     this.server.on('error', (err) => deps.logger.warn({ err }, 'smtp server error'));
-    installEtrn(this.server, createEtrnHandler(deps));
   }
 
   /** The address SMTP listens on, once listening. */
@@ -295,7 +295,8 @@ export class SmtpIngress {
     password: string,
     session: SMTPServerSession,
   ): Promise<string> {
-    if (!session.secure) throw new SmtpRejection(replies.encryptionRequired());
+    if (!session.secure && !this.vs.auth?.allowPlaintext)
+      throw new SmtpRejection(replies.encryptionRequired());
     const ip = session.remoteAddress;
     if (await this.authThrottle.blocked(ip)) throw new SmtpRejection(replies.authThrottled());
     const users = this.deps.users;
@@ -536,6 +537,7 @@ export class SmtpIngress {
               helo: s.helo || session.hostNameAppearsAs || '',
               secure: session.secure,
               ...(typeof session.user === 'string' ? { user: session.user } : {}),
+              ...tlsOf(session),
             },
             ...(head.messageId ? { headerMessageId: head.messageId } : {}),
             ...(s.envId ? { envId: s.envId } : {}),

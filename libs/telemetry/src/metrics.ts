@@ -52,6 +52,8 @@ export class Metrics {
   readonly smtpSessionsOpen: Gauge<'virtual_server'>;
   readonly deliveryLatency: Histogram<'connector'>;
   readonly collectErrors: Counter;
+  readonly redisConnectionsRevived: Counter<'connection'>;
+  readonly workerRestarts: Counter<'queue'>;
 
   private queueCollector: QueueCollector | undefined;
   private sample: { at: number; samples: Promise<readonly QueueSample[] | undefined> } | undefined;
@@ -160,6 +162,18 @@ export class Metrics {
     this.collectErrors = new Counter({
       name: 'mailbus_metrics_collect_errors_total',
       help: 'Scrapes whose queue collector failed (queue gauges are then left out).',
+      registers,
+    });
+    this.redisConnectionsRevived = new Counter({
+      name: 'mailbus_redis_connections_revived_total',
+      help: 'Redis connections that ended without being closed (e.g. after a Sentinel failover) and were connected again, per connection (producer, worker).',
+      labelNames: ['connection'] as const,
+      registers,
+    });
+    this.workerRestarts = new Counter({
+      name: 'mailbus_worker_restarts_total',
+      help: 'Queue workers the watchdog found not fetching jobs and restarted, per queue.',
+      labelNames: ['queue'] as const,
       registers,
     });
   }

@@ -18,6 +18,7 @@ import {
   QueueOperations,
   redisTargetOf,
   whenReady,
+  type ConnectionEndedHandler,
   type RedisClient,
 } from '@mailbus/queue';
 import { createLogger, Metrics } from '@mailbus/telemetry';
@@ -82,6 +83,11 @@ export class Gateway {
   private down: ReadonlySet<string> = new Set();
   private closing: Promise<void> | undefined;
   redisUrl = '';
+  /** A Redis connection that ended by itself is connected again (connection-supervisor.ts). */
+  private readonly revived: ConnectionEndedHandler = (e) => {
+    this.logger.warn(e, 'redis connection ended; connecting it again');
+    this.metrics.redisConnectionsRevived.inc({ connection: e.connection });
+  };
 
   constructor(private readonly o: GatewayOptions) {
     this.roles = o.roles ?? ALL_ROLES;
@@ -116,7 +122,7 @@ export class Gateway {
     }
     const target = this.embeddedRedis ? { url: this.embeddedRedis.url } : redisTargetOf(r);
     this.redisUrl = describeRedisTarget(target);
-    const worker = createWorkerConnection(target);
+    const worker = createWorkerConnection(target, this.revived);
     this.worker = worker;
     await waitReachable(worker, target);
     // A cluster: every master holds some queues, so every master is checked.
@@ -179,7 +185,7 @@ export class Gateway {
       await this.bridgehead.ready();
     }
     if (this.roles.includes('ingress')) {
-      const producer = createProducerConnection(target, r.commandTimeout);
+      const producer = createProducerConnection(target, r.commandTimeout, this.revived);
       this.producer = producer;
       // Fail-fast connections refuse commands until ready (a cluster: until
       // it has the slot map); wait a moment so the first message is not a 451.

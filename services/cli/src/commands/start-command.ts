@@ -7,7 +7,14 @@ import { dataDirOf } from '../run-file.js';
 import { plural } from '../plural.js';
 import { createDsnSender } from '../dsn-sender.js';
 import { startSdkIfConfigured } from '../telemetry-sdk.js';
-import { bufferedOutput, createLogger } from '@mailbus/telemetry';
+import { bufferedOutput, createLogger, type LogFormat } from '@mailbus/telemetry';
+
+/** `--log-format json|human`; without it, human lines on a terminal and JSON anywhere else. */
+export function logFormat(flag: string | undefined, terminal: boolean): LogFormat {
+  if (flag === undefined) return terminal ? 'human' : 'json';
+  if (flag === 'json' || flag === 'human') return flag;
+  throw new UsageError(`--log-format: must be json or human, not "${flag}"`);
+}
 
 /** `mailbus start [--config FILE] [--role ingress,bridgehead,admin] [--virtual-server NAME]` */
 export async function startCommand(
@@ -21,10 +28,12 @@ export async function startCommand(
       config: { type: 'string' },
       role: { type: 'string' },
       'virtual-server': { type: 'string' },
+      'log-format': { type: 'string' },
       'data-dir': { type: 'string' },
     },
     strict: true,
   });
+  const format = logFormat(values['log-format'], process.stdout.isTTY === true);
   const roles = values.role ? values.role.split(',').map((r) => r.trim()) : [...ALL_ROLES];
   for (const r of roles)
     if (!ALL_ROLES.includes(r as Role))
@@ -40,6 +49,7 @@ export async function startCommand(
     level: config.logging.level,
     categories: config.logging.categories,
     destination: logs.destination,
+    format,
   });
   const dataDir = dataDirOf(values['data-dir'], env);
   const embedded = !config.redis.url && !config.redis.sentinel && !config.redis.cluster;

@@ -42,6 +42,7 @@ export class Metrics {
   readonly registry: Registry;
   readonly messagesAccepted: Counter<'virtual_server'>;
   readonly messagesRejected: Counter<'code' | 'enhanced'>;
+  readonly smtpReplies: Counter<'virtual_server' | 'code' | 'enhanced'>;
   readonly messagesDelivered: Counter<'connector'>;
   readonly messagesDeferred: Counter<'connector'>;
   readonly messagesBounced: Counter<'connector'>;
@@ -78,6 +79,12 @@ export class Metrics {
       name: 'mailbus_messages_rejected_total',
       help: 'Commands or messages refused with a 4xx/5xx reply, per reply code and enhanced code.',
       labelNames: ['code', 'enhanced'] as const,
+      registers,
+    });
+    this.smtpReplies = new Counter({
+      name: 'mailbus_smtp_replies_total',
+      help: 'Every reply the ingress sent, per virtual server, reply code and enhanced code ("" when the reply has none).',
+      labelNames: ['virtual_server', 'code', 'enhanced'] as const,
       registers,
     });
     this.messagesDelivered = new Counter({

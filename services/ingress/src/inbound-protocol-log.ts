@@ -4,6 +4,8 @@ import { type ProtocolLogWriter, redactCommand } from '@mailbus/protocol-log';
 type ExternalLogger = NonNullable<Exclude<SMTPServerOptions['logger'], boolean>>;
 
 const SECURED = '/* secured */';
+/** The enhanced status code at the start of a reply's text (RFC 3463). */
+const ENHANCED = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/;
 
 /** A command received and not yet answered (DATA: until the reply after the message). */
 interface PendingCommand {
@@ -35,10 +37,14 @@ export interface LoggedSession {
  * the message has been answered: `cs-bytes` is the message's size and `cs-uri-query` its
  * Message-ID. The greeting is not logged (IIS did not); any other reply sent without a command
  * (a refusal at connect, a 421 on timeout or shutdown) is a line with `cs-method` `-`.
+ * Installed whether or not the protocol log is on: `onReply` sees every reply the server sends,
+ * its own (a 552 for SIZE=, a 500 for a bad command, a 421 on timeout) as well as mailbus's.
  */
 export function inboundProtocolLogger(
-  writer: ProtocolLogWriter,
+  writer: ProtocolLogWriter | undefined,
   sessionOf: (cid: string) => LoggedSession | undefined,
+  /** Every reply the server sends, by code and enhanced code ('' when it has none): for metrics. */
+  onReply?: (code: number, enhanced: string) => void,
   now: () => number = Date.now,
 ): ExternalLogger {
   const noop = () => undefined;
@@ -58,11 +64,13 @@ export function inboundProtocolLogger(
       inData: false,
     };
   };
-  const onReply = (s: LoggedSession | undefined, text: string, at: number) => {
+  const onSend = (s: LoggedSession | undefined, text: string, at: number) => {
     const lines = text.split(/\r?\n/);
     const last = lines[lines.length - 1] ?? '';
     const code = Number(last.slice(0, 3));
     const status = Number.isFinite(code) ? code : 0;
+    onReply?.(status, ENHANCED.exec(last)?.[1] ?? '');
+    if (!writer) return;
     const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 2, 0);
     const p = s?.logPending;
     if (p && (p.method === 'DATA' || p.method === 'BDAT') && status === 354) {
@@ -113,7 +121,7 @@ export function inboundProtocolLogger(
       const s = meta.cid ? sessionOf(meta.cid) : undefined;
       const text = msg.slice(1).map(String).join(' ');
       if (kind === 'C:') onCommand(s, text, now());
-      else onReply(s, text, now());
+      else onSend(s, text, now());
     },
   };
   return logger as unknown as ExternalLogger;

@@ -82,12 +82,8 @@ interface SessionState extends LoggedSession {
 }
 
 /** Turns anything thrown in a hook into smtp-server's error: a rejection keeps its reply, the rest is 451 4.3.0. */
-function toSmtpError(
-  err: unknown,
-  onReject?: (r: SmtpReply) => void,
-): Error & { responseCode: number } {
+function toSmtpError(err: unknown): Error & { responseCode: number } {
   const r: SmtpReply = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
-  onReject?.(r);
   return Object.assign(new Error(r.enhanced ? `${r.enhanced} ${r.text}` : r.text), {
     responseCode: r.code,
   });
@@ -101,14 +97,40 @@ function tlsOf(session: SMTPServerSession): { tls?: { version: string; cipher: s
 
 function hook<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,
-  onReject?: (r: SmtpReply) => void,
 ): (...args: [...A, (err?: Error | null) => void]) => void {
   return (...args) => {
     const cb = args.pop() as (err?: Error | null) => void;
     fn(...(args as unknown as A)).then(
       () => cb(),
-      (err: unknown) => cb(toSmtpError(err, onReject)),
+      (err: unknown) => cb(toSmtpError(err)),
     );
+  };
+}
+
+/**
+ * Counts every reply the server sends (`mailbus_smtp_replies_total`), and each 4xx/5xx also as a
+ * rejection (`mailbus_messages_rejected_total`), by code and enhanced code. The labelled
+ * counters are kept per reply kind: a handful of kinds, one map lookup per reply.
+ */
+function countReply(
+  metrics: Metrics,
+  virtualServer: string,
+): (code: number, enhanced: string) => void {
+  const kinds = new Map<string, () => void>();
+  return (code, enhanced) => {
+    const key = `${code} ${enhanced}`;
+    let count = kinds.get(key);
+    if (!count) {
+      const labels = { code: String(code), enhanced };
+      const reply = metrics.smtpReplies.labels({ ...labels, virtual_server: virtualServer });
+      const rejected = code >= 400 ? metrics.messagesRejected.labels(labels) : undefined;
+      count = () => {
+        reply.inc();
+        rejected?.inc();
+      };
+      kinds.set(key, count);
+    }
+    count();
   };
 }
 
@@ -147,8 +169,6 @@ export class SmtpIngress {
     this.backPressure = new BackPressure(deps.queue, deps.backPressure);
     this.authThrottle = new AuthThrottle(deps.queue, deps.authThrottle);
     const vs = this.vs;
-    const countReject = (r: SmtpReply) =>
-      this.deps.metrics?.messagesRejected.inc({ code: String(r.code), enhanced: r.enhanced });
     const plaintextAuth = vs.auth?.allowPlaintext ?? false;
     const options: SMTPServerOptions = {
       name: vs.fqdn,
@@ -175,9 +195,11 @@ export class SmtpIngress {
       closeTimeout: 30_000,
       useXClient: false,
       useXForward: false,
-      logger: this.deps.protocolLog
-        ? inboundProtocolLogger(this.deps.protocolLog, (cid) => this.sessions.get(cid))
-        : false,
+      logger: inboundProtocolLogger(
+        this.deps.protocolLog,
+        (cid) => this.sessions.get(cid),
+        this.deps.metrics ? countReply(this.deps.metrics, vs.name) : undefined,
+      ),
       onConnect: hook(async (session: SMTPServerSession) => this.onConnect(session)),
       onAuth: (auth, session, cb) => {
         this.onAuth(auth.method, auth.username ?? '', auth.password ?? '', session).then(
@@ -185,20 +207,16 @@ export class SmtpIngress {
           (err: unknown) => cb(toSmtpError(err)),
         );
       },
-      onMailFrom: hook(
-        async (address: SMTPServerAddress, session: SMTPServerSession) =>
-          this.onMailFrom(address, session),
-        countReject,
+      onMailFrom: hook(async (address: SMTPServerAddress, session: SMTPServerSession) =>
+        this.onMailFrom(address, session),
       ),
-      onRcptTo: hook(
-        async (address: SMTPServerAddress, session: SMTPServerSession) =>
-          this.onRcptTo(address, session),
-        countReject,
+      onRcptTo: hook(async (address: SMTPServerAddress, session: SMTPServerSession) =>
+        this.onRcptTo(address, session),
       ),
       onData: (stream, session, cb) => {
         this.onData(stream, session).then(
           (r) => cb(null, `${r.enhanced} ${r.text}`),
-          (err: unknown) => cb(toSmtpError(err, countReject)),
+          (err: unknown) => cb(toSmtpError(err)),
         );
       },
       onClose: (session) => this.onClose(session),

@@ -64,3 +64,69 @@ describe('mailbus config check: routing groups as sites', () => {
     );
   });
 });
+
+describe('mailbus route: routing groups as sites', () => {
+  const config = writeConfig(twoSitesYaml());
+  const route = (vs: string, ...rest: string[]) =>
+    mailbus([
+      'route',
+      '--config',
+      config,
+      '--virtual-server',
+      vs,
+      '--from',
+      'a@contoso.com',
+      ...rest,
+    ]);
+
+  test('--json from Boston: Internet mail goes via Paris, exactly the DESIGN 7 shape', () => {
+    const r = route(
+      'boston-gw',
+      '--to',
+      'x@example.net',
+      '--to',
+      'u@paris.contoso.com',
+      '--to',
+      'u@boston.contoso.com',
+      '--json',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(
+      r.stdout.trim(),
+      JSON.stringify({
+        recipients: [
+          {
+            recipient: 'x@example.net',
+            connectors: [{ name: 'Boston-Paris', cost: 11, path: ['Boston-Paris', 'Internet'] }],
+          },
+          {
+            recipient: 'u@paris.contoso.com',
+            connectors: [{ name: 'Boston-Paris', cost: 10, path: ['Boston-Paris'] }],
+          },
+          { recipient: 'u@boston.contoso.com', local: { mailboxHosts: ['[10.2.0.5]'] } },
+        ],
+      }),
+    );
+  });
+
+  test('--json from Paris: its own Internet connector, no path key (section 5 shape)', () => {
+    const r = route('paris-gw', '--to', 'x@example.net', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(
+      r.stdout.trim(),
+      '{"recipients":[{"recipient":"x@example.net","connectors":[{"name":"Internet","cost":1}]}]}',
+    );
+  });
+
+  test('text explains the cross-site path hop by hop with costs', () => {
+    const r = route('boston-gw', '--to', 'x@example.net');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /routed in routing group Boston/);
+    assert.match(r.stdout, /Boston-Paris: path cost 11\n/);
+    assert.match(r.stdout, /1\. Boston-Paris: routing group Boston -> Paris, cost 10\n/);
+    assert.match(
+      r.stdout,
+      /2\. Internet: delivers from routing group Paris, address-space cost 1\n/,
+    );
+  });
+});

@@ -27,7 +27,17 @@ import {
   type RouteDecision,
 } from '@mailbus/routing';
 import { formatReply, replies, SmtpRejection, type SmtpReply } from '@mailbus/smtp';
-import { injectContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
+import {
+  injectContext,
+  SpanAttr,
+  SpanName,
+  withSpan,
+  SpanKind,
+  SpanStatusCode,
+  type Metrics,
+  type Span,
+  type SpanOutcome,
+} from '@mailbus/telemetry';
 import type { Logger } from 'pino';
 import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
@@ -35,6 +45,7 @@ import { createEtrnHandler, etrnAllowed } from './etrn.js';
 import { drainSmtpServer } from './graceful-drain.js';
 import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
+import { siteRoute } from './site-route-header.js';
 import type { UserDirectory } from './user-directory.js';
 
 /** A DSN for recipients accepted at RCPT but unroutable once size and priority were known. */
@@ -132,6 +143,14 @@ function countReply(
     }
     count();
   };
+}
+
+/** The final reply on the message's span; a refusal also sets the span's status to ERROR. */
+function replyAttributes(span: Span, r: SmtpReply, outcome: SpanOutcome): void {
+  span.setAttribute(SpanAttr.Reply, formatReply(r));
+  span.setAttribute(SpanAttr.ReplyCode, r.code);
+  span.setAttribute(SpanAttr.Outcome, outcome);
+  if (r.code >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: formatReply(r) });
 }
 
 const ASCII_ADDRESS = /^[\x21-\x7e]*$/;
@@ -352,12 +371,18 @@ export class SmtpIngress {
     else delete s.ret;
   }
 
-  private facts(sender: string, sizeBytes: number | undefined, priority: Priority): MessageFacts {
+  private facts(
+    sender: string,
+    sizeBytes: number | undefined,
+    priority: Priority,
+    visitedGroups: readonly string[] = [],
+  ): MessageFacts {
     return {
       sender,
       priority,
       system: sender === '',
       virtualServer: this.vs.name,
+      ...(visitedGroups.length > 0 ? { visitedGroups } : {}),
       ...(sizeBytes !== undefined ? { sizeKB: Math.ceil(sizeBytes / 1024) } : {}),
     };
   }
@@ -445,12 +470,23 @@ export class SmtpIngress {
         [SpanAttr.RecipientCount]: recipients.length,
         [SpanAttr.Size]: body.length,
         [SpanAttr.VirtualServer]: this.vs.name,
+        [SpanAttr.ClientIp]: s.clientIp,
+        [SpanAttr.MessageId]: id,
       },
       async (span) => {
-        const r = await this.accept(id, body, sender, recipients, s, session);
-        span.setAttribute(SpanAttr.Reply, formatReply(r));
-        return r;
+        try {
+          const r = await this.accept(id, body, sender, recipients, s, session);
+          replyAttributes(span, r, 'accepted');
+          if (s.lastMessage?.messageId)
+            span.setAttribute(SpanAttr.MessageId, s.lastMessage.messageId);
+          return r;
+        } catch (err) {
+          const r = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
+          replyAttributes(span, r, 'rejected');
+          throw err;
+        }
       },
+      { kind: SpanKind.SERVER },
     ).then(
       (r) => {
         this.deps.metrics?.messagesAccepted.inc({ virtual_server: this.vs.name });
@@ -466,12 +502,13 @@ export class SmtpIngress {
 
   private async accept(
     id: string,
-    body: Buffer,
+    raw: Buffer,
     sender: string,
     recipients: JobRecipient[],
     s: SessionState,
     session: SMTPServerSession,
   ): Promise<SmtpReply> {
+    let body = raw;
     if (hasBareLineEnding(body)) throw new SmtpRejection(replies.bareLineEnding());
     if (body.includes(0)) throw new SmtpRejection(replies.nulInMessage());
     if (longestLine(body) > MAX_TEXT_LINE) throw new SmtpRejection(replies.lineTooLong());
@@ -482,12 +519,25 @@ export class SmtpIngress {
     if (head.receivedCount > this.vs.maxHops)
       throw new SmtpRejection(replies.tooManyHops(head.receivedCount));
     const priority = priorityFromHeaders(head.headers);
-    const facts = this.facts(sender, body.length, priority);
+    const trusted = this.relayAllowed(s.clientIp) || Boolean(session.user);
+    const site = siteRoute(this.deps.config, this.vs.name, body, head, trusted);
+    if (site?.visited.includes(site.here)) throw new SmtpRejection(replies.routingLoop(site.here));
+    if (site) body = site.body;
+    const facts = this.facts(sender, body.length, priority, site?.visited);
     const down = this.deps.downConnectors();
-    const decisions: RouteDecision[] = recipients.map((r) =>
-      routeRecipient(this.deps.config, facts, r.address, down),
+    const split = withSpan(
+      SpanName.Route,
+      { [SpanAttr.QueueId]: id, [SpanAttr.RecipientCount]: recipients.length },
+      (span) => {
+        const decisions: RouteDecision[] = recipients.map((r) =>
+          routeRecipient(this.deps.config, facts, r.address, down),
+        );
+        const result = splitByConnector(decisions);
+        span.setAttribute(SpanAttr.Connector, result.connectors.map((g) => g.connector).join(','));
+        span.setAttribute(SpanAttr.RejectedCount, result.rejected.length);
+        return result;
+      },
     );
-    const split = splitByConnector(decisions);
     const byAddress = new Map(recipients.map((r) => [r.address.toLowerCase(), r]));
     const rcpt = (a: string): JobRecipient => byAddress.get(a.toLowerCase()) ?? { address: a };
     const groups: RecipientGroup[] = [];

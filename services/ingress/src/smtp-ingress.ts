@@ -44,6 +44,7 @@ import { BackPressure, type BackPressureLimits } from './back-pressure.js';
 import { createEtrnHandler, etrnAllowed } from './etrn.js';
 import { drainSmtpServer } from './graceful-drain.js';
 import { MailbusSmtpServer } from './mailbus-smtp-server.js';
+import { RecipientValidator } from './recipient-validator.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import { siteRoute } from './site-route-header.js';
 import type { UserDirectory } from './user-directory.js';
@@ -181,12 +182,18 @@ export class SmtpIngress {
   readonly vs: VirtualServer;
   readonly backPressure: BackPressure;
   private readonly authThrottle: AuthThrottle;
+  private readonly recipients: RecipientValidator;
 
   constructor(private readonly deps: SmtpIngressDeps) {
     this.vs = deps.virtualServer;
     this.relayList = buildIpList(this.vs.relay.allow);
     this.backPressure = new BackPressure(deps.queue, deps.backPressure);
     this.authThrottle = new AuthThrottle(deps.queue, deps.authThrottle);
+    this.recipients = new RecipientValidator(deps.config, deps.queue, {
+      heloName: this.vs.fqdn,
+      defaultPort: this.vs.outbound.port,
+      logger: deps.logger,
+    });
     const vs = this.vs;
     const plaintextAuth = vs.auth?.allowPlaintext ?? false;
     const options: SMTPServerOptions = {
@@ -428,6 +435,7 @@ export class SmtpIngress {
           : undefined;
     if (first !== undefined && this.backPressure.connectorFull(first))
       throw new SmtpRejection(replies.queueFull(first));
+    if (d.kind === 'local') await this.recipients.check(recipient);
     const dsn = (address as SMTPServerAddress & { dsn?: { notify?: string[]; orcpt?: string } })
       .dsn;
     s.rcpt.set(recipient.toLowerCase(), {
@@ -684,6 +692,7 @@ export class SmtpIngress {
         ip: s.clientIp,
         helo: s.helo || session.hostNameAppearsAs || '',
         secure: session.secure,
+        ...(typeof session.user === 'string' ? { user: session.user } : {}),
       },
       ...(s.envId ? { envId: s.envId } : {}),
       ...(s.ret ? { ret: s.ret } : {}),

@@ -39,5 +39,7 @@ export { checkClusterSettings } from './check-cluster-settings.js';
 export type { ClusterSettingsReport } from './check-cluster-settings.js';
 export { settleWrites } from './settle-writes.js';
 export { scanKeys } from './scan-keys.js';
+export { RecipientVerificationCache } from './recipient-verification-cache.js';
+export type { RecipientVerdict } from './recipient-verification-cache.js';
 export { superviseConnection, reconnectDelay } from './connection-supervisor.js';
 export type { ConnectionEndedHandler } from './connection-supervisor.js';

@@ -15,3 +15,5 @@ export { Metrics, DELIVERY_LATENCY_BUCKETS } from './metrics.js';
 export type { MetricsOptions, QueueSample, QueueCollector } from './metrics.js';
 export { bufferedOutput } from './buffered-output.js';
 export type { BufferedOutput } from './buffered-output.js';
+export { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+export type { Span } from '@opentelemetry/api';

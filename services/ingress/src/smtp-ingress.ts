@@ -27,12 +27,23 @@ import {
   type RouteDecision,
 } from '@mailbus/routing';
 import { formatReply, replies, SmtpRejection, type SmtpReply } from '@mailbus/smtp';
-import { injectContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
+import {
+  injectContext,
+  SpanAttr,
+  SpanName,
+  withSpan,
+  SpanKind,
+  SpanStatusCode,
+  type Metrics,
+  type Span,
+  type SpanOutcome,
+} from '@mailbus/telemetry';
 import type { Logger } from 'pino';
 import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
 import { createEtrnHandler, etrnAllowed } from './etrn.js';
 import { MailbusSmtpServer } from './mailbus-smtp-server.js';
+import { RecipientValidator } from './recipient-validator.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import { siteRoute } from './site-route-header.js';
 import type { UserDirectory } from './user-directory.js';
@@ -134,6 +145,14 @@ function countReply(
   };
 }
 
+/** The final reply on the message's span; a refusal also sets the span's status to ERROR. */
+function replyAttributes(span: Span, r: SmtpReply, outcome: SpanOutcome): void {
+  span.setAttribute(SpanAttr.Reply, formatReply(r));
+  span.setAttribute(SpanAttr.ReplyCode, r.code);
+  span.setAttribute(SpanAttr.Outcome, outcome);
+  if (r.code >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: formatReply(r) });
+}
+
 const ASCII_ADDRESS = /^[\x21-\x7e]*$/;
 /** ESMTP parameters this server advertises (RFC 1870, 6152, 6531, 3461, 4954); anything else is 555 5.5.4. */
 const MAIL_PARAMETERS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH']);
@@ -162,12 +181,18 @@ export class SmtpIngress {
   readonly vs: VirtualServer;
   readonly backPressure: BackPressure;
   private readonly authThrottle: AuthThrottle;
+  private readonly recipients: RecipientValidator;
 
   constructor(private readonly deps: SmtpIngressDeps) {
     this.vs = deps.virtualServer;
     this.relayList = buildIpList(this.vs.relay.allow);
     this.backPressure = new BackPressure(deps.queue, deps.backPressure);
     this.authThrottle = new AuthThrottle(deps.queue, deps.authThrottle);
+    this.recipients = new RecipientValidator(deps.config, deps.queue, {
+      heloName: this.vs.fqdn,
+      defaultPort: this.vs.outbound.port,
+      logger: deps.logger,
+    });
     const vs = this.vs;
     const plaintextAuth = vs.auth?.allowPlaintext ?? false;
     const options: SMTPServerOptions = {
@@ -407,6 +432,7 @@ export class SmtpIngress {
           : undefined;
     if (first !== undefined && this.backPressure.connectorFull(first))
       throw new SmtpRejection(replies.queueFull(first));
+    if (d.kind === 'local') await this.recipients.check(recipient);
     const dsn = (address as SMTPServerAddress & { dsn?: { notify?: string[]; orcpt?: string } })
       .dsn;
     s.rcpt.set(recipient.toLowerCase(), {
@@ -449,12 +475,23 @@ export class SmtpIngress {
         [SpanAttr.RecipientCount]: recipients.length,
         [SpanAttr.Size]: body.length,
         [SpanAttr.VirtualServer]: this.vs.name,
+        [SpanAttr.ClientIp]: s.clientIp,
+        [SpanAttr.MessageId]: id,
       },
       async (span) => {
-        const r = await this.accept(id, body, sender, recipients, s, session);
-        span.setAttribute(SpanAttr.Reply, formatReply(r));
-        return r;
+        try {
+          const r = await this.accept(id, body, sender, recipients, s, session);
+          replyAttributes(span, r, 'accepted');
+          if (s.lastMessage?.messageId)
+            span.setAttribute(SpanAttr.MessageId, s.lastMessage.messageId);
+          return r;
+        } catch (err) {
+          const r = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
+          replyAttributes(span, r, 'rejected');
+          throw err;
+        }
       },
+      { kind: SpanKind.SERVER },
     ).then(
       (r) => {
         this.deps.metrics?.messagesAccepted.inc({ virtual_server: this.vs.name });
@@ -493,10 +530,19 @@ export class SmtpIngress {
     if (site) body = site.body;
     const facts = this.facts(sender, body.length, priority, site?.visited);
     const down = this.deps.downConnectors();
-    const decisions: RouteDecision[] = recipients.map((r) =>
-      routeRecipient(this.deps.config, facts, r.address, down),
+    const split = withSpan(
+      SpanName.Route,
+      { [SpanAttr.QueueId]: id, [SpanAttr.RecipientCount]: recipients.length },
+      (span) => {
+        const decisions: RouteDecision[] = recipients.map((r) =>
+          routeRecipient(this.deps.config, facts, r.address, down),
+        );
+        const result = splitByConnector(decisions);
+        span.setAttribute(SpanAttr.Connector, result.connectors.map((g) => g.connector).join(','));
+        span.setAttribute(SpanAttr.RejectedCount, result.rejected.length);
+        return result;
+      },
     );
-    const split = splitByConnector(decisions);
     const byAddress = new Map(recipients.map((r) => [r.address.toLowerCase(), r]));
     const rcpt = (a: string): JobRecipient => byAddress.get(a.toLowerCase()) ?? { address: a };
     const groups: RecipientGroup[] = [];
@@ -643,6 +689,7 @@ export class SmtpIngress {
         ip: s.clientIp,
         helo: s.helo || session.hostNameAppearsAs || '',
         secure: session.secure,
+        ...(typeof session.user === 'string' ? { user: session.user } : {}),
       },
       ...(s.envId ? { envId: s.envId } : {}),
       ...(s.ret ? { ret: s.ret } : {}),

@@ -43,3 +43,5 @@ export { RecipientVerificationCache } from './recipient-verification-cache.js';
 export type { RecipientVerdict } from './recipient-verification-cache.js';
 export { superviseConnection, reconnectDelay } from './connection-supervisor.js';
 export type { ConnectionEndedHandler } from './connection-supervisor.js';
+export { WorkerWatchdog, workerStopped } from './worker-watchdog.js';
+export type { WorkerWatchdogOptions, WorkerObservation, TrackJob } from './worker-watchdog.js';

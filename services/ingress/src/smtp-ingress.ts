@@ -7,6 +7,7 @@ import {
 import type { Config, VirtualServer } from '@mailbus/config';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import { inboundProtocolLogger, type LoggedSession } from './inbound-protocol-log.js';
+import { observeReplies } from './observe-replies.js';
 import {
   LOCAL_DELIVERY,
   type MailQueue,
@@ -118,33 +119,6 @@ function hook<A extends unknown[]>(
   };
 }
 
-/**
- * Counts every reply the server sends (`mailbus_smtp_replies_total`), and each 4xx/5xx also as a
- * rejection (`mailbus_messages_rejected_total`), by code and enhanced code. The labelled
- * counters are kept per reply kind: a handful of kinds, one map lookup per reply.
- */
-function countReply(
-  metrics: Metrics,
-  virtualServer: string,
-): (code: number, enhanced: string) => void {
-  const kinds = new Map<string, () => void>();
-  return (code, enhanced) => {
-    const key = `${code} ${enhanced}`;
-    let count = kinds.get(key);
-    if (!count) {
-      const labels = { code: String(code), enhanced };
-      const reply = metrics.smtpReplies.labels({ ...labels, virtual_server: virtualServer });
-      const rejected = code >= 400 ? metrics.messagesRejected.labels(labels) : undefined;
-      count = () => {
-        reply.inc();
-        rejected?.inc();
-      };
-      kinds.set(key, count);
-    }
-    count();
-  };
-}
-
 /** The final reply on the message's span; a refusal also sets the span's status to ERROR. */
 function replyAttributes(span: Span, r: SmtpReply, outcome: SpanOutcome): void {
   span.setAttribute(SpanAttr.Reply, formatReply(r));
@@ -223,7 +197,7 @@ export class SmtpIngress {
       logger: inboundProtocolLogger(
         this.deps.protocolLog,
         (cid) => this.sessions.get(cid),
-        this.deps.metrics ? countReply(this.deps.metrics, vs.name) : undefined,
+        observeReplies(this.deps.metrics, this.deps.logger, vs.name),
       ),
       onConnect: hook(async (session: SMTPServerSession) => this.onConnect(session)),
       onAuth: (auth, session, cb) => {

@@ -7,6 +7,7 @@ import { plural } from '../plural.js';
 import { createDsnSender } from '../dsn-sender.js';
 import { startSdkIfConfigured } from '../telemetry-sdk.js';
 import { bufferedOutput, createLogger, type LogFormat } from '@mailbus/telemetry';
+import { siteConfig } from '@mailbus/config';
 
 /** `--log-format json|human`; without it, human lines on a terminal and JSON anywhere else. */
 export function logFormat(flag: string | undefined, terminal: boolean): LogFormat {
@@ -37,7 +38,11 @@ export async function startCommand(
   for (const r of roles)
     if (!ALL_ROLES.includes(r as Role))
       throw new UsageError(`--role: unknown role "${r}" (roles: ${ALL_ROLES.join(', ')})`);
-  const config = readConfig(configPath(values.config, env), env);
+  // A node of one site (routing group with its own redis) runs on that site's bus.
+  const config = siteConfig(
+    readConfig(configPath(values.config, env), env),
+    values['virtual-server'],
+  );
   // Tracing only when OTEL_EXPORTER_OTLP_ENDPOINT is set; started before any span is made.
   const sdk = await startSdkIfConfigured(`mailbus-${roles.join('-')}`, env);
   // Log lines buffered (a write per line was a system call per message); flushed

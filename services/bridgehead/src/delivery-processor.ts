@@ -25,6 +25,7 @@ import { retryDelay } from '@mailbus/schedule';
 import { formatReply, reply, type SmtpReply } from '@mailbus/smtp';
 import { extractContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
+import { etrnAfterDelivery } from './etrn-after-delivery.js';
 import { receivedHeader, receivingFqdn } from './received-header.js';
 
 /** A recipient that will not be delivered (permanent failure or expiry), or is delayed: DSN material. */
@@ -521,6 +522,7 @@ export class DeliveryProcessor {
                 : {}),
             },
             ...(this.deps.protocolLog ? { onProtocol: (l) => this.logLine(l) } : {}),
+            ...etrnAfterDelivery(connector, data.messageId, this.deps),
           });
           if (r.host) span.setAttribute(SpanAttr.RemoteHost, `${r.host.name}:${r.host.port}`);
           const first = r.results[0];

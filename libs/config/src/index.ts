@@ -6,7 +6,12 @@ export type { JsonValue } from './print-effective-config.js';
 export { ConfigValidationError, formatConfigError, formatPath } from './config-error.js';
 export type { ConfigError } from './config-error.js';
 export type { Config, Connector, VirtualServer } from './effective-config.js';
-export { configSchema, protocolLogFieldNames, defaultProtocolLogFields } from './schema.js';
+export {
+  configSchema,
+  protocolLogFieldNames,
+  defaultProtocolLogFields,
+  RETRY_DEFAULTS,
+} from './schema.js';
 export type {
   ConfigInput,
   ParsedConfig,

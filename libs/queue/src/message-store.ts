@@ -143,6 +143,11 @@ export class MessageStore {
     await runScript(this.redis, RELEASE, keys, [...trackingArgs(id, closing), ...marks]);
   }
 
+  /** A parked message's body stays until an operator retries, moves or deletes its job. */
+  async keep(id: string): Promise<void> {
+    await this.redis.persist(this.keys.message(id));
+  }
+
   async exists(id: string): Promise<boolean> {
     return (await this.redis.exists(this.keys.message(id))) === 1;
   }

@@ -163,8 +163,6 @@ const DEFAULT_REASON = 'deleted by an administrator';
  * depth, freeze / unfreeze, retry now, list, delete (with or without DSN) and
  * move messages, look a message up.
  */
-/** How long "retry now" lets a connector deliver outside its delivery schedule. */
-export const FORCE_WINDOW_MS = 15 * 60_000;
 
 export class QueueOperations {
   private readonly scanLimit: number;
@@ -290,26 +288,41 @@ export class QueueOperations {
 
   /**
    * "Force connection": every delayed job of the connector (schedule, retry
-   * interval, held) becomes due now, and its link state is forgotten so
-   * routing and failover use it again. Returns how many jobs were promoted.
+   * interval, held) becomes due now, every parked (`failed`) job is tried
+   * again, new mail is not held by the schedule for FORCE_WINDOW_MS, and the
+   * link state is forgotten so routing and failover use the connector again.
+   * Returns how many jobs were promoted and how many parked jobs retried.
    */
-  async retryNow(connector: string): Promise<{ promoted: number }> {
+  async retryNow(connector: string): Promise<{ promoted: number; retried: number }> {
     const c = this.resolve(connector);
-    // Like Exchange's "Force connection": for a while, the schedule does not hold this connector's mail.
-    await this.queue.redis.set(
-      this.queue.keys.forced(c),
-      String(Date.now()),
-      'PX',
-      FORCE_WINDOW_MS,
-    );
+    await this.queue.forced.open(c, Date.now());
     let promoted = 0;
+    let retried = 0;
     for (const q of this.queue.queues.all(c)) {
       const before = await q.getDelayedCount();
       await q.promoteJobs();
       promoted += before - (await q.getDelayedCount());
+      for (;;) {
+        const parked = (await q.getFailed(0, PAGE - 1)) as Job<DeliveryJobData>[];
+        if (parked.length === 0) break;
+        let moved = 0;
+        for (const job of parked) {
+          // A job deleted or retried by someone else meanwhile is not an error.
+          const ok = await job.retry('failed', { resetAttemptsMade: true }).then(
+            () => true,
+            () => false,
+          );
+          if (ok) {
+            moved++;
+            await this.queue.store.retain(job.data.messageId, 0);
+          }
+        }
+        retried += moved;
+        if (moved === 0) break;
+      }
     }
     await this.queue.links.reset(c);
-    return { promoted: Math.max(0, promoted) };
+    return { promoted: Math.max(0, promoted), retried };
   }
 
   /** Messages of a connector, by state (all states when none), oldest first within a state. */
@@ -385,7 +398,6 @@ export class QueueOperations {
     const { job } = await this.findJob(c, jobId);
     await this.removeJob(c, job);
     const data = job.data;
-    await this.queue.store.release(data.messageId);
     const reason = options.reason ?? DEFAULT_REASON;
     await this.queue.tracking.record(data.messageId, {
       type: 'deleted',
@@ -393,15 +405,16 @@ export class QueueOperations {
       recipients: data.recipients.map((r) => r.address),
       detail: `${reason}${options.dsn ? ', DSN sent' : ', no DSN'}`,
     });
-    if (options.dsn && sendDsn) {
-      try {
-        await sendDsn(data, reason);
-      } catch (err) {
-        throw new QueueOperationError(
-          'MAILBUS_ERR_DSN_FAILED',
-          `job ${jobId} was deleted but its DSN could not be sent: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
+    try {
+      // Built while the body is still stored: the DSN returns the message.
+      if (options.dsn && sendDsn) await sendDsn(data, reason);
+    } catch (err) {
+      throw new QueueOperationError(
+        'MAILBUS_ERR_DSN_FAILED',
+        `job ${jobId} was deleted but its DSN could not be sent: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    } finally {
+      await this.queue.store.release(data.messageId);
     }
     return { queueId: data.messageId, jobId: job.id ?? jobId, dsn: options.dsn };
   }
@@ -577,14 +590,12 @@ export class QueueOperations {
       );
     }
     const data = job.data;
-    const plan = [
-      ...data.plan.slice(0, data.planIndex),
-      to,
-      ...data.plan.slice(data.planIndex + 1).filter((c) => c !== to),
-    ];
-    const moved: DeliveryJobData = { ...data, plan };
+    // The target becomes the first choice; the message keeps its other candidates after it.
+    const plan = [to, ...data.plan.filter((c) => c !== to)];
+    const moved: DeliveryJobData = { ...data, plan, planIndex: 0 };
     const newId = `${oldId}m`;
-    const delay = this.queue.initialDelay(to, data.size, Date.now());
+    const now = Date.now();
+    const delay = this.queue.dueIn(moved, now, await this.queue.forced.read([to], data.size));
     await this.queue.queues.add(to, moved, newId, delay);
     try {
       await this.removeJob(from, job);
@@ -662,7 +673,8 @@ export class QueueOperations {
       size: d.size,
       receivedAt: d.receivedAt,
       ageSeconds: Math.max(0, Math.round((now - d.receivedAt) / 1000)),
-      lastError: last?.result ?? null,
+      // A parked job shows the unexpected error that parked it.
+      lastError: (state === 'failed' ? job.failedReason : undefined) || (last?.result ?? null),
       lastAttemptAt: last?.at ?? null,
       nextAttemptAt: next,
       attempts: d.attempts.length,

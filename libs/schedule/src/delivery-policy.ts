@@ -94,6 +94,9 @@ export type DeliveryStep =
   /** Give up: DSN 5.4.7. */
   | { readonly kind: 'expire'; readonly connector: string; readonly reason: ExpiryReason };
 
+/** What follows a transient failure. */
+export type OnwardStep = Extract<DeliveryStep, { kind: 'failover' | 'retry' | 'expire' }>;
+
 /**
  * Every delivery decision of mailbus, in one place, with time as a parameter.
  * The rules (docs/delivery.md states each once):
@@ -148,7 +151,9 @@ export class DeliveryPolicy {
     return s !== undefined && s.spec !== 'always';
   }
 
-  /** The next step. */
+  /** The next step (after a transient failure: failover, retry or expire). */
+  decide(input: PolicyInput & { readonly event: { readonly kind: 'transient' } }): OnwardStep;
+  decide(input: PolicyInput): DeliveryStep;
   decide(input: PolicyInput): DeliveryStep {
     const { message: m, event, now } = input;
     const connector = m.plan[m.planIndex] ?? m.plan[0] ?? '';
@@ -171,7 +176,7 @@ export class DeliveryPolicy {
   }
 
   /** Rules 5–7. */
-  private afterTransient(input: PolicyInput, from: string, skipped: boolean): DeliveryStep {
+  private afterTransient(input: PolicyInput, from: string, skipped: boolean): OnwardStep {
     const { message: m, now } = input;
     const expiresAt = this.expiresAt(m);
     const next = m.planIndex + 1;

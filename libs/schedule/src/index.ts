@@ -8,6 +8,7 @@ export type {
   DeliveryStep,
   ExpiryReason,
   MessageFacts,
+  OnwardStep,
   PolicyInput,
   RetryRules,
   WaitReason,

@@ -4,7 +4,7 @@ import { buildDsn, dsnAllowed, shouldNotify } from '@mailbus/dsn';
 import { LOCAL_DELIVERY, type MailQueue, type RecipientGroup } from '@mailbus/queue';
 import { routeRecipient, splitByConnector } from '@mailbus/routing';
 import { injectContext } from '@mailbus/telemetry';
-import type { DsnRequest } from './delivery-processor.js';
+import type { DsnRequest } from './dsn-request.js';
 
 /**
  * Sends RFC 3464 DSNs: one message per request listing every recipient in it,
@@ -43,6 +43,7 @@ export function createDsnSender(
         status: r.status,
         ...(r.remoteMta ? { remoteMta: r.remoteMta } : {}),
         ...(r.reply ? { diagnostic: r.reply } : {}),
+        ...(r.explanation ? { explanation: r.explanation } : {}),
         lastAttempt: req.now,
         ...(r.willRetryUntil !== undefined ? { willRetryUntil: r.willRetryUntil } : {}),
       })),

@@ -144,8 +144,13 @@ export class MessageStore {
   }
 
   /** A parked message's body stays until an operator retries, moves or deletes its job. */
-  async keep(id: string): Promise<void> {
+  async park(id: string): Promise<void> {
     await this.redis.persist(this.keys.message(id));
+  }
+
+  /** A parked job is queued again: its body expires again like any queued body. */
+  async unpark(id: string): Promise<void> {
+    await this.redis.pexpire(this.keys.message(id), this.ttlMs);
   }
 
   async exists(id: string): Promise<boolean> {

@@ -302,23 +302,23 @@ export class QueueOperations {
       const before = await q.getDelayedCount();
       await q.promoteJobs();
       promoted += before - (await q.getDelayedCount());
-      for (;;) {
-        const parked = (await q.getFailed(0, PAGE - 1)) as Job<DeliveryJobData>[];
-        if (parked.length === 0) break;
-        let moved = 0;
-        for (const job of parked) {
-          // A job deleted or retried by someone else meanwhile is not an error.
-          const ok = await job.retry('failed', { resetAttemptsMade: true }).then(
-            () => true,
-            () => false,
-          );
-          if (ok) {
-            moved++;
-            await this.queue.store.retain(job.data.messageId, 0);
-          }
-        }
-        retried += moved;
-        if (moved === 0) break;
+      // Collected first: a job parked again while we retry is left for the next retry now.
+      const parked: Job<DeliveryJobData>[] = [];
+      for (let start = 0; start < this.scanLimit; start += PAGE) {
+        const page = (await q.getFailed(start, start + PAGE - 1)) as Job<DeliveryJobData>[];
+        parked.push(...page);
+        if (page.length < PAGE) break;
+      }
+      for (const job of parked) {
+        // A job deleted or retried by someone else meanwhile is not an error.
+        const ok = await job.retry('failed', { resetAttemptsMade: true }).then(
+          () => true,
+          () => false,
+        );
+        if (!ok) continue;
+        retried++;
+        if (typeof job.data?.messageId === 'string')
+          await this.queue.store.unpark(job.data.messageId);
       }
     }
     await this.queue.links.reset(c);
@@ -402,7 +402,7 @@ export class QueueOperations {
     await this.queue.tracking.record(data.messageId, {
       type: 'deleted',
       connector: c,
-      recipients: data.recipients.map((r) => r.address),
+      recipients: addressesOf(data),
       detail: `${reason}${options.dsn ? ', DSN sent' : ', no DSN'}`,
     });
     try {
@@ -606,7 +606,7 @@ export class QueueOperations {
     await this.queue.tracking.record(data.messageId, {
       type: 'moved',
       connector: to,
-      recipients: data.recipients.map((r) => r.address),
+      recipients: addressesOf(data),
       detail: `from ${from} by an administrator (job ${oldId} → ${newId})`,
     });
     return { queueId: data.messageId, from, to, oldJobId: oldId, newJobId: newId };
@@ -649,8 +649,10 @@ export class QueueOperations {
     state: MessageState,
     now: number,
   ): Promise<QueuedMessage> {
+    // A parked job may be a corrupt one: it is listed all the same, with what it has.
     const d = job.data;
-    const last = d.attempts[d.attempts.length - 1];
+    const attempts = Array.isArray(d.attempts) ? d.attempts : [];
+    const last = attempts[attempts.length - 1];
     let next: number | null = null;
     const delayedKey = q.keys.delayed;
     if (state === 'delayed' && job.id && delayedKey) {
@@ -668,7 +670,7 @@ export class QueueOperations {
       state,
       ...(state === 'delayed' ? { delayReason: this.delayReason(connector, d) } : {}),
       sender: d.sender,
-      recipients: d.recipients.map((r) => r.address),
+      recipients: addressesOf(d),
       ...(d.headerMessageId ? { headerMessageId: d.headerMessageId } : {}),
       size: d.size,
       receivedAt: d.receivedAt,
@@ -677,12 +679,18 @@ export class QueueOperations {
       lastError: (state === 'failed' ? job.failedReason : undefined) || (last?.result ?? null),
       lastAttemptAt: last?.at ?? null,
       nextAttemptAt: next,
-      attempts: d.attempts.length,
+      attempts: attempts.length,
       round: d.round,
-      plan: d.plan,
+      plan: Array.isArray(d.plan) ? d.plan : [],
       planIndex: d.planIndex,
     };
   }
+}
+
+/** The recipient addresses of a job; none for a corrupt job without a list. */
+function addressesOf(data: DeliveryJobData): string[] {
+  const rs: unknown = data.recipients;
+  return Array.isArray(rs) ? rs.map((r: { address?: unknown } | null) => String(r?.address)) : [];
 }
 
 function toMessageState(s: string): MessageState | undefined {

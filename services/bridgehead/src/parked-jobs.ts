@@ -51,5 +51,5 @@ export function onJobFailed(
       detail: `parked after ${job?.attemptsMade ?? 0} unexpected error(s): ${err.message}`,
     })
     .catch(() => undefined);
-  void deps.queue.store.keep(messageId).catch(() => undefined);
+  void deps.queue.store.park(messageId).catch(() => undefined);
 }

@@ -12,6 +12,7 @@ import {
   waitFor,
 } from '@mailbus/testing';
 import {
+  TrackingStore,
   ConnectorQueues,
   createWorkerConnection,
   jobId,
@@ -139,14 +140,12 @@ connectors:
     return queuedId(r.response);
   }
 
-  /** The message's tracking events (`mailbus track --json`); none while it has none. */
+  /**
+   * The message's tracking events, read from Redis while waiting (a `mailbus`
+   * process per poll would cost seconds); `mailbus track` shows the same list.
+   */
   async function events(id: string): Promise<TrackingEvent[]> {
-    const r = await mailbus(config, 'track', id, '--json');
-    if (r.code !== 0) return [];
-    const parsed = JSON.parse(r.stdout) as {
-      messages: Array<{ id: string; events: TrackingEvent[] }>;
-    };
-    return parsed.messages.find((m) => m.id === id)?.events ?? [];
+    return new TrackingStore(raw, new Keys(), 86_400_000, 'test').history(id);
   }
 
   async function waitForEvent(
@@ -161,7 +160,7 @@ connectors:
         found = (await events(id)).find(ok);
         return found !== undefined;
       },
-      { timeoutMs, intervalMs: 250, what },
+      { timeoutMs, intervalMs: 100, what },
     );
     return found as TrackingEvent;
   }
@@ -200,7 +199,12 @@ connectors:
     const deferred = await waitForEvent(id, (e) => e.type === 'deferred', 'a deferral');
     assert.equal(deferred.connector, 'Internet');
     assert.match(deferred.detail ?? '', /retry in 2s/);
-    const history = await events(id);
+    const tracked = await mailbusJson<{ messages: Array<{ id: string; events: TrackingEvent[] }> }>(
+      config,
+      'track',
+      id,
+    );
+    const history = tracked.messages.find((m) => m.id === id)?.events ?? [];
     assert.ok(history.some((e) => e.type === 'failover' && e.connector === 'Backup'));
     internet = await SinkServer.start({ port: internetPort });
     const delivered = await waitForEvent(

@@ -93,7 +93,8 @@ export async function operationsCommand(
         setTimeout(
           () => reject(new UserError(`cannot reach Redis at ${describeRedisTarget(target)}`)),
           5000,
-        ),
+          // Never keeps the command alive after it finished.
+        ).unref(),
       ),
     ]);
     if (kind === 'connector') {

@@ -313,6 +313,9 @@ connectors:
       trace: {},
     } as unknown as Parameters<ConnectorQueues['add']>[1];
     const jid = jobId(id, 0, 0);
+    const bodyKey = new Keys().message(id);
+    await raw.hset(bodyKey, 'body', 'Subject: poison\r\n\r\nx\r\n', 'refs', '1');
+    await raw.pexpire(bodyKey, 3_600_000);
     await queues.add('Poison', corrupt, jid);
     const parked = await waitForEvent(
       id,
@@ -325,10 +328,15 @@ connectors:
     assert.match(failed?.lastError ?? '', /Cannot read|null/);
     assert.equal(await metric(/^mailbus_jobs_parked_total\{connector="Poison"/), 1);
     assert.match(gateway.output(), /delivery job parked as failed/);
+    await waitFor(async () => (await raw.pttl(bodyKey)) === -1, {
+      timeoutMs: 5000,
+      what: 'the parked message body kept without expiry',
+    });
 
     const retry = await mailbus(config, 'connector', 'retry', 'Poison');
     assert.equal(retry.code, 0, retry.stderr);
     assert.match(retry.stdout, /1 parked \(failed\) messages retried/);
+    assert.ok((await raw.pttl(bodyKey)) > 0, 'a retried message body expires again');
     await waitFor(
       async () => (await metric(/^mailbus_jobs_parked_total\{connector="Poison"/)) === 2,
       {

@@ -77,6 +77,14 @@ function run(
   };
   const rel = (t: number) => `${(t - arrival) / S}s`;
   const forcedUntil = world.forcedUntil;
+  /** A worker takes the job on `connector` at `t` and asks the policy. */
+  const pickup = (connector: string, t: number): DeliveryStep =>
+    policy.decide({
+      message: m,
+      event: { kind: 'pickup', linkDown: world.linkDown?.(connector, t) ?? false },
+      now: t,
+      forcedUntil,
+    });
   let step: DeliveryStep = policy.decide({
     message: m,
     event: { kind: 'enqueue' },
@@ -84,13 +92,7 @@ function run(
     forcedUntil,
   });
   // A job due at once is taken by a worker, which asks again.
-  if (step.kind === 'deliver')
-    step = policy.decide({
-      message: m,
-      event: { kind: 'pickup', linkDown: world.linkDown?.(step.connector, arrival) ?? false },
-      now: arrival,
-      forcedUntil,
-    });
+  if (step.kind === 'deliver') step = pickup(step.connector, arrival);
   let now = arrival;
   for (let i = 0; i < 5000; i++) {
     switch (step.kind) {
@@ -110,12 +112,7 @@ function run(
           return out;
         }
         now = step.until;
-        step = policy.decide({
-          message: m,
-          event: { kind: 'pickup', linkDown: world.linkDown?.(step.connector, now) ?? false },
-          now,
-          forcedUntil,
-        });
+        step = pickup(step.connector, now);
         break;
       case 'deliver':
         out.attempts.push({ connector: step.connector, at: now, pass: m.round });
@@ -134,12 +131,7 @@ function run(
         );
         m = { ...m, planIndex: step.planIndex };
         now = Math.max(now, step.until);
-        step = policy.decide({
-          message: m,
-          event: { kind: 'pickup', linkDown: world.linkDown?.(step.connector, now) ?? false },
-          now,
-          forcedUntil,
-        });
+        step = pickup(step.connector, now);
         break;
       case 'retry':
         if (step.delayNotice) {
@@ -155,12 +147,7 @@ function run(
           delayNotified: m.delayNotified || step.delayNotice,
         };
         now = step.until;
-        step = policy.decide({
-          message: m,
-          event: { kind: 'pickup', linkDown: world.linkDown?.(step.connector, now) ?? false },
-          now,
-          forcedUntil,
-        });
+        step = pickup(step.connector, now);
         break;
       case 'expire':
         out.events.push(`expire (${step.reason}) at ${rel(now)}`);
@@ -386,8 +373,11 @@ describe('delivery policy: whole lifecycles', () => {
   });
 });
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
+/**
+ * mulberry32, as @mailbus/testing's prng: that package cannot be used here
+ * (it depends on @mailbus/config, which depends on this one).
+ */
+function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -407,7 +397,7 @@ describe('delivery policy: properties over random configurations', () => {
     'never',
   ];
   for (let seed = 1; seed <= 300; seed++) {
-    const r = rng(seed);
+    const r = prng(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
     const names = ['A', 'B', 'C'].slice(0, 1 + Math.floor(r() * 3));
     const rules = names.map((name) => {

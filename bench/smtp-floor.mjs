@@ -41,16 +41,11 @@ net.createServer((s) => {
 `;
 
 const BARE = `
-import { SMTPServer } from 'smtp-server';
-import { installGreetingDelay } from './dist/src/greeting-delay.js';
-import { installPooledSessionIds } from './dist/src/session-id.js';
-installGreetingDelay();
-installPooledSessionIds();
-new SMTPServer({
+import { MailbusSmtpServer } from './dist/src/mailbus-smtp-server.js';
+new MailbusSmtpServer({
   authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, disableReverseLookup: true,
-  mailbusGreetingDelayMs: 0,
   onData(stream, session, cb) { stream.on('data', () => {}); stream.on('end', () => cb(null, 'ok')); },
-}).listen(Number(process.argv[1]), '127.0.0.1');
+}, { greetingDelayMs: 0, allowPlaintextAuth: false, etrnAllowed: () => false }).listen(Number(process.argv[1]), '127.0.0.1');
 `;
 
 function cpuMs(pid) {

@@ -196,3 +196,57 @@ connectors:
     );
   });
 });
+
+describe('every reply the ingress sends is counted, its own refusals and smtp-server’s alike', () => {
+  let redis: RedisServer;
+  let gateway: Gateway;
+  let smtp: number;
+
+  before(async () => {
+    redis = await RedisServer.start();
+    smtp = await freePort();
+    gateway = await startGateway(`
+redis: { url: "${redis.url}", commandTimeout: 1s }
+virtualServers:
+  - { name: small, listen: "127.0.0.1:${smtp}", fqdn: mx.small.test, maxMessageSizeKB: 10, relay: { allow: [127.0.0.0/8] } }
+connectors:
+  - { name: Out, smartHosts: ["[127.0.0.1]:9"], bridgeheads: [small], addressSpaces: [{ domain: "*" }] }
+`);
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await redis?.close();
+  });
+
+  test('552 5.3.4 for SIZE= at MAIL and a 5xx for a bad command are counted as rejections; 250s and 221 as replies', async () => {
+    const { dialog } = await SmtpDialog.open(smtp);
+    assert.equal((await dialog.send('EHLO client.test')).code, 250);
+    const big = await dialog.send('MAIL FROM:<a@sender.test> SIZE=999999');
+    assert.equal(big.code, 552);
+    const bad = await dialog.send('BOGUS');
+    assert.ok(bad.code >= 500 && bad.code < 600, `BOGUS answered ${bad.code}`);
+    await dialog.quit();
+    const text = await gateway.metrics.render();
+    const bigEnhanced = /^552 (\d\.\d\.\d+)/.exec(big.lines[0] ?? '')?.[1] ?? '';
+    assert.equal(bigEnhanced, '5.3.4');
+    assert.equal(
+      sample(text, 'mailbus_messages_rejected_total', { code: '552', enhanced: '5.3.4' }),
+      1,
+    );
+    assert.equal(
+      sample(text, 'mailbus_messages_rejected_total', {
+        code: String(bad.code),
+        enhanced: /^\d{3} (\d\.\d\.\d+)/.exec(bad.lines[0] ?? '')?.[1] ?? '',
+      }),
+      1,
+    );
+    const replies = (code: string) =>
+      [...text.matchAll(/^mailbus_smtp_replies_total\{([^}]*)\} (\d+)$/gm)]
+        .filter((m) => m[1]?.includes(`virtual_server="small"`) && m[1].includes(`code="${code}"`))
+        .reduce((n, m) => n + Number(m[2]), 0);
+    assert.equal(replies('250'), 1, 'the EHLO');
+    assert.equal(replies('552'), 1);
+    assert.equal(replies('221'), 1, 'the QUIT');
+  });
+});

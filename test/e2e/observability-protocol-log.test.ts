@@ -11,6 +11,7 @@ import {
   makeTestCertificate,
   RedisServer,
   SinkServer,
+  SmtpDialog,
   waitFor,
 } from '@mailbus/testing';
 import { hashPassword } from '@mailbus/ingress';
@@ -180,6 +181,8 @@ describe('the W3C protocol log of a real session, inbound and outbound', () => {
   let log: W3CFile;
   let text: string;
   let queueId: string;
+  let rawBytes: number;
+  let messageId: string;
   const password = 'correct horse battery staple';
 
   before(async () => {
@@ -222,6 +225,15 @@ connectors:
     );
     queueId = /queued as ([0-9A-Z]+)$/.exec(r)?.[1] ?? '';
     assert.notEqual(queueId, '');
+    rawBytes = Buffer.byteLength(raw);
+    messageId = /^Message-ID: (<[^>]+>)/im.exec(raw)?.[1] ?? '';
+    assert.notEqual(messageId, '');
+    // A client that may not relay: its RCPT is refused, and the log says so on the RCPT line.
+    const { dialog } = await SmtpDialog.open(smtp);
+    assert.equal((await dialog.send('EHLO stranger.log.test')).code, 250);
+    assert.equal((await dialog.send('MAIL FROM:<eve@stranger.test>')).code, 250);
+    assert.equal((await dialog.send('RCPT TO:<carol@elsewhere.example>')).code, 550);
+    await dialog.quit();
     await sink.waitForMessages(1, 20_000);
     const queue = gateway.workerQueue;
     assert.ok(queue);
@@ -270,12 +282,9 @@ connectors:
     assert.ok(log.rows.length > 20, `${log.rows.length} data lines`);
   });
 
-  test('inbound lines follow the session: EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA, QUIT from 127.0.0.1', () => {
-    const inbound = log.rows.filter((r) => !r['cs-username']?.startsWith('Outbound'));
-    const commands = inbound.filter((r) => r['cs-method'] !== '-');
-    assert.deepEqual(
-      commands.map((r) => r['cs-method']),
-      ['EHLO', 'STARTTLS', 'EHLO', 'AUTH', 'MAIL', 'RCPT', 'DATA', 'QUIT'],
+  test('inbound: one line per command with its reply code, as IIS wrote it; DATA carries size and Message-ID', () => {
+    const inbound = log.rows.filter(
+      (r) => !r['cs-username']?.startsWith('Outbound') && r['cs-username'] !== 'stranger.log.test',
     );
     for (const r of inbound) {
       assert.equal(r['c-ip'], '127.0.0.1');
@@ -283,44 +292,47 @@ connectors:
       assert.equal(unescape(r['s-sitename']), 'Default SMTP');
       assert.match(r['date'] ?? '', /^\d{4}-\d\d-\d\d$/);
       assert.match(r['time'] ?? '', /^\d\d:\d\d:\d\d$/);
+      assert.match(r['time-taken'] ?? '', /^\d+$/, 'time-taken in milliseconds on every line');
+      assert.ok(Number(r['sc-bytes']) > 0, 'sc-bytes: the reply sent');
+      assert.ok(Number(r['cs-bytes']) > 0, 'cs-bytes: the command received');
     }
-    const byMethod = (m: string) => commands.find((r) => r['cs-method'] === m);
+    // No line for the greeting, no separate reply lines: each command line holds its reply's code.
+    assert.deepEqual(
+      inbound.map((r) => `${r['cs-method']} ${r['sc-status']}`),
+      [
+        'EHLO 250',
+        'STARTTLS 220',
+        'EHLO 250',
+        'AUTH 235',
+        'MAIL 250',
+        'RCPT 250',
+        'DATA 250',
+        'QUIT 221',
+      ],
+    );
+    const byMethod = (m: string) => inbound.find((r) => r['cs-method'] === m);
     assert.equal(unescape(byMethod('MAIL')?.['cs-uri-query']), 'FROM:<alice@sender.test>');
     assert.equal(unescape(byMethod('RCPT')?.['cs-uri-query']), 'TO:<bob@remote.example>');
     // cs-username holds the client's EHLO name, as IIS wrote it.
     assert.equal(byMethod('MAIL')?.['cs-username'], 'client.log.test');
     assert.equal(unescape(byMethod('EHLO')?.['cs-uri-query']), 'client.log.test');
-    const replies = inbound.filter((r) => r['cs-method'] === '-');
-    // One line per reply line, as outbound: a multi-line EHLO reply is not one value with CRLFs in it.
+    // DATA: the message's size in cs-bytes (as received, before dot-unstuffing: within a few
+    // bytes of the raw text sent) and its Message-ID in cs-uri-query.
+    const data = byMethod('DATA');
+    assert.equal(unescape(data?.['cs-uri-query']), messageId);
     assert.ok(
-      replies.every((r) => !/%0D|%0A/.test(r['cs-uri-query'] ?? '')),
-      'no CR or LF inside a reply value',
+      Math.abs(Number(data?.['cs-bytes']) - rawBytes) <= 2,
+      `DATA cs-bytes ${data?.['cs-bytes']} is the message size ${rawBytes}`,
     );
-    // The reply to each command is the first reply line after it; the 250 after the 354 ends DATA.
-    assert.equal(inbound[0]?.['sc-status'], '220', 'the greeting comes first');
-    const answered = inbound.flatMap((r, i) => {
-      if (r['cs-method'] === '-') return [];
-      const reply = inbound.slice(i + 1).find((x) => x['cs-method'] === '-');
-      return [`${r['cs-method']} ${reply?.['sc-status']}`];
-    });
-    assert.deepEqual(answered, [
-      'EHLO 250',
-      'STARTTLS 220',
-      'EHLO 250',
-      'AUTH 235',
-      'MAIL 250',
-      'RCPT 250',
-      'DATA 354',
-      'QUIT 221',
-    ]);
+  });
+
+  test('a refused command is logged on its own line with the refusal code', () => {
+    const stranger = log.rows.filter((r) => r['cs-username'] === 'stranger.log.test');
     assert.deepEqual(
-      replies.slice(-3).map((r) => r['sc-status']),
-      ['354', '250', '221'],
+      stranger.map((r) => `${r['cs-method']} ${r['sc-status']}`),
+      ['EHLO 250', 'MAIL 250', 'RCPT 550', 'QUIT 221'],
     );
-    const queued = inbound.find((r) => unescape(r['cs-uri-query']).includes('queued as'));
-    assert.equal(unescape(queued?.['cs-uri-query']), `2.0.0 OK queued as ${queueId}`);
-    assert.equal(queued?.['cs-uri-query'], `2.0.0+OK+queued+as+${queueId}`, 'a space is written +');
-    for (const r of commands) assert.ok(Number(r['cs-bytes']) > 0, 'cs-bytes counted on commands');
+    assert.equal(unescape(stranger[2]?.['cs-uri-query']), 'TO:<carol@elsewhere.example>');
   });
 
   test('the AUTH payload never reaches the log: the line keeps the mechanism, the credentials are ****', () => {

@@ -24,6 +24,10 @@ interface CollectedSpan {
   spanId: string;
   parentSpanId: string;
   name: string;
+  /** OTLP SpanKind: 1 INTERNAL, 2 SERVER, 3 CLIENT. */
+  kind: number;
+  /** OTLP status code: 0 UNSET, 1 OK, 2 ERROR. */
+  status: number;
   attributes: Record<string, string | number | boolean>;
 }
 
@@ -46,6 +50,8 @@ interface OtlpRequest {
         spanId: string;
         parentSpanId?: string;
         name: string;
+        kind?: number;
+        status?: { code?: number };
         attributes?: OtlpAttribute[];
       }>;
     }>;
@@ -95,6 +101,8 @@ async function startCollector(): Promise<{
                 spanId: hex(s.spanId),
                 parentSpanId: hex(s.parentSpanId),
                 name: s.name,
+                kind: s.kind ?? 0,
+                status: s.status?.code ?? 0,
                 attributes: attrs(s.attributes),
               });
             }
@@ -151,12 +159,13 @@ describe('one trace per message across two processes: ingress and bridgehead', (
   let bridgehead: Awaited<ReturnType<typeof startRole>> | undefined;
   let dir: string;
   let queueId: string;
+  let smtp: number;
 
   before(async () => {
     redis = await RedisServer.start();
     sink = await SinkServer.start();
     collector = await startCollector();
-    const smtp = await freePort();
+    smtp = await freePort();
     dir = mkdtempSync(join(tmpdir(), 'mailbus-trace-'));
     const configFile = join(dir, 'mailbus.yaml');
     writeFileSync(
@@ -168,6 +177,7 @@ virtualServers:
   - name: open
     listen: 127.0.0.1:${smtp}
     fqdn: mx.trace.test
+    maxHops: 2
     relay: { allow: [127.0.0.0/8] }
 connectors:
   - name: Out
@@ -243,6 +253,19 @@ connectors:
     assert.equal(attempt?.traceId, receive.traceId);
     assert.equal(attempt?.parentSpanId, receive.spanId);
     assert.equal(receive.parentSpanId, '', 'the ingress span is the root of the trace');
+    // Routing and the Redis writes are the receive span's children.
+    for (const name of ['mailbus.route', 'queue.enqueue']) {
+      const child = collector.spans.find(
+        (s) => s.name === name && s.attributes['mailbus.queue_id'] === queueId,
+      );
+      assert.equal(child?.parentSpanId, receive.spanId, `${name} under smtp.receive`);
+      assert.equal(child?.traceId, receive.traceId);
+    }
+    const route = collector.spans.find(
+      (s) => s.name === 'mailbus.route' && s.attributes['mailbus.queue_id'] === queueId,
+    );
+    assert.equal(route?.attributes['mailbus.connector'], 'Out');
+    assert.equal(route?.attributes['mailbus.rejected_count'], 0);
   });
 
   test('the spans carry the message: sender, recipient count, size and reply on ingress; connector and outcome on delivery', () => {
@@ -257,7 +280,38 @@ connectors:
     assert.ok(Number(receive?.attributes['mailbus.size']) > 0);
     assert.equal(receive?.attributes['mailbus.virtual_server'], 'open');
     assert.match(String(receive?.attributes['mailbus.reply']), /^250 2\.0\.0 OK queued as /);
+    assert.equal(receive?.attributes['mailbus.reply_code'], 250);
+    assert.equal(receive?.attributes['mailbus.outcome'], 'accepted');
+    assert.equal(receive?.attributes['mailbus.client_ip'], '127.0.0.1');
+    assert.match(String(receive?.attributes['mailbus.message_id']), /@/, 'the Message-ID header');
+    assert.equal(receive?.kind, 2, 'the SMTP receive is a SERVER span');
     assert.equal(attempt?.attributes['mailbus.connector'], 'Out');
     assert.equal(attempt?.attributes['mailbus.outcome'], 'delivered');
+  });
+
+  test('a message refused after DATA ends its SERVER span in ERROR with the reply and outcome rejected', async () => {
+    const hops = 'Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\r\n'.repeat(3);
+    await assert.rejects(
+      sendMail({
+        port: smtp,
+        from: 'mallory@sender.test',
+        to: ['bob@remote.example'],
+        raw: hops + makeMessage({ from: 'mallory@sender.test', to: 'bob@remote.example' }),
+      }),
+      (e: { responseCode?: number }) => e.responseCode === 554,
+    );
+    const refused = await waitFor(
+      () =>
+        collector.spans.find(
+          (s) =>
+            s.name === 'smtp.receive' && s.attributes['mailbus.sender'] === 'mallory@sender.test',
+        ),
+      { timeoutMs: 20_000, intervalMs: 100, what: 'the refused message span' },
+    );
+    assert.equal(refused.kind, 2);
+    assert.equal(refused.status, 2, 'status ERROR');
+    assert.equal(refused.attributes['mailbus.reply_code'], 554);
+    assert.equal(refused.attributes['mailbus.outcome'], 'rejected');
+    assert.match(String(refused.attributes['mailbus.reply']), /^554 5\.4\.6/);
   });
 });

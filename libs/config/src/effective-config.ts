@@ -1,4 +1,4 @@
-import type { ConnectorConfig, ParsedConfig, VirtualServerConfig } from './schema.js';
+import type { ConnectorConfig, ParsedConfig, RedisConfig, VirtualServerConfig } from './schema.js';
 import type { SmartHost } from './smart-host.js';
 
 /** A virtual server with its routing group resolved. */
@@ -27,8 +27,20 @@ export interface Connector extends Omit<
   inherited: Array<'maxSizeKB' | 'port' | 'dnsServers' | 'smartHosts'>;
 }
 
+/** A routing group (site): the nodes that share one bus. */
+export interface RoutingGroup {
+  name: string;
+  /** Its own Redis; undefined = the top-level `redis`. */
+  redis?: RedisConfig;
+}
+
 /** The validated, frozen configuration every service runs on. */
-export interface Config extends Omit<ParsedConfig, 'virtualServers' | 'connectors'> {
+export interface Config extends Omit<
+  ParsedConfig,
+  'virtualServers' | 'connectors' | 'routingGroups'
+> {
+  /** Both config forms (`[first]` and `[{ name, redis }]`) normalised to objects. */
+  routingGroups: RoutingGroup[];
   virtualServers: VirtualServer[];
   connectors: Connector[];
 }

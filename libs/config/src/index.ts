@@ -5,7 +5,8 @@ export { printEffectiveConfig } from './print-effective-config.js';
 export type { JsonValue } from './print-effective-config.js';
 export { ConfigValidationError, formatConfigError, formatPath } from './config-error.js';
 export type { ConfigError } from './config-error.js';
-export type { Config, Connector, VirtualServer } from './effective-config.js';
+export type { Config, Connector, VirtualServer, RoutingGroup } from './effective-config.js';
+export { siteRedis } from './site-redis.js';
 export {
   configSchema,
   protocolLogFieldNames,
@@ -19,6 +20,8 @@ export type {
   VirtualServerConfig,
   AddressSpace,
   RecipientPolicy,
+  RedisConfig,
+  ConnectedRoutingGroup,
   ProtocolLogConfig,
   ProtocolLogField,
   ScheduleSpec,

@@ -10,7 +10,8 @@ export interface LoadOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
+export type ConfigResult =
+  { ok: true; config: Config; warnings: ConfigError[] } | { ok: false; errors: ConfigError[] };
 
 function zodErrors(issues: readonly z.core.$ZodIssue[]): ConfigError[] {
   const out: ConfigError[] = [];
@@ -59,9 +60,9 @@ export function parseConfig(text: string, options: LoadOptions = {}): ConfigResu
   }
   const parsed = configSchema.safeParse(withEnv);
   if (!parsed.success) return { ok: false, errors: zodErrors(parsed.error.issues) };
-  const { config, errors } = validateConfig(parsed.data);
+  const { config, errors, warnings } = validateConfig(parsed.data);
   if (!config) return { ok: false, errors };
-  return { ok: true, config };
+  return { ok: true, config, warnings };
 }
 
 /** Like parseConfig, but throws ConfigValidationError listing every error. */

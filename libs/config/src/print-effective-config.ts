@@ -54,9 +54,16 @@ function printConnector(c: Connector, config: Config): JsonValue {
  * (`{"maxSizeKB": "virtual server default"}`). Passwords in URLs are masked.
  */
 export function printEffectiveConfig(config: Config): { [key: string]: JsonValue } {
-  const { connectors, virtualServers, redis, tracking, ...rest } = config;
+  const { connectors, virtualServers, redis, tracking, routingGroups, ...rest } = config;
   return {
     ...(toJson(rest) as { [key: string]: JsonValue }),
+    routingGroups: routingGroups.map((g) =>
+      toJson(
+        g.redis?.url === undefined
+          ? g
+          : { ...g, redis: { ...g.redis, url: redactUrl(g.redis.url) } },
+      ),
+    ),
     redis: toJson({
       ...redis,
       ...(redis.url === undefined ? {} : { url: redactUrl(redis.url) }),

@@ -86,7 +86,8 @@ export function resolveConnector(
       }
       const where = at(`smartHosts[${j}]`);
       if (!r.ok) return err(where, r.reason);
-      const own = ctx.own.match(r.value, port);
+      const sites = new Set(c.connectedRoutingGroups.map((g) => g.name));
+      const own = ctx.own.match(r.value, port, sites);
       if (own) {
         return err(
           where,

@@ -191,6 +191,12 @@ export const virtualServerSchema = z
         usersFile: z
           .string()
           .describe('file of user:hash lines (scrypt or bcrypt), see `mailbus user add`'),
+        allowPlaintext: z
+          .boolean()
+          .default(false)
+          .describe(
+            'offer and accept AUTH without TLS (passwords in clear); off: AUTH only after STARTTLS',
+          ),
       })
       .strict()
       .optional(),
@@ -263,6 +269,23 @@ const scheduleSpec = z
   .union([z.string(), z.array(z.string()).min(1)])
   .describe('never | always | "every 2h" | ["Mon-Fri 18:00-23:45", …]');
 
+export const connectedRoutingGroupSchema = z
+  .object({
+    name: z.string().min(1).describe('a routing group in routingGroups'),
+    cost: z.number().int().default(1).describe('1-100; a path costs the sum of its connectors'),
+  })
+  .strict();
+
+export const routingGroupSchema = z.union([
+  z.string().min(1).describe('routing group name (old form: the top-level redis)'),
+  z
+    .object({
+      name: z.string().min(1).describe('routing group (site) name'),
+      redis: redisSchema.optional().describe("this site's own bus; absent = the top-level redis"),
+    })
+    .strict(),
+]);
+
 export const connectorSchema = z
   .object({
     name: z.string().min(1).describe('connector name (queue name)'),
@@ -276,7 +299,14 @@ export const connectorSchema = z
       .min(1)
       .describe('virtual servers whose nodes deliver for this connector'),
     scope: z.enum(['organization', 'routingGroup']).default('organization'),
-    addressSpaces: z.array(addressSpaceSchema).min(1),
+    addressSpaces: z
+      .array(addressSpaceSchema)
+      .default([])
+      .describe('domains it delivers; optional on a connector with connectedRoutingGroups'),
+    connectedRoutingGroups: z
+      .array(connectedRoutingGroupSchema)
+      .default([])
+      .describe('routing groups (sites) this connector joins its own group to, each with a cost'),
     allowRelay: z
       .boolean()
       .default(false)
@@ -389,6 +419,10 @@ export const recipientPolicySchema = z
       .array(z.string())
       .min(1)
       .describe('hosts that receive mail for it ([IP] or FQDN, optional :port)'),
+    routingGroup: z
+      .string()
+      .optional()
+      .describe('routing group (site) where its mailboxes live; absent = every group delivers'),
   })
   .strict();
 
@@ -431,7 +465,11 @@ export const configSchema = z
       .strict()
       .prefault({}),
     recipientPolicies: z.array(recipientPolicySchema).default([]),
-    routingGroups: z.array(z.string().min(1)).min(1).default(['first']),
+    routingGroups: z
+      .array(routingGroupSchema)
+      .min(1)
+      .default(['first'])
+      .describe('routing groups (sites): names, or { name, redis }'),
     virtualServers: z.array(virtualServerSchema).min(1),
     connectors: z.array(connectorSchema).default([]),
   })
@@ -443,5 +481,7 @@ export type VirtualServerConfig = z.output<typeof virtualServerSchema>;
 export type ConnectorConfig = z.output<typeof connectorSchema>;
 export type AddressSpace = z.output<typeof addressSpaceSchema>;
 export type RecipientPolicy = z.output<typeof recipientPolicySchema>;
+export type RedisConfig = z.output<typeof redisSchema>;
+export type ConnectedRoutingGroup = z.output<typeof connectedRoutingGroupSchema>;
 export type ProtocolLogConfig = z.output<typeof protocolLogSchema>;
 export type ScheduleSpec = string | string[];

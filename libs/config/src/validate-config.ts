@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { ConfigError } from './config-error.js';
 import type { Config, VirtualServer } from './effective-config.js';
 import { ipEntryError } from './ip-list-errors.js';
+import { normaliseRoutingGroups, validateRoutingGroups } from './validate-routing-groups.js';
 import { ownAddresses } from './own-addresses.js';
 import { resolveConnector } from './resolve-connector.js';
 import type { ParsedConfig } from './schema.js';
@@ -28,7 +29,12 @@ function isDnsServer(s: string): boolean {
  * Applies every cross-field rule and resolves inheritance. Returns the effective
  * config (deep-frozen), or every error found (never just the first).
  */
-export function validateConfig(parsed: ParsedConfig): { config?: Config; errors: ConfigError[] } {
+export function validateConfig(parsed: ParsedConfig): {
+  config?: Config;
+  errors: ConfigError[];
+  /** Not fatal: the config runs, but maybe not as meant (an unreachable routing group). */
+  warnings: ConfigError[];
+} {
   const errors: ConfigError[] = [];
   const err = (path: string, reason: string) => {
     errors.push({ path, reason });
@@ -39,7 +45,9 @@ export function validateConfig(parsed: ParsedConfig): { config?: Config; errors:
       for (const i of idx.slice(1)) err(path(i), `duplicate ${what} "${name}"`);
     }
   };
-  dup(parsed.routingGroups, (i) => `routingGroups[${i}]`, 'routing group');
+  const routingGroups = normaliseRoutingGroups(parsed);
+  const groupNames = routingGroups.map((g) => g.name);
+  dup(groupNames, (i) => `routingGroups[${i}]`, 'routing group');
   dup(
     parsed.virtualServers.map((v) => v.name),
     (i) => `virtualServers[${i}].name`,
@@ -59,16 +67,21 @@ export function validateConfig(parsed: ParsedConfig): { config?: Config; errors:
   if (parsed.redis.cluster && parsed.redis.sentinel) {
     err('redis', 'set either cluster or sentinel, not both');
   }
+  routingGroups.forEach((g, i) => {
+    if (g.redis?.cluster && g.redis.sentinel) {
+      err(`routingGroups[${i}].redis`, 'set either cluster or sentinel, not both');
+    }
+  });
 
-  const own = ownAddresses(parsed.virtualServers);
-  const defaultGroup = parsed.routingGroups[0] ?? 'first';
+  const defaultGroup = groupNames[0] ?? 'first';
+  const own = ownAddresses(parsed.virtualServers, defaultGroup);
   const virtualServers: VirtualServer[] = parsed.virtualServers.map((vs, i) => {
     const at = (p: string) => `virtualServers[${i}].${p}`;
     const routingGroup = vs.routingGroup ?? defaultGroup;
-    if (!parsed.routingGroups.includes(routingGroup)) {
+    if (!groupNames.includes(routingGroup)) {
       err(
         at('routingGroup'),
-        `"${routingGroup}" is not in routingGroups (${parsed.routingGroups.join(', ')})`,
+        `"${routingGroup}" is not in routingGroups (${groupNames.join(', ')})`,
       );
     }
     if (!parseListen(vs.listen)) err(at('listen'), `"${vs.listen}" is not host:port`);
@@ -131,10 +144,15 @@ export function validateConfig(parsed: ParsedConfig): { config?: Config; errors:
     own,
   };
   const connectors = parsed.connectors.map((c, i) => resolveConnector(c, i, context, err));
+  const warnings = validateRoutingGroups(parsed, routingGroups, connectors, err);
 
-  if (errors.length > 0) return { errors };
-  const { virtualServers: _v, connectors: _c, ...rest } = parsed;
-  return { config: deepFreeze({ ...rest, virtualServers, connectors }), errors };
+  if (errors.length > 0) return { errors, warnings };
+  const { virtualServers: _v, connectors: _c, routingGroups: _g, ...rest } = parsed;
+  return {
+    config: deepFreeze({ ...rest, routingGroups, virtualServers, connectors }),
+    errors,
+    warnings,
+  };
 }
 
 function deepFreeze<T>(o: T): T {

@@ -16,6 +16,8 @@ export interface ClientInfo {
   helo: string;
   secure: boolean;
   user?: string;
+  /** The TLS session the message came over (Received header, as Postfix records it). */
+  tls?: { version: string; cipher: string };
 }
 
 /** One past attempt, kept in the job so failover and DSNs know the history. */

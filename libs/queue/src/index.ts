@@ -45,3 +45,5 @@ export { checkClusterSettings } from './check-cluster-settings.js';
 export type { ClusterSettingsReport } from './check-cluster-settings.js';
 export { settleWrites } from './settle-writes.js';
 export { scanKeys } from './scan-keys.js';
+export { superviseConnection, reconnectDelay } from './connection-supervisor.js';
+export type { ConnectionEndedHandler } from './connection-supervisor.js';

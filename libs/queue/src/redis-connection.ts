@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { coalesceWrites } from '@mailbus/smtp';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { superviseConnection, type ConnectionEndedHandler } from './connection-supervisor.js';
 
 /** Where Redis is: one URL, a Sentinel-managed primary, or Redis Cluster seed nodes. */
 export interface RedisTarget {
@@ -95,25 +96,25 @@ function make(
   extra: RedisOptions,
   retry: (times: number) => number,
   producer: boolean,
+  onEnded: ConnectionEndedHandler | undefined,
 ): Redis {
   const common: RedisOptions = {
     ...extra,
     retryStrategy: retry,
     reconnectOnError: reconnectOnReadonly(!producer),
   };
-  if (!target.sentinel) return quiet(new Redis(target.url ?? 'redis://127.0.0.1:6379', common));
+  const connection = producer ? 'producer' : 'worker';
+  if (!target.sentinel) {
+    const client = new Redis(target.url ?? 'redis://127.0.0.1:6379', common);
+    return quiet(superviseConnection(client, connection, onEnded));
+  }
   // The failover detector only on the producer: BullMQ duplicates the
   // worker connection (blocking reads) and closes duplicates with QUIT, which
   // would leave a detector's sentinel subscriptions running. A worker finds
   // the new primary anyway: its socket to the old one breaks (killed, or
   // demoted: Redis unblocks blocked clients, writes answer READONLY).
-  const client = quiet(
-    new Redis({ ...sentinelOptions(target.sentinel, retry, producer), ...common }),
-  );
-  // QUIT ends the connection but not the detector's sentinel subscriptions:
-  // disconnect() cleans them up once the client has ended.
-  if (producer) client.once('end', () => client.disconnect());
-  return client;
+  const client = new Redis({ ...sentinelOptions(target.sentinel, retry, producer), ...common });
+  return quiet(superviseConnection(client, connection, onEnded));
 }
 
 function makeCluster(
@@ -148,7 +149,11 @@ function makeCluster(
  * - Cluster: one connection per master, routed by key slot; MOVED/ASK are
  *   followed, a cluster that cannot serve the slot fails the command (451).
  */
-export function createProducerConnection(target: RedisTarget, commandTimeout = 3000): RedisClient {
+export function createProducerConnection(
+  target: RedisTarget,
+  commandTimeout = 3000,
+  onEnded?: ConnectionEndedHandler,
+): RedisClient {
   const retry = (times: number) => Math.min(times * 100, 1000);
   const options: RedisOptions = {
     enableOfflineQueue: false,
@@ -163,15 +168,20 @@ export function createProducerConnection(target: RedisTarget, commandTimeout = 3
       { enableOfflineQueue: false, clusterRetryStrategy: retry },
     );
   }
-  return make(target, options, retry, true);
+  return make(target, options, retry, true, onEnded);
 }
 
 /**
  * The worker connection (bridgehead, admin): waits and reconnects forever, as
  * BullMQ workers require (maxRetriesPerRequest null). After a Sentinel
  * failover it reconnects to the new primary and resends what failed.
+ * Neither connection stays ended unless closed (connection-supervisor.ts):
+ * `onEnded` is told each time one is connected again.
  */
-export function createWorkerConnection(target: RedisTarget): RedisClient {
+export function createWorkerConnection(
+  target: RedisTarget,
+  onEnded?: ConnectionEndedHandler,
+): RedisClient {
   const retry = (times: number) => Math.min(times * 200, 2000);
   const options: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true };
   if (target.cluster) {
@@ -181,7 +191,7 @@ export function createWorkerConnection(target: RedisTarget): RedisClient {
       { enableOfflineQueue: true, clusterRetryStrategy: retry },
     );
   }
-  return make(target, options, retry, false);
+  return make(target, options, retry, false, onEnded);
 }
 
 /**

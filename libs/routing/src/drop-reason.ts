@@ -2,8 +2,13 @@ import type { Config, Connector } from '@mailbus/config';
 import type { DropReason, MessageFacts } from './route-types.js';
 import { senderMatches } from './sender-matches.js';
 
-/** The routing group of the virtual server a message entered through; undefined = not given. */
+/**
+ * The routing group a message entered the organisation through: the first it
+ * visited, else that of its virtual server; undefined = not given.
+ */
 function entryRoutingGroup(config: Config, facts: MessageFacts): string | undefined {
+  const first = facts.visitedGroups?.[0];
+  if (first !== undefined) return first;
   if (facts.virtualServer === undefined) return undefined;
   const name = facts.virtualServer.toLowerCase();
   const vs = config.virtualServers.find((v) => v.name.toLowerCase() === name);

@@ -25,3 +25,14 @@ export type { AddressSpaceMatch } from './closest-address-space.js';
 export { parseRecipient } from './parse-recipient.js';
 export type { ParsedRecipient } from './parse-recipient.js';
 export { senderMatches } from './sender-matches.js';
+export { routeAcrossSites } from './route-across-sites.js';
+export { leastCostPaths, comparePaths } from './least-cost-paths.js';
+export type { SitePath } from './least-cost-paths.js';
+export { siteLinks, hasSites, homeGroup, currentGroup } from './site-graph.js';
+export type { SiteLink } from './site-graph.js';
+export { explainPath } from './explain-path.js';
+export {
+  VISITED_GROUPS_HEADER,
+  parseVisitedGroups,
+  visitedGroupsHeader,
+} from './visited-groups.js';

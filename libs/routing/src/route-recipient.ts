@@ -3,6 +3,8 @@ import { replies } from '@mailbus/smtp';
 import { dropReasonReply } from './drop-reason-reply.js';
 import { evaluateConnectors } from './evaluate-connectors.js';
 import { parseRecipient } from './parse-recipient.js';
+import { routeAcrossSites } from './route-across-sites.js';
+import { hasSites } from './site-graph.js';
 import type { Candidate, DownConnectors, MessageFacts, RouteDecision } from './route-types.js';
 
 /**
@@ -13,6 +15,8 @@ import type { Candidate, DownConnectors, MessageFacts, RouteDecision } from './r
  * 4. order by cost, ties in config order, down connectors after the live ones;
  * 5. reject with 550 5.4.4 when nothing matches, else with the reason of the
  *    cheapest closest connector that was dropped.
+ * When routing groups are sites (a connector lists connectedRoutingGroups),
+ * routeAcrossSites adds least-cost paths between them (DESIGN section 7).
  */
 export function routeRecipient(
   config: Config,
@@ -20,6 +24,7 @@ export function routeRecipient(
   recipient: string,
   down: DownConnectors = new Set(),
 ): RouteDecision {
+  if (hasSites(config)) return routeAcrossSites(config, facts, recipient, down);
   const { domain } = parseRecipient(recipient);
   const policy = config.recipientPolicies.find((p) => p.domain === domain);
   if (policy) return { kind: 'local', recipient, domain, mailboxHosts: [...policy.mailboxHosts] };

@@ -1,7 +1,7 @@
 import type { RouteDecision } from './route-types.js';
 
 export type RouteJsonEntry =
-  | { recipient: string; connectors: Array<{ name: string; cost: number }> }
+  | { recipient: string; connectors: Array<{ name: string; cost: number; path?: string[] }> }
   | { recipient: string; local: { mailboxHosts: string[] } }
   | { recipient: string; rejected: { code: number; enhanced: string; reason: string } };
 
@@ -12,7 +12,8 @@ export interface RouteJson {
 
 /**
  * Decisions → exactly the `mailbus route --json` shape, no extra keys. Down
- * connectors stay in `connectors`, in try order (after the live ones).
+ * connectors stay in `connectors`, in try order (after the live ones). A
+ * route that leaves the routing group carries `path` (DESIGN section 7).
  */
 export function routeToJson(decisions: readonly RouteDecision[]): RouteJson {
   return {
@@ -21,7 +22,11 @@ export function routeToJson(decisions: readonly RouteDecision[]): RouteJson {
         case 'connectors':
           return {
             recipient: d.recipient,
-            connectors: d.candidates.map((c) => ({ name: c.name, cost: c.cost })),
+            connectors: d.candidates.map((c) => ({
+              name: c.name,
+              cost: c.cost,
+              ...(c.path ? { path: [...c.path] } : {}),
+            })),
           };
         case 'local':
           return { recipient: d.recipient, local: { mailboxHosts: [...d.mailboxHosts] } };

@@ -14,6 +14,12 @@ export interface MessageFacts {
   system: boolean;
   /** The virtual server the message entered through (routing-group scope); undefined = any. */
   virtualServer?: string;
+  /**
+   * Routing groups the message was in before this one, oldest first (from the
+   * trusted visited-groups header): it never enters them again, and the first
+   * is where it entered the organisation (routing-group scope).
+   */
+  visitedGroups?: readonly string[];
 }
 
 /** A connector the recipient may be delivered through, in try order. */
@@ -22,6 +28,8 @@ export interface Candidate {
   cost: number;
   /** Marked down in link state: tried only after the live ones. */
   down?: boolean;
+  /** When the route leaves this routing group: every connector of the path, in order (this one first). */
+  path?: string[];
 }
 
 export type RouteDecision =

@@ -22,3 +22,24 @@ export function withConnectors(...connectors: string[]): Config {
     `${baseYaml}connectors:\n${connectors.map((c) => `  - ${c}`).join('\n')}\n`,
   );
 }
+
+/**
+ * Sites Paris (paris-gw) and Boston (boston-gw) joined both ways at cost 10,
+ * mailbox domains paris.contoso.com and boston.contoso.com, plus `connectors`.
+ */
+export function twoSites(...connectors: string[]): Config {
+  return configFromYaml(`
+routingGroups: [Paris, Boston]
+recipientPolicies:
+  - { domain: paris.contoso.com, routingGroup: Paris, mailboxHosts: ["[10.1.0.5]"] }
+  - { domain: boston.contoso.com, routingGroup: Boston, mailboxHosts: ["[10.2.0.5]"] }
+  - { domain: contoso.com, mailboxHosts: ["[10.0.0.5]"] }
+virtualServers:
+  - { name: paris-gw, routingGroup: Paris, fqdn: paris-gw.contoso.com }
+  - { name: boston-gw, routingGroup: Boston, fqdn: boston-gw.contoso.com }
+connectors:
+  - { name: Paris-Boston, bridgeheads: [paris-gw], smartHosts: [boston-gw.contoso.com], connectedRoutingGroups: [{ name: Boston, cost: 10 }] }
+  - { name: Boston-Paris, bridgeheads: [boston-gw], smartHosts: [paris-gw.contoso.com], connectedRoutingGroups: [{ name: Paris, cost: 10 }] }
+${connectors.map((c) => `  - ${c}`).join('\n')}
+`);
+}

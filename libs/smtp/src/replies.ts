@@ -14,6 +14,10 @@ export const replies = {
   unableToRelay: (): SmtpReply => reply(550, '5.7.1', 'Unable to relay'),
   noRoute: (domain: string): SmtpReply =>
     reply(550, '5.4.4', `Unable to route: no connector for ${domain}`),
+  noRouteToGroup: (group: string): SmtpReply =>
+    reply(550, '5.4.4', `Unable to route: no connector path to routing group ${group}`),
+  routingLoop: (group: string): SmtpReply =>
+    reply(554, '5.4.6', `Routing loop: the message has already been in routing group ${group}`),
   senderNotAllowed: (connector: string): SmtpReply =>
     reply(550, '5.7.1', `Sender not allowed by delivery restrictions of connector ${connector}`),
   contentNotAllowed: (what: string): SmtpReply =>

@@ -1,6 +1,7 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
+import { humanOutput } from './human-format.js';
 
 /** pino levels, as in the config's `logging.level`. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -19,7 +20,12 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** More redaction paths (pino `redact` syntax), added to the built-in ones. */
   redact?: string[];
+  /** `json` (default): one JSON object per line; `human`: `key=value` lines for a terminal. */
+  format?: LogFormat;
 }
+
+/** How log lines are written: JSON for collectors, `human` for a person at a terminal. */
+export type LogFormat = 'json' | 'human';
 
 /**
  * Keys whose values never reach a log: passwords and AUTH payloads, at the top level and one
@@ -102,7 +108,9 @@ export function createLogger(options: LoggerOptions): Logger {
       ...(options.redact?.length ? { redact: { paths: options.redact, censor: CENSOR } } : {}),
       mixin: traceMixin,
     },
-    options.destination,
+    options.format === 'human'
+      ? humanOutput(options.destination ?? pino.destination(1))
+      : options.destination,
   );
   // pino applies `formatters.bindings` to the root's base only, never to a
   // child's bindings: scrub those here. Children inherit this `child`. The

@@ -1,5 +1,6 @@
 export { createLogger, REDACT_PATHS } from './create-logger.js';
-export type { LoggerOptions, LogLevel, LogCategory } from './create-logger.js';
+export type { LoggerOptions, LogLevel, LogCategory, LogFormat } from './create-logger.js';
+export { humanLine, humanOutput } from './human-format.js';
 export { getTracer } from './get-tracer.js';
 export { SpanAttr } from './span-attr.js';
 export type { SpanOutcome } from './span-attr.js';
@@ -14,3 +15,5 @@ export { Metrics, DELIVERY_LATENCY_BUCKETS } from './metrics.js';
 export type { MetricsOptions, QueueSample, QueueCollector } from './metrics.js';
 export { bufferedOutput } from './buffered-output.js';
 export type { BufferedOutput } from './buffered-output.js';
+export { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+export type { Span } from '@opentelemetry/api';

@@ -42,6 +42,7 @@ export class Metrics {
   readonly registry: Registry;
   readonly messagesAccepted: Counter<'virtual_server'>;
   readonly messagesRejected: Counter<'code' | 'enhanced'>;
+  readonly smtpReplies: Counter<'virtual_server' | 'code' | 'enhanced'>;
   readonly messagesDelivered: Counter<'connector'>;
   readonly messagesDeferred: Counter<'connector'>;
   readonly messagesBounced: Counter<'connector'>;
@@ -53,6 +54,8 @@ export class Metrics {
   readonly smtpSessionsOpen: Gauge<'virtual_server'>;
   readonly deliveryLatency: Histogram<'connector'>;
   readonly collectErrors: Counter;
+  readonly redisConnectionsRevived: Counter<'connection'>;
+  readonly workerRestarts: Counter<'queue'>;
 
   private queueCollector: QueueCollector | undefined;
   private sample: { at: number; samples: Promise<readonly QueueSample[] | undefined> } | undefined;
@@ -77,6 +80,12 @@ export class Metrics {
       name: 'mailbus_messages_rejected_total',
       help: 'Commands or messages refused with a 4xx/5xx reply, per reply code and enhanced code.',
       labelNames: ['code', 'enhanced'] as const,
+      registers,
+    });
+    this.smtpReplies = new Counter({
+      name: 'mailbus_smtp_replies_total',
+      help: 'Every reply the ingress sent, per virtual server, reply code and enhanced code ("" when the reply has none).',
+      labelNames: ['virtual_server', 'code', 'enhanced'] as const,
       registers,
     });
     this.messagesDelivered = new Counter({
@@ -167,6 +176,18 @@ export class Metrics {
     this.collectErrors = new Counter({
       name: 'mailbus_metrics_collect_errors_total',
       help: 'Scrapes whose queue collector failed (queue gauges are then left out).',
+      registers,
+    });
+    this.redisConnectionsRevived = new Counter({
+      name: 'mailbus_redis_connections_revived_total',
+      help: 'Redis connections that ended without being closed (e.g. after a Sentinel failover) and were connected again, per connection (producer, worker).',
+      labelNames: ['connection'] as const,
+      registers,
+    });
+    this.workerRestarts = new Counter({
+      name: 'mailbus_worker_restarts_total',
+      help: 'Queue workers the watchdog found not fetching jobs and restarted, per queue.',
+      labelNames: ['queue'] as const,
       registers,
     });
   }

@@ -36,6 +36,8 @@ export enum SpanAttr {
   DeliveredCount = 'mailbus.delivered_count',
   /** Recipients deferred in an attempt. */
   DeferredCount = 'mailbus.deferred_count',
+  /** Recipients refused while routing (no route, or every connector dropped). */
+  RejectedCount = 'mailbus.rejected_count',
   /** Recipients bounced in an attempt. */
   BouncedCount = 'mailbus.bounced_count',
   /** DSN kind: `failure`, `delay`, `success`. */

@@ -15,3 +15,7 @@ export type { RedisClusterOptions } from './redis-cluster.js';
 export { RedisSentinelGroup } from './redis-sentinel.js';
 export type { RedisSentinelOptions } from './redis-sentinel.js';
 export { prng } from './prng.js';
+export { DelayProxy } from './delay-proxy.js';
+export type { DelayProxyOptions } from './delay-proxy.js';
+export { SmtpTraffic, deliveredMessageIds } from './smtp-traffic.js';
+export type { SmtpTrafficOptions, Refusal } from './smtp-traffic.js';

@@ -119,6 +119,11 @@ export class RedisSentinelGroup {
     return this.sentinels.map((s) => `127.0.0.1:${s.port}`);
   }
 
+  /** Sentinel ports. */
+  get ports(): number[] {
+    return this.sentinels.map((s) => s.port);
+  }
+
   /** The port the sentinels currently name as primary. */
   async primaryPort(): Promise<number> {
     for (const s of this.sentinels) {

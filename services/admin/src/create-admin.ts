@@ -4,6 +4,7 @@ import type { Metrics } from '@mailbus/telemetry';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { AdminAuth, SESSION_COOKIE } from './admin-auth.js';
+import { loginPage, wantsHtml } from './login-page.js';
 import { AdminError, type AdminErrorCode } from './admin-error.js';
 import { AdminServer } from './admin-server.js';
 import { httpStatusOf } from './http-status-of.js';
@@ -126,6 +127,14 @@ export async function createAdmin(options: AdminOptions): Promise<AdminServer> {
     }
     if (auth.basicEnabled) reply.header('www-authenticate', 'Basic realm="mailbus"');
     else reply.header('www-authenticate', 'Bearer realm="mailbus"');
+    if (wantsHtml(req.method, req.headers.accept)) {
+      const page = {
+        organization: config.organization,
+        basic: auth.basicEnabled,
+        token: auth.sessionValue !== undefined,
+      };
+      return reply.code(401).type('text/html; charset=utf-8').send(loginPage(page));
+    }
     return sendError(
       reply,
       401,

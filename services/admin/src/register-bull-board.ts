@@ -3,22 +3,40 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { QueueOperations } from '@mailbus/queue';
 import type { FastifyInstance } from 'fastify';
+import { offlinePage } from './offline-page.js';
 
 type BoardServerAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter'];
 
 /** Where Bull Board is served. */
 export const BOARD_PATH = '/queues';
 
-/** `Internet` for `{Internet}`, `Internet #2` for partition `{Internet#2}`. */
+/**
+ * Bull Board builds its sidebar from the queue name split by the adapter's
+ * delimiter, dropping Redis hash-tag braces only when a delimiter is set. A
+ * character no queue name holds gives one flat list of brace-less names.
+ */
+const NO_SPLIT = '\u0000';
+
+/** `Internet` for `{Internet}`, `Internet#2` for partition `{Internet#2}`: the sidebar's own label. */
 export function displayName(queueName: string): string {
-  const m = /^\{(.+?)(?:#(\d+))?\}$/.exec(queueName);
-  if (!m?.[1]) return queueName;
-  return m[2] ? `${m[1]} #${m[2]}` : m[1];
+  const m = /^\{(.+)\}$/.exec(queueName);
+  return m?.[1] ?? queueName;
+}
+
+function describeQueue(queueName: string): string {
+  const label = displayName(queueName);
+  return label === '@local'
+    ? 'Mail for the inbound domains, delivered to their mailbox hosts'
+    : `Delivery queue of connector ${label.replace(/#\d+$/, '')}`;
 }
 
 /**
  * Bull Board at /queues over every partition queue of every connector and
- * `@local`. It shares the admin's authentication (the hook runs before it).
+ * `@local`, read-only: its own buttons would change BullMQ jobs behind
+ * mailbus's back (no tracking event, no audit line, a stored body left
+ * behind), so queue actions go through the REST API and `mailbus queue`.
+ * It shares the admin's authentication (the hook runs before it), and its
+ * page loads nothing from outside this server (see offlinePage).
  */
 export async function registerBullBoard(
   app: FastifyInstance,
@@ -32,7 +50,10 @@ export async function registerBullBoard(
       (q) =>
         new BullMQAdapter(q, {
           displayName: displayName(q.name),
-          description: `BullMQ queue ${q.name}`,
+          description: describeQueue(q.name),
+          delimiter: NO_SPLIT,
+          readOnlyMode: true,
+          allowRetries: false,
         }),
     ),
     // @bull-board/fastify 9.10.1 pins its own @bull-board/api 9.10.1 next to our 9.10.2: the
@@ -40,5 +61,15 @@ export async function registerBullBoard(
     serverAdapter: serverAdapter as unknown as BoardServerAdapter,
     options: { uiConfig: { boardTitle: `mailbus · ${organization}` } },
   });
-  await app.register(serverAdapter.registerPlugin(), { prefix: BOARD_PATH });
+  await app.register(
+    async (board) => {
+      board.addHook('onSend', async (_req, reply, payload) =>
+        typeof payload === 'string' && /^text\/html/.test(String(reply.getHeader('content-type')))
+          ? offlinePage(payload)
+          : payload,
+      );
+      await board.register(serverAdapter.registerPlugin());
+    },
+    { prefix: BOARD_PATH },
+  );
 }

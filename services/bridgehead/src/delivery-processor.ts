@@ -55,6 +55,7 @@ export class DeliveryProcessor {
     this.connectors = new Map(deps.config.connectors.map((c) => [c.name, c]));
     this.now = deps.now ?? Date.now;
     this.send = new SendAttempts({
+      config: deps.config,
       virtualServer: deps.virtualServer,
       queue: deps.queue,
       outbound: deps.outbound,

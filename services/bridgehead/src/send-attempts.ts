@@ -1,4 +1,4 @@
-import type { Connector, VirtualServer } from '@mailbus/config';
+import type { Config, Connector, VirtualServer } from '@mailbus/config';
 import {
   resolveNextHops,
   type DeliveryHost,
@@ -17,9 +17,10 @@ import { formatReply, reply } from '@mailbus/smtp';
 import { SpanAttr, SpanName, withSpan } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
 import { writeOutboundLine } from './protocol-log-line.js';
-import { receivedHeader } from './received-header.js';
+import { receivedHeader, receivingFqdn } from './received-header.js';
 
 export interface SendAttemptsDeps {
+  config: Config;
   virtualServer: VirtualServer;
   queue: MailQueue;
   outbound: OutboundDelivery;
@@ -115,7 +116,7 @@ export class SendAttempts {
     const name = connector?.name ?? LOCAL_DELIVERY;
     const received = receivedHeader({
       client: data.client,
-      byFqdn: vs.fqdn,
+      byFqdn: receivingFqdn(this.deps.config, data.virtualServer) ?? vs.fqdn,
       queueId: data.messageId,
       receivedAt: data.receivedAt,
       ...(recipients.length === 1 ? { recipient: recipients[0]?.address as string } : {}),

@@ -18,6 +18,7 @@ import {
   QueueOperations,
   redisTargetOf,
   whenReady,
+  type ConnectionEndedHandler,
   type RedisClient,
 } from '@mailbus/queue';
 import { createLogger, Metrics } from '@mailbus/telemetry';
@@ -27,6 +28,7 @@ import { EmbeddedRedis } from './embedded-redis.js';
 import { NodeHttp } from './node-http.js';
 import { deletedMessageDsn } from './deleted-message-dsn.js';
 import { UserError } from './usage-error.js';
+import { waitReachable } from './redis-reachable.js';
 
 export type Role = 'ingress' | 'bridgehead' | 'admin';
 export const ALL_ROLES: readonly Role[] = ['ingress', 'bridgehead', 'admin'];
@@ -43,6 +45,8 @@ export interface GatewayOptions {
   stalledIntervalMs?: number;
   /** Serve /healthz, /readyz, /metrics on admin.listen even when its port is 0 (tests). */
   nodeHttp?: boolean;
+  /** Where the embedded Redis keeps its AOF and run file (default ./.mailbus). */
+  dataDir?: string;
   /** Send DSNs (wired by the composition root). */
   sendDsn?: (req: DsnRequest, queue: MailQueue) => Promise<void>;
 }
@@ -62,6 +66,9 @@ export class Gateway {
   /** Set when admin.tokenEnv was unset and a token was generated for this run. */
   generatedAdminToken: string | undefined;
   embeddedRedis: EmbeddedRedis | undefined;
+  /** With the embedded Redis: messages still queued when it stopped (delivered on the next start). */
+  queuedAtStop: number | undefined;
+  private ops: QueueOperations | undefined;
   private producer: RedisClient | undefined;
   private worker: RedisClient | undefined;
   private ingressQueue: MailQueue | undefined;
@@ -71,6 +78,11 @@ export class Gateway {
   private down: ReadonlySet<string> = new Set();
   private closing: Promise<void> | undefined;
   redisUrl = '';
+  /** A Redis connection that ended by itself is connected again (connection-supervisor.ts). */
+  private readonly revived: ConnectionEndedHandler = (e) => {
+    this.logger.warn(e, 'redis connection ended; connecting it again');
+    this.metrics.redisConnectionsRevived.inc({ connection: e.connection });
+  };
 
   constructor(private readonly o: GatewayOptions) {
     this.roles = o.roles ?? ALL_ROLES;
@@ -97,7 +109,7 @@ export class Gateway {
     const node = `${hostname()}:${process.pid}`;
     const r = config.redis;
     if (!r.url && !r.sentinel && !r.cluster) {
-      this.embeddedRedis = await EmbeddedRedis.start();
+      this.embeddedRedis = await EmbeddedRedis.start(this.o.dataDir ?? '.mailbus');
       this.logger.info(
         { url: this.embeddedRedis.url, dir: this.embeddedRedis.dir },
         'started embedded redis-server (AOF always, noeviction)',
@@ -105,8 +117,9 @@ export class Gateway {
     }
     const target = this.embeddedRedis ? { url: this.embeddedRedis.url } : redisTargetOf(r);
     this.redisUrl = describeRedisTarget(target);
-    const worker = createWorkerConnection(target);
+    const worker = createWorkerConnection(target, this.revived);
     this.worker = worker;
+    await waitReachable(worker, target);
     // A cluster: every master holds some queues, so every master is checked.
     const check = await (
       isCluster(worker)
@@ -143,6 +156,7 @@ export class Gateway {
     const ops = new QueueOperations(this.workerQueue, {
       sendDsn: (job, reason) => sendDsn(deletedMessageDsn(job, reason)),
     });
+    this.ops = ops;
     this.metrics.setQueueCollector(async () => queueSamples(await ops.connectors(Date.now())));
     const isReady = async () => (await worker.ping().catch(() => '')) === 'PONG';
     if (this.roles.includes('bridgehead')) {
@@ -166,7 +180,7 @@ export class Gateway {
       await this.bridgehead.ready();
     }
     if (this.roles.includes('ingress')) {
-      const producer = createProducerConnection(target, r.commandTimeout);
+      const producer = createProducerConnection(target, r.commandTimeout, this.revived);
       this.producer = producer;
       // Fail-fast connections refuse commands until ready (a cluster: until
       // it has the slot map); wait a moment so the first message is not a 451.
@@ -279,6 +293,20 @@ export class Gateway {
         await this.admin?.close();
         await this.nodeHttp?.close();
         await this.bridgehead?.close();
+        if (this.embeddedRedis && this.ops) {
+          const list = await withDeadline(this.ops.connectors(Date.now()), 3000);
+          if (list)
+            this.queuedAtStop = list.reduce(
+              (n, c) =>
+                n +
+                c.depth.waiting +
+                c.depth.delayedBySchedule +
+                c.depth.retrying +
+                c.depth.held +
+                c.depth.active,
+              0,
+            );
+        }
         // Queues and connections get a deadline: with Redis gone, BullMQ's close
         // and QUIT on a reconnecting client would wait forever.
         await withDeadline(this.ingressQueue?.close(), 5000);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { configCommand } from './commands/config-command.js';
 import { routeCommand } from './commands/route-command.js';
 import { startCommand } from './commands/start-command.js';
@@ -21,6 +22,14 @@ ${OPERATIONS_USAGE}
 
 The config file defaults to $MAILBUS_CONFIG, then ./mailbus.yaml.`;
 
+/** The version of the package this command was built from. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? 'unknown';
+}
+
 async function main(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const err = (s: string) => process.stderr.write(`${s}\n`);
@@ -42,6 +51,10 @@ async function main(argv: string[]): Promise<number> {
         return await trackCommand(rest, process.env, out);
       case 'sink':
         return await sinkCommand(rest, out);
+      case '--version':
+      case '-v':
+        out(`mailbus ${version()}`);
+        return 0;
       case undefined:
       case 'help':
       case '--help':

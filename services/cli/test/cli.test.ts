@@ -149,3 +149,21 @@ describe('mailbus user add', () => {
     assert.ok(!readFileSync(file, 'utf8').includes('second'));
   });
 });
+
+describe('install', () => {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+  test('`npx mailbus --help` and `--version` work after `npm ci && npm run build` (the bin is committed, not built)', () => {
+    for (const [args, pattern] of [
+      [['--help'], /usage: mailbus <command>/],
+      [['--version'], /^mailbus \d+\.\d+\.\d+\n$/],
+    ] as const) {
+      const r = spawnSync('npx', ['--no-install', 'mailbus', ...args], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, pattern);
+    }
+  });
+});

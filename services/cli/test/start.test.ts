@@ -30,6 +30,7 @@ connectors:
 `,
     );
     const child = spawn(process.execPath, [MAIN, 'start', '--config', file], {
+      cwd: dir, // the embedded Redis keeps its data in ./.mailbus
       env: { ...process.env, MAILBUS_TEST_TOKEN: 'secret', MAILBUS_REDIS_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

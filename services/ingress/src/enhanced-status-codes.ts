@@ -1,10 +1,8 @@
-import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-
 /**
  * smtp-server derives an enhanced status code from the reply code alone, and
  * gets several wrong for a gateway (550 → 5.1.1 "bad mailbox" for a relay
  * denial, 552 → 5.2.2 "mailbox full" for a message over the size limit).
- * This adapter, installed once, makes the codes right:
+ * MailbusSmtpConnection.send asks this function for every reply:
  * - a reply text that starts with an enhanced code (every reply mailbus
  *   builds, see @mailbus/smtp `replies`) is sent as is;
  * - smtp-server's own replies are corrected by the table below;
@@ -33,35 +31,14 @@ const CORRECTIONS: Array<{ code: number; text: RegExp; enhanced: string }> = [
 
 const EXPLICIT = /^[245]\.\d{1,3}\.\d{1,3}(?: |$)/;
 
-type Send = (
-  this: unknown,
-  code: number,
-  data?: string | string[],
-  context?: string | false,
-) => void;
-
-let installed = false;
-
-/** Installs the adapter on smtp-server's connection class (idempotent). */
-export function installEnhancedStatusCodes(): void {
-  if (installed) return;
-  installed = true;
-  const proto = SMTPConnection.prototype as unknown as { send: Send };
-  const original = proto.send;
-  proto.send = function (
-    this: unknown,
-    code: number,
-    data?: string | string[],
-    context?: string | false,
-  ): void {
-    const self = this as { _server?: { options?: { hideENHANCEDSTATUSCODES?: boolean } } };
-    const enabled = self._server?.options?.hideENHANCEDSTATUSCODES === false;
-    if (!enabled || typeof data !== 'string') return original.call(this, code, data, context);
-    if (EXPLICIT.test(data)) return original.call(this, code, data, false);
-    if (code < 400) return original.call(this, code, data, context);
-    const fix = CORRECTIONS.find((c) => c.code === code && c.text.test(data));
-    if (fix)
-      return original.call(this, code, `${fix.enhanced} ${data.replace(/^Error: /, '')}`, false);
-    return original.call(this, code, data, context);
-  };
+/**
+ * The reply text to send instead of smtp-server's, with its enhanced code
+ * written out (smtp-server then adds none), or undefined to leave the reply
+ * to smtp-server's own mapping.
+ */
+export function explicitEnhancedCode(code: number, text: string): string | undefined {
+  if (EXPLICIT.test(text)) return text;
+  if (code < 400) return undefined;
+  const fix = CORRECTIONS.find((c) => c.code === code && c.text.test(text));
+  return fix ? `${fix.enhanced} ${text.replace(/^Error: /, '')}` : undefined;
 }

@@ -1,5 +1,4 @@
-import type { SMTPServer, SMTPServerSession } from 'smtp-server';
-import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { SMTPServerSession } from 'smtp-server';
 import type { Config, VirtualServer } from '@mailbus/config';
 import type { MailQueue } from '@mailbus/queue';
 import { addressSpaceSpecificity, buildIpList, ipInList } from '@mailbus/routing';
@@ -7,15 +6,6 @@ import { reply, type SmtpReply } from '@mailbus/smtp';
 
 /** Answers one ETRN: which reply the client gets (RFC 1985). */
 export type EtrnHandler = (domain: string, session: SMTPServerSession) => Promise<SmtpReply>;
-
-interface Connection {
-  session: SMTPServerSession;
-  _server: {
-    options: { onEtrn?: EtrnHandler };
-    logger: { warn: (meta: object, ...msg: unknown[]) => void };
-  };
-  send(code: number, data?: string | string[], context?: string | false): void;
-}
 
 // RFC 1985 section 5 replies.
 const etrnReplies = {
@@ -38,36 +28,17 @@ const etrnReplies = {
     reply(458, '4.3.0', `Unable to queue messages for node ${node}: temporary failure`),
 };
 
-const wire = (r: SmtpReply) => (r.enhanced ? `${r.enhanced} ${r.text}` : r.text);
-
-function handlerEtrn(this: Connection, command: Buffer | string, callback: () => void): void {
-  const arg = command.toString().trim().split(/\s+/)[1] ?? '';
-  const answer = (r: SmtpReply) => {
-    this.send(r.code, wire(r), false);
-    callback();
-  };
-  const onEtrn = this._server.options.onEtrn;
-  if (!onEtrn) return answer(etrnReplies.unavailable());
-  if (!/^[@#]?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(arg))
-    return answer(etrnReplies.syntax());
-  if (arg.startsWith('#')) return answer(etrnReplies.namedQueue(arg));
-  onEtrn(arg, this.session).then(answer, () => answer(etrnReplies.failed(arg)));
-}
-
-let installed = false;
-
-/**
- * Adds ETRN (RFC 1985) to an SMTPServer: smtp-server runs `handler_<VERB>` of
- * its connection class for any command, so one handler on the prototype
- * (installed once) serves every server; each server answers through the
- * `onEtrn` set on its own options.
- */
-export function installEtrn(server: SMTPServer, onEtrn: EtrnHandler): void {
-  (server as unknown as { options: { onEtrn?: EtrnHandler } }).options.onEtrn = onEtrn;
-  if (installed) return;
-  installed = true;
-  (SMTPConnection.prototype as unknown as { handler_ETRN: typeof handlerEtrn }).handler_ETRN =
-    handlerEtrn;
+/** The reply to one ETRN command line (RFC 1985), through the virtual server's handler. */
+export async function answerEtrn(
+  command: string,
+  session: SMTPServerSession,
+  onEtrn: EtrnHandler | undefined,
+): Promise<SmtpReply> {
+  const arg = command.trim().split(/\s+/)[1] ?? '';
+  if (!onEtrn) return etrnReplies.unavailable();
+  if (!/^[@#]?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(arg)) return etrnReplies.syntax();
+  if (arg.startsWith('#')) return etrnReplies.namedQueue(arg);
+  return onEtrn(arg, session).catch(() => etrnReplies.failed(arg));
 }
 
 export interface EtrnDeps {
@@ -83,12 +54,11 @@ export interface EtrnDeps {
  * `458` for a client not allowed, `459` for a domain no such connector serves.
  */
 export function createEtrnHandler(deps: EtrnDeps): EtrnHandler {
-  const allowed = buildIpList(deps.virtualServer.relay.etrn);
+  const allowed = etrnAllowed(deps.virtualServer);
   return async (arg, session) => {
     const subdomains = arg.startsWith('@');
     const domain = (subdomains ? arg.slice(1) : arg).toLowerCase();
-    const ip = (session.remoteAddress ?? '').replace(/^::ffff:/, '');
-    if (!ipInList(allowed, ip)) return etrnReplies.notAllowedClient(domain);
+    if (!allowed(session.remoteAddress ?? '')) return etrnReplies.notAllowedClient(domain);
     const connectors = deps.config.connectors.filter(
       (c) =>
         c.delivery.remoteTriggered &&
@@ -102,4 +72,10 @@ export function createEtrnHandler(deps: EtrnDeps): EtrnHandler {
       ? etrnReplies.started(domain, released)
       : etrnReplies.nothingWaiting(domain);
   };
+}
+
+/** Whether a client IP may use ETRN on a virtual server (`relay.etrn`); EHLO lists ETRN only then. */
+export function etrnAllowed(vs: VirtualServer): (ip: string) => boolean {
+  const allowed = buildIpList(vs.relay.etrn);
+  return (ip) => ipInList(allowed, ip.replace(/^::ffff:/, ''));
 }

@@ -1,5 +1,6 @@
 export { SmtpIngress } from './smtp-ingress.js';
 export type { SmtpIngressDeps } from './smtp-ingress.js';
 export { UserDirectory, hashPassword, verifyPassword } from './user-directory.js';
-export { installEnhancedStatusCodes } from './enhanced-status-codes.js';
+export { MailbusSmtpServer } from './mailbus-smtp-server.js';
+export type { MailbusSessionOptions } from './mailbus-smtp-connection.js';
 export { readHeaders, hasBareLineEnding } from './message-facts.js';

@@ -1,13 +1,12 @@
 import {
-  SMTPServer,
   type SMTPServerAddress,
   type SMTPServerDataStream,
   type SMTPServerSession,
   type SMTPServerOptions,
 } from 'smtp-server';
-type ExternalLogger = NonNullable<Exclude<SMTPServerOptions['logger'], boolean>>;
 import type { Config, VirtualServer } from '@mailbus/config';
-import { type ProtocolLogWriter, redactCommand } from '@mailbus/protocol-log';
+import type { ProtocolLogWriter } from '@mailbus/protocol-log';
+import { inboundProtocolLogger, type LoggedSession } from './inbound-protocol-log.js';
 import {
   LOCAL_DELIVERY,
   type MailQueue,
@@ -28,16 +27,24 @@ import {
   type RouteDecision,
 } from '@mailbus/routing';
 import { formatReply, replies, SmtpRejection, type SmtpReply } from '@mailbus/smtp';
-import { injectContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
+import {
+  injectContext,
+  SpanAttr,
+  SpanName,
+  withSpan,
+  SpanKind,
+  SpanStatusCode,
+  type Metrics,
+  type Span,
+  type SpanOutcome,
+} from '@mailbus/telemetry';
 import type { Logger } from 'pino';
 import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
-import { installCommandGuard } from './command-guard.js';
-import { installEnhancedStatusCodes } from './enhanced-status-codes.js';
-import { installGreetingDelay } from './greeting-delay.js';
-import { installPooledSessionIds } from './session-id.js';
-import { createEtrnHandler, installEtrn } from './etrn.js';
+import { createEtrnHandler, etrnAllowed } from './etrn.js';
+import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
+import { siteRoute } from './site-route-header.js';
 import type { UserDirectory } from './user-directory.js';
 
 /** A DSN for recipients accepted at RCPT but unroutable once size and priority were known. */
@@ -73,12 +80,11 @@ export interface SmtpIngressDeps {
   authThrottle?: Partial<AuthThrottleLimits>;
 }
 
-interface SessionState {
+interface SessionState extends LoggedSession {
   clientIp: string;
   localIp: string;
   localPort: number;
   helo: string;
-  lastCommandAt: number;
   declaredSize?: number;
   envId?: string;
   ret?: 'FULL' | 'HDRS';
@@ -86,28 +92,64 @@ interface SessionState {
 }
 
 /** Turns anything thrown in a hook into smtp-server's error: a rejection keeps its reply, the rest is 451 4.3.0. */
-function toSmtpError(
-  err: unknown,
-  onReject?: (r: SmtpReply) => void,
-): Error & { responseCode: number } {
+function toSmtpError(err: unknown): Error & { responseCode: number } {
   const r: SmtpReply = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
-  onReject?.(r);
   return Object.assign(new Error(r.enhanced ? `${r.enhanced} ${r.text}` : r.text), {
     responseCode: r.code,
   });
 }
 
+/** The TLS protocol and cipher of a session, for the Received header. */
+function tlsOf(session: SMTPServerSession): { tls?: { version: string; cipher: string } } {
+  const t = session.secure ? session.tlsOptions : undefined;
+  return t && t.name ? { tls: { version: t.version ?? 'TLS', cipher: t.name } } : {};
+}
+
 function hook<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,
-  onReject?: (r: SmtpReply) => void,
 ): (...args: [...A, (err?: Error | null) => void]) => void {
   return (...args) => {
     const cb = args.pop() as (err?: Error | null) => void;
     fn(...(args as unknown as A)).then(
       () => cb(),
-      (err: unknown) => cb(toSmtpError(err, onReject)),
+      (err: unknown) => cb(toSmtpError(err)),
     );
   };
+}
+
+/**
+ * Counts every reply the server sends (`mailbus_smtp_replies_total`), and each 4xx/5xx also as a
+ * rejection (`mailbus_messages_rejected_total`), by code and enhanced code. The labelled
+ * counters are kept per reply kind: a handful of kinds, one map lookup per reply.
+ */
+function countReply(
+  metrics: Metrics,
+  virtualServer: string,
+): (code: number, enhanced: string) => void {
+  const kinds = new Map<string, () => void>();
+  return (code, enhanced) => {
+    const key = `${code} ${enhanced}`;
+    let count = kinds.get(key);
+    if (!count) {
+      const labels = { code: String(code), enhanced };
+      const reply = metrics.smtpReplies.labels({ ...labels, virtual_server: virtualServer });
+      const rejected = code >= 400 ? metrics.messagesRejected.labels(labels) : undefined;
+      count = () => {
+        reply.inc();
+        rejected?.inc();
+      };
+      kinds.set(key, count);
+    }
+    count();
+  };
+}
+
+/** The final reply on the message's span; a refusal also sets the span's status to ERROR. */
+function replyAttributes(span: Span, r: SmtpReply, outcome: SpanOutcome): void {
+  span.setAttribute(SpanAttr.Reply, formatReply(r));
+  span.setAttribute(SpanAttr.ReplyCode, r.code);
+  span.setAttribute(SpanAttr.Outcome, outcome);
+  if (r.code >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: formatReply(r) });
 }
 
 const ASCII_ADDRESS = /^[\x21-\x7e]*$/;
@@ -128,12 +170,11 @@ function unknownParameter(args: unknown, known: ReadonlySet<string>): string | u
  * connector, and answers 250 only after Redis acknowledged every write.
  */
 export class SmtpIngress {
-  private readonly server: SMTPServer;
+  private readonly server: MailbusSmtpServer;
   private readonly sessions = new Map<string, SessionState>();
   private readonly perIp = new Map<string, number>();
   private readonly relayList;
   private readonly relayByIp = new Map<string, boolean>();
-  private readonly etrnList;
   private closing = false;
   private closed: Promise<void> | undefined;
   readonly vs: VirtualServer;
@@ -141,19 +182,13 @@ export class SmtpIngress {
   private readonly authThrottle: AuthThrottle;
 
   constructor(private readonly deps: SmtpIngressDeps) {
-    installEnhancedStatusCodes();
-    installGreetingDelay();
-    installPooledSessionIds();
-    installCommandGuard();
     this.vs = deps.virtualServer;
     this.relayList = buildIpList(this.vs.relay.allow);
-    this.etrnList = buildIpList(this.vs.relay.etrn);
     this.backPressure = new BackPressure(deps.queue, deps.backPressure);
     this.authThrottle = new AuthThrottle(deps.queue, deps.authThrottle);
     const vs = this.vs;
-    const countReject = (r: SmtpReply) =>
-      this.deps.metrics?.messagesRejected.inc({ code: String(r.code), enhanced: r.enhanced });
-    const options: SMTPServerOptions & { mailbusGreetingDelayMs: number } = {
+    const plaintextAuth = vs.auth?.allowPlaintext ?? false;
+    const options: SMTPServerOptions = {
       name: vs.fqdn,
       banner: 'mailbus',
       size: vs.maxMessageSizeKB * 1024,
@@ -165,10 +200,9 @@ export class SmtpIngress {
       hideREQUIRETLS: true,
       // No reverse DNS per session (Exchange does none by default): a slow resolver would delay the greeting.
       disableReverseLookup: true,
-      mailbusGreetingDelayMs: this.vs.limits.greetingDelay,
       authOptional: true,
       authMethods: ['PLAIN', 'LOGIN'],
-      allowInsecureAuth: false,
+      allowInsecureAuth: plaintextAuth,
       disabledCommands: [...(deps.users ? [] : ['AUTH']), ...(deps.tls ? [] : ['STARTTLS'])],
       hideSTARTTLS: !deps.tls,
       ...(deps.tls
@@ -179,7 +213,11 @@ export class SmtpIngress {
       closeTimeout: 30_000,
       useXClient: false,
       useXForward: false,
-      logger: this.protocolLogger(),
+      logger: inboundProtocolLogger(
+        this.deps.protocolLog,
+        (cid) => this.sessions.get(cid),
+        this.deps.metrics ? countReply(this.deps.metrics, vs.name) : undefined,
+      ),
       onConnect: hook(async (session: SMTPServerSession) => this.onConnect(session)),
       onAuth: (auth, session, cb) => {
         this.onAuth(auth.method, auth.username ?? '', auth.password ?? '', session).then(
@@ -187,27 +225,27 @@ export class SmtpIngress {
           (err: unknown) => cb(toSmtpError(err)),
         );
       },
-      onMailFrom: hook(
-        async (address: SMTPServerAddress, session: SMTPServerSession) =>
-          this.onMailFrom(address, session),
-        countReject,
+      onMailFrom: hook(async (address: SMTPServerAddress, session: SMTPServerSession) =>
+        this.onMailFrom(address, session),
       ),
-      onRcptTo: hook(
-        async (address: SMTPServerAddress, session: SMTPServerSession) =>
-          this.onRcptTo(address, session),
-        countReject,
+      onRcptTo: hook(async (address: SMTPServerAddress, session: SMTPServerSession) =>
+        this.onRcptTo(address, session),
       ),
       onData: (stream, session, cb) => {
         this.onData(stream, session).then(
           (r) => cb(null, `${r.enhanced} ${r.text}`),
-          (err: unknown) => cb(toSmtpError(err, countReject)),
+          (err: unknown) => cb(toSmtpError(err)),
         );
       },
       onClose: (session) => this.onClose(session),
     };
-    this.server = new SMTPServer(options);
+    this.server = new MailbusSmtpServer(options, {
+      greetingDelayMs: vs.limits.greetingDelay,
+      allowPlaintextAuth: plaintextAuth,
+      etrnAllowed: etrnAllowed(vs),
+      onEtrn: createEtrnHandler(deps),
+    });
     this.server.on('error', (err) => deps.logger.warn({ err }, 'smtp server error'));
-    installEtrn(this.server, createEtrnHandler(deps));
   }
 
   /** The address SMTP listens on, once listening. */
@@ -249,7 +287,6 @@ export class SmtpIngress {
         localIp: session.localAddress,
         localPort: session.localPort,
         helo: session.hostNameAppearsAs ?? '',
-        lastCommandAt: Date.now(),
         rcpt: new Map(),
       };
       this.sessions.set(session.id, s);
@@ -293,7 +330,8 @@ export class SmtpIngress {
     password: string,
     session: SMTPServerSession,
   ): Promise<string> {
-    if (!session.secure) throw new SmtpRejection(replies.encryptionRequired());
+    if (!session.secure && !this.vs.auth?.allowPlaintext)
+      throw new SmtpRejection(replies.encryptionRequired());
     const ip = session.remoteAddress;
     if (await this.authThrottle.blocked(ip)) throw new SmtpRejection(replies.authThrottled());
     const users = this.deps.users;
@@ -330,12 +368,18 @@ export class SmtpIngress {
     else delete s.ret;
   }
 
-  private facts(sender: string, sizeBytes: number | undefined, priority: Priority): MessageFacts {
+  private facts(
+    sender: string,
+    sizeBytes: number | undefined,
+    priority: Priority,
+    visitedGroups: readonly string[] = [],
+  ): MessageFacts {
     return {
       sender,
       priority,
       system: sender === '',
       virtualServer: this.vs.name,
+      ...(visitedGroups.length > 0 ? { visitedGroups } : {}),
       ...(sizeBytes !== undefined ? { sizeKB: Math.ceil(sizeBytes / 1024) } : {}),
     };
   }
@@ -423,12 +467,23 @@ export class SmtpIngress {
         [SpanAttr.RecipientCount]: recipients.length,
         [SpanAttr.Size]: body.length,
         [SpanAttr.VirtualServer]: this.vs.name,
+        [SpanAttr.ClientIp]: s.clientIp,
+        [SpanAttr.MessageId]: id,
       },
       async (span) => {
-        const r = await this.accept(id, body, sender, recipients, s, session);
-        span.setAttribute(SpanAttr.Reply, formatReply(r));
-        return r;
+        try {
+          const r = await this.accept(id, body, sender, recipients, s, session);
+          replyAttributes(span, r, 'accepted');
+          if (s.lastMessage?.messageId)
+            span.setAttribute(SpanAttr.MessageId, s.lastMessage.messageId);
+          return r;
+        } catch (err) {
+          const r = err instanceof SmtpRejection ? err.reply : replies.tempFailure();
+          replyAttributes(span, r, 'rejected');
+          throw err;
+        }
       },
+      { kind: SpanKind.SERVER },
     ).then(
       (r) => {
         this.deps.metrics?.messagesAccepted.inc({ virtual_server: this.vs.name });
@@ -444,27 +499,42 @@ export class SmtpIngress {
 
   private async accept(
     id: string,
-    body: Buffer,
+    raw: Buffer,
     sender: string,
     recipients: JobRecipient[],
     s: SessionState,
     session: SMTPServerSession,
   ): Promise<SmtpReply> {
+    let body = raw;
     if (hasBareLineEnding(body)) throw new SmtpRejection(replies.bareLineEnding());
     if (body.includes(0)) throw new SmtpRejection(replies.nulInMessage());
     if (longestLine(body) > MAX_TEXT_LINE) throw new SmtpRejection(replies.lineTooLong());
     const head = readHeaders(body, this.vs.maxHeaderSizeKB * 1024);
+    s.lastMessage = { bytes: body.length, messageId: head.messageId };
     if (head.headerBytes > this.vs.maxHeaderSizeKB * 1024)
       throw new SmtpRejection(replies.headerTooBig());
     if (head.receivedCount > this.vs.maxHops)
       throw new SmtpRejection(replies.tooManyHops(head.receivedCount));
     const priority = priorityFromHeaders(head.headers);
-    const facts = this.facts(sender, body.length, priority);
+    const trusted = this.relayAllowed(s.clientIp) || Boolean(session.user);
+    const site = siteRoute(this.deps.config, this.vs.name, body, head, trusted);
+    if (site?.visited.includes(site.here)) throw new SmtpRejection(replies.routingLoop(site.here));
+    if (site) body = site.body;
+    const facts = this.facts(sender, body.length, priority, site?.visited);
     const down = this.deps.downConnectors();
-    const decisions: RouteDecision[] = recipients.map((r) =>
-      routeRecipient(this.deps.config, facts, r.address, down),
+    const split = withSpan(
+      SpanName.Route,
+      { [SpanAttr.QueueId]: id, [SpanAttr.RecipientCount]: recipients.length },
+      (span) => {
+        const decisions: RouteDecision[] = recipients.map((r) =>
+          routeRecipient(this.deps.config, facts, r.address, down),
+        );
+        const result = splitByConnector(decisions);
+        span.setAttribute(SpanAttr.Connector, result.connectors.map((g) => g.connector).join(','));
+        span.setAttribute(SpanAttr.RejectedCount, result.rejected.length);
+        return result;
+      },
     );
-    const split = splitByConnector(decisions);
     const byAddress = new Map(recipients.map((r) => [r.address.toLowerCase(), r]));
     const rcpt = (a: string): JobRecipient => byAddress.get(a.toLowerCase()) ?? { address: a };
     const groups: RecipientGroup[] = [];
@@ -532,6 +602,7 @@ export class SmtpIngress {
               helo: s.helo || session.hostNameAppearsAs || '',
               secure: session.secure,
               ...(typeof session.user === 'string' ? { user: session.user } : {}),
+              ...tlsOf(session),
             },
             ...(head.messageId ? { headerMessageId: head.messageId } : {}),
             ...(s.envId ? { envId: s.envId } : {}),
@@ -634,67 +705,5 @@ export class SmtpIngress {
         'could not queue the DSN for unroutable recipients',
       );
     }
-  }
-
-  /** A smtp-server logger that writes one protocol log line per command and per reply. */
-  private protocolLogger(): ExternalLogger | false {
-    const noop = () => undefined;
-    const writer = this.deps.protocolLog;
-    if (!writer) return false;
-    const logger = {
-      level: noop,
-      info: noop,
-      warn: noop,
-      error: noop,
-      trace: noop,
-      fatal: noop,
-      debug: (meta: { tnx?: string; cid?: string }, ...msg: unknown[]) => {
-        if (meta.tnx !== 'command' && meta.tnx !== 'send') return;
-        const s = meta.cid ? this.sessions.get(meta.cid) : undefined;
-        const now = Date.now();
-        const text = msg.slice(1).map(String).join(' ');
-        const base = {
-          time: now,
-          ...(s
-            ? {
-                cIp: s.clientIp,
-                sIp: s.localIp,
-                sPort: s.localPort,
-                csUsername: s.helo || undefined,
-              }
-            : {}),
-        };
-        if (meta.tnx === 'command') {
-          const space = text.indexOf(' ');
-          const verb = (space < 0 ? text : text.slice(0, space)).toUpperCase();
-          const args = space < 0 ? '' : text.slice(space + 1);
-          const red = redactCommand(verb, args);
-          if (s) {
-            s.lastCommandAt = now;
-            if ((verb === 'EHLO' || verb === 'HELO') && args) s.helo = args.trim();
-          }
-          writer.write({
-            ...base,
-            ...(s?.helo ? { csUsername: s.helo } : {}),
-            csMethod: red.method,
-            csUriQuery: red.args,
-            csBytes: Buffer.byteLength(text) + 2,
-          });
-        } else {
-          // One line per reply line: a multi-line EHLO reply is several log lines.
-          for (const line of text.split(/\r?\n/)) {
-            const code = Number(line.slice(0, 3));
-            writer.write({
-              ...base,
-              csUriQuery: line.slice(4),
-              scStatus: Number.isFinite(code) ? code : 0,
-              scBytes: Buffer.byteLength(line) + 2,
-              timeTaken: s ? now - s.lastCommandAt : 0,
-            });
-          }
-        }
-      },
-    };
-    return logger as unknown as ExternalLogger;
   }
 }

@@ -26,6 +26,7 @@ export function configCommand(
     for (const e of r.errors) err(formatConfigError(e));
     return 1;
   }
+  for (const w of r.warnings) err(`warning: ${formatConfigError(w)}`);
   if (values.print) out(JSON.stringify(printEffectiveConfig(r.config), null, 2));
   else
     out(

@@ -5,19 +5,20 @@ import {
   QueueOperationError,
   QueueOperations,
   createWorkerConnection,
-  describeRedisTarget,
-  redisTargetOf,
   type ConnectorSummary,
   type MessageState,
 } from '@mailbus/queue';
 import { createDsnSender } from '../dsn-sender.js';
 import { deletedMessageDsn } from '../deleted-message-dsn.js';
 import { configPath, readConfig } from '../read-config.js';
+import { cliRedisTarget } from '../redis-target.js';
+import { waitReachable } from '../redis-reachable.js';
 import { UsageError, UserError } from '../usage-error.js';
 
 const OPTIONS = {
   config: { type: 'string' },
   redis: { type: 'string' },
+  'data-dir': { type: 'string' },
   json: { type: 'boolean' },
   state: { type: 'string' },
   limit: { type: 'string' },
@@ -65,12 +66,7 @@ export async function operationsCommand(
   const [sub, a, b] = positionals;
   if (!sub) throw new UsageError(`mailbus ${kind}: a subcommand is required\n${OPERATIONS_USAGE}`);
   const config = readConfig(configPath(values.config, env), env);
-  const target = values.redis ? { url: values.redis } : redisTargetOf(config.redis);
-  if (!target.url && !target.sentinel && !target.cluster) {
-    throw new UserError(
-      'no Redis to talk to: the config has no redis.url, redis.sentinel or redis.cluster (the embedded Redis of `mailbus start` is private to that process); give --redis URL or set MAILBUS_REDIS_URL',
-    );
-  }
+  const target = cliRedisTarget(config, values.redis, values['data-dir'], env);
   const redis = createWorkerConnection(target);
   const queue = new MailQueue(redis, config, 'cli');
   const dsn = createDsnSender(config);
@@ -87,16 +83,7 @@ export async function operationsCommand(
     return v;
   };
   try {
-    await Promise.race([
-      redis.ping(),
-      new Promise((_, reject) =>
-        setTimeout(
-          () => reject(new UserError(`cannot reach Redis at ${describeRedisTarget(target)}`)),
-          5000,
-          // Never keeps the command alive after it finished.
-        ).unref(),
-      ),
-    ]);
+    await waitReachable(redis, target);
     if (kind === 'connector') {
       switch (sub) {
         case 'status': {

@@ -8,6 +8,8 @@ import {
   type Priority,
 } from '@mailbus/routing';
 import { readConfig } from '../read-config.js';
+import { cliRedisTarget } from '../redis-target.js';
+import { waitReachable } from '../redis-reachable.js';
 import { UsageError } from '../usage-error.js';
 
 /** `mailbus route`: the routing decision for an envelope, nothing sent. */
@@ -17,7 +19,7 @@ export async function routeCommand(
   out: (s: string) => void,
 ): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: bareRedisFlag(argv),
     options: {
       config: { type: 'string' },
       from: { type: 'string' },
@@ -27,6 +29,7 @@ export async function routeCommand(
       system: { type: 'boolean' },
       'virtual-server': { type: 'string' },
       redis: { type: 'string' },
+      'data-dir': { type: 'string' },
       json: { type: 'boolean' },
     },
     strict: true,
@@ -59,9 +62,12 @@ export async function routeCommand(
     ...(values['virtual-server'] ? { virtualServer: values['virtual-server'] } : {}),
   };
   let down: ReadonlySet<string> = new Set();
-  if (values.redis) {
-    const redis = createWorkerConnection({ url: values.redis });
+  if (values.redis !== undefined) {
+    // A bare --redis: the gateway's Redis (the config's, or a running embedded one).
+    const target = cliRedisTarget(config, values.redis, values['data-dir'], env);
+    const redis = createWorkerConnection(target);
     try {
+      await waitReachable(redis, target);
       down = await new MailQueue(redis, config, 'cli').links.down(
         config.connectors.map((c) => c.name),
         Date.now(),
@@ -80,4 +86,11 @@ export async function routeCommand(
     for (const line of explainRoute(config, facts, to, down)) out(`  ${line}`);
   }
   return 0;
+}
+
+/** `--redis` with no URL after it (last, or before another option) becomes `--redis=`. */
+function bareRedisFlag(argv: string[]): string[] {
+  return argv.map((a, i) =>
+    a === '--redis' && (i === argv.length - 1 || argv[i + 1]?.startsWith('--')) ? '--redis=' : a,
+  );
 }

@@ -2,9 +2,18 @@ import { parseArgs } from 'node:util';
 import { ALL_ROLES, Gateway, type Role } from '../gateway.js';
 import { configPath, readConfig } from '../read-config.js';
 import { UsageError } from '../usage-error.js';
+import { dataDirOf } from '../run-file.js';
+import { plural } from '../plural.js';
 import { createDsnSender } from '../dsn-sender.js';
 import { startSdkIfConfigured } from '../telemetry-sdk.js';
-import { bufferedOutput, createLogger } from '@mailbus/telemetry';
+import { bufferedOutput, createLogger, type LogFormat } from '@mailbus/telemetry';
+
+/** `--log-format json|human`; without it, human lines on a terminal and JSON anywhere else. */
+export function logFormat(flag: string | undefined, terminal: boolean): LogFormat {
+  if (flag === undefined) return terminal ? 'human' : 'json';
+  if (flag === 'json' || flag === 'human') return flag;
+  throw new UsageError(`--log-format: must be json or human, not "${flag}"`);
+}
 
 /** `mailbus start [--config FILE] [--role ingress,bridgehead,admin] [--virtual-server NAME]` */
 export async function startCommand(
@@ -18,9 +27,12 @@ export async function startCommand(
       config: { type: 'string' },
       role: { type: 'string' },
       'virtual-server': { type: 'string' },
+      'log-format': { type: 'string' },
+      'data-dir': { type: 'string' },
     },
     strict: true,
   });
+  const format = logFormat(values['log-format'], process.stdout.isTTY === true);
   const roles = values.role ? values.role.split(',').map((r) => r.trim()) : [...ALL_ROLES];
   for (const r of roles)
     if (!ALL_ROLES.includes(r as Role))
@@ -36,6 +48,7 @@ export async function startCommand(
     level: config.logging.level,
     categories: config.logging.categories,
     destination: logs.destination,
+    format,
   });
   const gateway = new Gateway({
     config,
@@ -43,6 +56,7 @@ export async function startCommand(
     roles: roles as Role[],
     env,
     sendDsn: createDsnSender(config),
+    dataDir: dataDirOf(values['data-dir'], env),
     ...(values['virtual-server'] ? { virtualServer: values['virtual-server'] } : {}),
   });
   let stopping = false;
@@ -54,7 +68,17 @@ export async function startCommand(
       .close()
       .then(() => sdk.shutdown())
       .then(
-        () => process.exit(0),
+        () => {
+          logs.flush();
+          const n = gateway.queuedAtStop;
+          if (gateway.embeddedRedis && n !== undefined)
+            out(
+              n === 0
+                ? `mailbus stopped: no messages queued (${gateway.embeddedRedis.dir})`
+                : `mailbus stopped: ${plural(n, 'message')} still queued in ${gateway.embeddedRedis.dir}, delivered on the next start`,
+            );
+          process.exit(0);
+        },
         (e: unknown) => {
           gateway.logger.error({ err: e }, 'error while stopping');
           process.exit(1);
@@ -63,6 +87,14 @@ export async function startCommand(
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP (a closed terminal, a habit of reloading daemons) must not kill the
+  // process and orphan the embedded Redis: the config is read only at start.
+  process.on('SIGHUP', () =>
+    gateway.logger.warn(
+      { signal: 'SIGHUP' },
+      'SIGHUP ignored: mailbus reads its config only at start; restart it to apply a change',
+    ),
+  );
   try {
     await gateway.start();
   } catch (e) {
@@ -74,6 +106,10 @@ export async function startCommand(
   out(
     `mailbus running: roles ${roles.join(', ')}; Redis ${gateway.redisUrl}${gateway.embeddedRedis ? ' (embedded)' : ''}`,
   );
+  if (gateway.embeddedRedis)
+    out(
+      `  data  ${gateway.embeddedRedis.dir} (queued mail is kept across restarts; other mailbus commands find this Redis there)`,
+    );
   for (const l of gateway.listening())
     out(`  SMTP  virtual server ${l.virtualServer} listening on ${l.host}:${l.port}`);
   if (gateway.admin) {

@@ -1,14 +1,13 @@
 import { parseArgs } from 'node:util';
-import type { Config } from '@mailbus/config';
 import {
   createWorkerConnection,
   describeRedisTarget,
   MailQueue,
-  redisTargetOf,
   type RedisTarget,
   type TrackingEvent,
 } from '@mailbus/queue';
 import { configPath, readConfig } from '../read-config.js';
+import { cliRedisTarget } from '../redis-target.js';
 import { UsageError, UserError } from '../usage-error.js';
 
 /** How long `mailbus track` waits for Redis before giving up. */
@@ -32,7 +31,12 @@ export async function trackCommand(
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, redis: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      config: { type: 'string' },
+      redis: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean' },
+    },
     allowPositionals: true,
     strict: true,
   });
@@ -42,7 +46,7 @@ export async function trackCommand(
   if (extra.length > 0)
     throw new UsageError(`mailbus track: one search term only (got also "${extra.join(' ')}")`);
   const config = readConfig(configPath(values.config, env), env);
-  const target = redisTarget(config, values.redis);
+  const target = cliRedisTarget(config, values.redis, values['data-dir'], env);
   const redis = createWorkerConnection(target);
   try {
     const queue = new MailQueue(redis, config, 'cli');
@@ -85,17 +89,6 @@ async function lookUp(queue: MailQueue, term: string): Promise<TrackedMessage[]>
   const messages: TrackedMessage[] = [];
   for (const id of ids) messages.push({ id, events: await queue.tracking.history(id) });
   return messages.filter((m) => m.events.length > 0);
-}
-
-/** `--redis` wins; then the config's url or sentinel. The embedded Redis of `mailbus start` is not reachable from here. */
-function redisTarget(config: Config, flag: string | undefined): RedisTarget {
-  if (flag) return { url: flag };
-  const r = config.redis;
-  const target = redisTargetOf(r);
-  if (target.url || target.sentinel || target.cluster) return target;
-  throw new UserError(
-    'mailbus track: the config names no Redis (redis.url, redis.sentinel or redis.cluster): a gateway started without one runs an embedded redis-server that only it can reach; pass --redis URL',
-  );
 }
 
 function withTimeout<T>(p: Promise<T>, target: RedisTarget): Promise<T> {

@@ -1,0 +1,43 @@
+import { describeRedisTarget, type RedisClient, type RedisTarget } from '@mailbus/queue';
+import { UserError } from './usage-error.js';
+
+/** How long a command or `mailbus start` waits for Redis before giving up. */
+export const REDIS_REACH_TIMEOUT_MS = 10_000;
+
+/**
+ * Resolves once the client is connected and ready; rejects with
+ * MAILBUS_ERR_REDIS_UNREACHABLE naming the address and the last connection
+ * error after `timeoutMs` (a reconnecting client would otherwise wait forever).
+ */
+export function waitReachable(
+  client: RedisClient,
+  target: RedisTarget,
+  timeoutMs = REDIS_REACH_TIMEOUT_MS,
+): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let lastError = 'no answer';
+    const onError = (e: Error) => {
+      lastError = e.message || String(e);
+    };
+    const done = () => {
+      clearTimeout(timer);
+      client.off('error', onError);
+      client.off('ready', onReady);
+    };
+    const onReady = () => {
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(
+        new UserError(
+          `MAILBUS_ERR_REDIS_UNREACHABLE: cannot reach Redis at ${describeRedisTarget(target)} within ${timeoutMs / 1000} s: ${lastError}`,
+        ),
+      );
+    }, timeoutMs);
+    client.on('error', onError);
+    client.once('ready', onReady);
+  });
+}

@@ -1,0 +1,117 @@
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { SMTPServer } from 'smtp-server';
+import { isRelayProbe, refuseCommand } from './command-guard.js';
+import { explicitEnhancedCode } from './enhanced-status-codes.js';
+import { answerEtrn, type EtrnHandler } from './etrn.js';
+
+/** What a mailbus virtual server adds to smtp-server's options, per server. */
+export interface MailbusSessionOptions {
+  /**
+   * Pause before the 220 greeting (smtp-server hard-codes 100 ms: with one
+   * session per message that alone capped a 20-session load at about 180
+   * messages/s, docs/performance.md). A client that talks first still gets 421.
+   */
+  greetingDelayMs: number;
+  /** List AUTH in EHLO on a connection without TLS (`auth.allowPlaintext`); off by default. */
+  allowPlaintextAuth: boolean;
+  /** Whether a client IP may use ETRN: EHLO lists ETRN only for those. */
+  etrnAllowed: (ip: string) => boolean;
+  /** Answers ETRN (RFC 1985); absent ⇒ 502 5.5.1. */
+  onEtrn?: EtrnHandler;
+}
+
+/** The server side of a connection, as MailbusSmtpConnection sees it. */
+export interface MailbusServerView extends SMTPServer {
+  readonly mailbus: MailbusSessionOptions;
+}
+
+/**
+ * smtp-server's connection with what a gateway needs, for mailbus's own
+ * servers only (a subclass, not a prototype patch: other smtp-server users in
+ * the process, test peers included, keep the library's behaviour):
+ * - enhanced status codes corrected (enhanced-status-codes.ts);
+ * - command lines over 512 octets or with NUL refused, and RCPT relay probes
+ *   smtp-server cannot parse answered 550 5.7.1 (command-guard.ts);
+ * - the greeting delay of the virtual server;
+ * - EHLO lists AUTH only once TLS is on (unless plaintext AUTH is allowed) and
+ *   ETRN only to a client that may use it; ETRN itself (RFC 1985).
+ */
+export class MailbusSmtpConnection extends SMTPConnection {
+  /** Set while smtp-server's EHLO handler builds its reply, so send() can edit the keyword list. */
+  private ehloReply = false;
+
+  private get mailbus(): MailbusSessionOptions {
+    return (this._server as MailbusServerView).mailbus;
+  }
+
+  override init(): void {
+    this._setListeners(() => {
+      const o = this._server.options;
+      if (o.maxClients && this._server.connections.size > o.maxClients) {
+        return this.send(
+          421,
+          `${this.name} Too many connected clients, try again in a moment`,
+          false,
+        );
+      }
+      const delay = this.mailbus.greetingDelayMs;
+      if (delay <= 0) return this.connectionReady();
+      setTimeout(() => this.connectionReady(), delay).unref();
+    });
+  }
+
+  override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    if (this.ehloReply && code === 250 && Array.isArray(data)) {
+      this.ehloReply = false;
+      return super.send(code, this.ehloKeywords(data), context);
+    }
+    if (this._server.options.hideENHANCEDSTATUSCODES === false && typeof data === 'string') {
+      const text = explicitEnhancedCode(code, data);
+      if (text !== undefined) return super.send(code, text, false);
+    }
+    return super.send(code, data, context);
+  }
+
+  /** The EHLO reply lines: AUTH removed before TLS (RFC 4954 §4 and docs), ETRN added where allowed. */
+  private ehloKeywords(lines: string[]): string[] {
+    const [greeting = '', ...keywords] = lines;
+    const out = keywords.filter(
+      (k) => !/^AUTH\b/i.test(k) || this.secure || this.mailbus.allowPlaintextAuth,
+    );
+    if (this.mailbus.onEtrn && this.mailbus.etrnAllowed(this.remoteAddress)) out.push('ETRN');
+    return [greeting, ...out];
+  }
+
+  override _onCommand(command: Buffer, callback?: () => void): void {
+    if (this._upgrading) return super._onCommand(command, callback);
+    const line = Buffer.isBuffer(command) ? command : Buffer.from(command ?? '', 'binary');
+    const refused = refuseCommand(line);
+    if (!refused) return super._onCommand(command, callback);
+    this._server.logger.debug({ tnx: 'command', cid: this.id }, 'C:', refused.logged);
+    this.send(refused.code, refused.text);
+    const next = callback ?? (() => undefined);
+    setImmediate(() => this._whenWritable(next));
+  }
+
+  override handler_EHLO(command: Buffer, callback: () => void): void {
+    this.ehloReply = true;
+    super.handler_EHLO(command, callback);
+    this.ehloReply = false;
+  }
+
+  override handler_RCPT(command: Buffer, callback: () => void): void {
+    const parsed = this._parseAddressCommand('rcpt to', command);
+    if ((!parsed || !parsed.address) && isRelayProbe(command.toString())) {
+      this.send(550, '5.7.1 Unable to relay');
+      return callback();
+    }
+    super.handler_RCPT(command, callback);
+  }
+
+  handler_ETRN(command: Buffer, callback: () => void): void {
+    void answerEtrn(command.toString(), this.session, this.mailbus.onEtrn).then((r) => {
+      this.send(r.code, r.enhanced ? `${r.enhanced} ${r.text}` : r.text, false);
+      callback();
+    });
+  }
+}

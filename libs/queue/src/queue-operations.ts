@@ -56,7 +56,7 @@ export interface ConnectorDepth {
   held: number;
   /** Being delivered now. */
   active: number;
-  /** Failed by an unexpected error (kept 7 days for inspection). */
+  /** Parked after unexpected errors: kept until an operator retries, moves or deletes it. */
   failed: number;
 }
 

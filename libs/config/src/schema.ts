@@ -423,6 +423,26 @@ export const recipientPolicySchema = z
       .string()
       .optional()
       .describe('routing group (site) where its mailboxes live; absent = every group delivers'),
+    recipientValidation: z
+      .enum(['verify', 'list', 'none'])
+      .default('verify')
+      .describe(
+        'checked at RCPT: verify = SMTP callout to a mailbox host (cached in Redis); list = validRecipientsFile; none = accept every local part (backscatter risk)',
+      ),
+    validRecipientsFile: z
+      .string()
+      .optional()
+      .describe(
+        'with list: file of addresses and wildcards (*@domain, sales-*@domain), one a line',
+      ),
+    verify: z
+      .object({
+        positiveTtl: duration("how long a mailbox host's yes is cached").default(86_400_000),
+        negativeTtl: duration("how long a mailbox host's no (5xx) is cached").default(3_600_000),
+        timeout: duration('callout deadline; past it the client gets 450 4.1.1').default(10_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -367,6 +367,14 @@ connectors:
     errors: [['recipientPolicies[0].domain', /not a domain name/]],
   },
   {
+    name: 'recipientValidation: list without validRecipientsFile is an error',
+    yaml: yamlWith(`dns: true\n${star}`).replace(
+      'mailboxHosts: ["[10.0.0.5]:25"] }',
+      'mailboxHosts: ["[10.0.0.5]:25"], recipientValidation: list }',
+    ),
+    errors: [['recipientPolicies[0].validRecipientsFile', /needs validRecipientsFile/]],
+  },
+  {
     name: 'cluster and sentinel together are an error',
     yaml: yamlWith(
       `dns: true\n${star}`,

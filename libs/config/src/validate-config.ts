@@ -118,6 +118,12 @@ export function validateConfig(parsed: ParsedConfig): {
   });
 
   parsed.recipientPolicies.forEach((rp, i) => {
+    if (rp.recipientValidation === 'list' && rp.validRecipientsFile === undefined) {
+      err(
+        `recipientPolicies[${i}].validRecipientsFile`,
+        'recipientValidation: list needs validRecipientsFile (without it every recipient would be refused)',
+      );
+    }
     if (!DOMAIN.test(rp.domain.replace(/\.$/, ''))) {
       err(
         `recipientPolicies[${i}].domain`,

@@ -6,6 +6,7 @@ export { shouldNotify } from './should-notify.js';
 export type { NotifyKeyword } from './should-notify.js';
 export { isNullSender } from './is-null-sender.js';
 export { dsnAllowed } from './dsn-allowed.js';
+export { returnedPart } from './returned-part.js';
 export { statusText } from './status-text.js';
 export { parseMailDsnParams, parseRcptDsnParams } from './parse-dsn-params.js';
 export type {

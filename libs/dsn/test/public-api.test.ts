@@ -14,6 +14,7 @@ test('the package entry names every public function', () => {
     'isNullSender',
     'parseMailDsnParams',
     'parseRcptDsnParams',
+    'returnedPart',
     'shouldNotify',
     'statusText',
   ]);

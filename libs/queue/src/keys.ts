@@ -60,6 +60,11 @@ export class Keys {
     return `${this.prefix}:held:{c:${connector}}:${domain.toLowerCase()}`;
   }
 
+  /** Cached result of a recipient callout (`valid` / `invalid`), with its TTL; shared by every node. */
+  recipientVerification(address: string): string {
+    return `${this.prefix}:rv:{${address.toLowerCase()}}`;
+  }
+
   /** Counter of failed AUTH attempts per client IP. */
   authFailures(ip: string): string {
     return `${this.prefix}:authfail:{${ip}}`;

@@ -12,6 +12,12 @@ export const replies = {
   etrnQueued: (domain: string): SmtpReply =>
     reply(250, '2.0.0', `Queuing for node ${domain} started`),
   unableToRelay: (): SmtpReply => reply(550, '5.7.1', 'Unable to relay'),
+  /** RCPT to an inbound domain the mailbox host (or the valid recipients list) does not know. */
+  unknownRecipient: (address: string, where: string): SmtpReply =>
+    reply(550, '5.1.1', `<${address}>: Recipient address rejected: User unknown in ${where}`),
+  /** The mailbox host could not be asked (down, 4xx, timeout): the client retries, never a 5xx. */
+  recipientNotVerified: (address: string, why: string): SmtpReply =>
+    reply(450, '4.1.1', `<${address}>: Recipient address rejected: unverified address: ${why}`),
   noRoute: (domain: string): SmtpReply =>
     reply(550, '5.4.4', `Unable to route: no connector for ${domain}`),
   noRouteToGroup: (group: string): SmtpReply =>

@@ -1,4 +1,5 @@
-import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { SMTPServer, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import { VerbatimReplyServer } from './verbatim-reply-server.js';
 import { freePort, waitFor } from './free-port.js';
 
 export interface ReceivedMessage {
@@ -57,7 +58,7 @@ export class SinkServer {
   static async start(options: SinkOptions = {}): Promise<SinkServer> {
     const port = options.port ?? (await freePort());
     const ref: { sink?: SinkServer } = {};
-    const server = new SMTPServer({
+    const server = new VerbatimReplyServer({
       logger: false,
       disabledCommands: [...(options.tls ? [] : ['STARTTLS']), ...(options.auth ? [] : ['AUTH'])],
       hideSTARTTLS: !options.tls,

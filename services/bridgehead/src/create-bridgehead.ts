@@ -10,6 +10,7 @@ import {
   type DeliveryJobData,
   type MailQueue,
   type RedisClient,
+  WorkerWatchdog,
 } from '@mailbus/queue';
 import type { Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
@@ -55,7 +56,8 @@ function msFromEnv(
  * delivery queue). Any number of bridgeheads may consume the same queues.
  */
 export class Bridgehead {
-  private readonly workers: Worker<DeliveryJobData>[] = [];
+  /** Each worker under a watchdog that restarts it when it stops fetching. */
+  private readonly workers: WorkerWatchdog<Worker<DeliveryJobData>>[] = [];
   private readonly outbound: OutboundDelivery;
   private closing: Promise<void> | undefined;
 
@@ -80,7 +82,7 @@ export class Bridgehead {
       timer.unref();
     });
     await Promise.race([
-      Promise.all(this.workers.map((w) => w.waitUntilReady().catch(() => undefined))),
+      Promise.all(this.workers.map((w) => w.worker.waitUntilReady().catch(() => undefined))),
       deadline,
     ]);
     clearTimeout(timer);
@@ -139,37 +141,48 @@ export class Bridgehead {
     for (const t of targets) {
       const processor = processorFor(t.vs);
       for (const q of queue.queues.all(t.connector)) {
-        const w = new Worker<DeliveryJobData>(
-          q.name,
-          (job, token) => processor.process(job, token),
-          {
-            connection: this.deps.workerConnection,
-            prefix: queue.keys.prefix,
-            concurrency: t.concurrency,
-            lockDuration:
-              this.deps.lockDurationMs ?? msFromEnv(env, 'MAILBUS_LOCK_DURATION_MS') ?? 30_000,
-            stalledInterval:
-              this.deps.stalledIntervalMs ??
-              msFromEnv(env, 'MAILBUS_STALLED_INTERVAL_MS') ??
-              30_000,
-            // A job whose worker dies this often (it may be what kills it) is parked too.
-            maxStalledCount: 10,
-            settings: {
-              backoffStrategy: (attemptsMade: number, type?: string) =>
-                type === POISON_BACKOFF ? backoff(attemptsMade) : 30_000,
-            },
-            // After a connection error (Redis restarted, a failover, a Cluster still
-            // settling) fetch again after 1 s, not BullMQ's 15 s: a worker whose first
-            // fetches failed left a started node idle for 30 s.
-            runRetryDelay: 1000,
-            skipVersionCheck: true,
+        const watchdog = new WorkerWatchdog({
+          concurrency: t.concurrency,
+          readyJobs: () => q.getJobCountByTypes('wait', 'prioritized'),
+          onRestart: (e) => {
+            this.deps.logger.warn(e, 'worker stopped fetching jobs; restarting it');
+            this.deps.metrics?.workerRestarts.inc({ queue: e.queue });
           },
-        );
-        w.on('error', (err) =>
-          this.deps.logger.warn({ err, connector: t.connector }, 'worker error'),
-        );
-        w.on('failed', (job, err) => onJobFailed(parkedDeps, t.connector, job, err));
-        this.workers.push(w);
+          create: (track) => {
+            const w = new Worker<DeliveryJobData>(
+              q.name,
+              (job, token) => track(() => processor.process(job, token)),
+              {
+                connection: this.deps.workerConnection,
+                prefix: queue.keys.prefix,
+                concurrency: t.concurrency,
+                lockDuration:
+                  this.deps.lockDurationMs ?? msFromEnv(env, 'MAILBUS_LOCK_DURATION_MS') ?? 30_000,
+                stalledInterval:
+                  this.deps.stalledIntervalMs ??
+                  msFromEnv(env, 'MAILBUS_STALLED_INTERVAL_MS') ??
+                  30_000,
+                // A job whose worker dies this often (it may be what kills it) is parked too.
+                maxStalledCount: 10,
+                settings: {
+                  backoffStrategy: (attemptsMade: number, type?: string) =>
+                    type === POISON_BACKOFF ? backoff(attemptsMade) : 30_000,
+                },
+                // After a connection error (Redis restarted, a failover, a Cluster still
+                // settling) fetch again after 1 s, not BullMQ's 15 s: a worker whose first
+                // fetches failed left a started node idle for 30 s.
+                runRetryDelay: 1000,
+                skipVersionCheck: true,
+              },
+            );
+            w.on('error', (err) =>
+              this.deps.logger.warn({ err, connector: t.connector }, 'worker error'),
+            );
+            w.on('failed', (job, err) => onJobFailed(parkedDeps, t.connector, job, err));
+            return w;
+          },
+        });
+        this.workers.push(watchdog);
       }
     }
     this.deps.logger.info({ connectors: targets.map((t) => t.connector) }, 'bridgehead delivering');

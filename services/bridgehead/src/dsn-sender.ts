@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { Config, VirtualServer } from '@mailbus/config';
-import { buildDsn, dsnAllowed, shouldNotify } from '@mailbus/dsn';
+import { buildDsn, dsnAllowed, returnedPart, shouldNotify } from '@mailbus/dsn';
 import { LOCAL_DELIVERY, type MailQueue, type RecipientGroup } from '@mailbus/queue';
-import { routeRecipient, splitByConnector } from '@mailbus/routing';
+import { buildIpList, ipInList, routeRecipient, splitByConnector } from '@mailbus/routing';
 import { injectContext } from '@mailbus/telemetry';
 import type { DsnRequest } from './dsn-request.js';
+
+/** A sender this organisation knows: authenticated, or its client may relay (relay.allow). */
+function trustedSender(config: Config, job: DsnRequest['job']): boolean {
+  if (job.client.user) return true;
+  const vs = config.virtualServers.find((v) => v.name === job.virtualServer);
+  return vs ? ipInList(buildIpList(vs.relay.allow), job.client.ip) : false;
+}
 
 /**
  * Sends RFC 3464 DSNs: one message per request listing every recipient in it,
@@ -34,7 +41,11 @@ export function createDsnSender(
       randomId: id,
       originalSender: job.sender,
       ...(job.envId ? { envelopeId: job.envId } : {}),
-      ret: job.ret ?? 'FULL',
+      ret: returnedPart({
+        requested: job.ret,
+        trustedSender: trustedSender(config, job),
+        delay: recipients.every((r) => r.action === 'delayed'),
+      }),
       originalMessage: original,
       recipients: recipients.map((r) => ({
         recipient: r.recipient.address,

@@ -7,6 +7,7 @@ import {
 import type { Config, VirtualServer } from '@mailbus/config';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import { inboundProtocolLogger, type LoggedSession } from './inbound-protocol-log.js';
+import { observeReplies } from './observe-replies.js';
 import {
   LOCAL_DELIVERY,
   type MailQueue,
@@ -42,7 +43,9 @@ import type { Logger } from 'pino';
 import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
 import { createEtrnHandler, etrnAllowed } from './etrn.js';
+import { drainSmtpServer } from './graceful-drain.js';
 import { MailbusSmtpServer } from './mailbus-smtp-server.js';
+import { RecipientValidator } from './recipient-validator.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import { siteRoute } from './site-route-header.js';
 import type { UserDirectory } from './user-directory.js';
@@ -117,33 +120,6 @@ function hook<A extends unknown[]>(
   };
 }
 
-/**
- * Counts every reply the server sends (`mailbus_smtp_replies_total`), and each 4xx/5xx also as a
- * rejection (`mailbus_messages_rejected_total`), by code and enhanced code. The labelled
- * counters are kept per reply kind: a handful of kinds, one map lookup per reply.
- */
-function countReply(
-  metrics: Metrics,
-  virtualServer: string,
-): (code: number, enhanced: string) => void {
-  const kinds = new Map<string, () => void>();
-  return (code, enhanced) => {
-    const key = `${code} ${enhanced}`;
-    let count = kinds.get(key);
-    if (!count) {
-      const labels = { code: String(code), enhanced };
-      const reply = metrics.smtpReplies.labels({ ...labels, virtual_server: virtualServer });
-      const rejected = code >= 400 ? metrics.messagesRejected.labels(labels) : undefined;
-      count = () => {
-        reply.inc();
-        rejected?.inc();
-      };
-      kinds.set(key, count);
-    }
-    count();
-  };
-}
-
 /** The final reply on the message's span; a refusal also sets the span's status to ERROR. */
 function replyAttributes(span: Span, r: SmtpReply, outcome: SpanOutcome): void {
   span.setAttribute(SpanAttr.Reply, formatReply(r));
@@ -180,12 +156,18 @@ export class SmtpIngress {
   readonly vs: VirtualServer;
   readonly backPressure: BackPressure;
   private readonly authThrottle: AuthThrottle;
+  private readonly recipients: RecipientValidator;
 
   constructor(private readonly deps: SmtpIngressDeps) {
     this.vs = deps.virtualServer;
     this.relayList = buildIpList(this.vs.relay.allow);
     this.backPressure = new BackPressure(deps.queue, deps.backPressure);
     this.authThrottle = new AuthThrottle(deps.queue, deps.authThrottle);
+    this.recipients = new RecipientValidator(deps.config, deps.queue, {
+      heloName: this.vs.fqdn,
+      defaultPort: this.vs.outbound.port,
+      logger: deps.logger,
+    });
     const vs = this.vs;
     const plaintextAuth = vs.auth?.allowPlaintext ?? false;
     const options: SMTPServerOptions = {
@@ -216,7 +198,7 @@ export class SmtpIngress {
       logger: inboundProtocolLogger(
         this.deps.protocolLog,
         (cid) => this.sessions.get(cid),
-        this.deps.metrics ? countReply(this.deps.metrics, vs.name) : undefined,
+        observeReplies(this.deps.metrics, this.deps.logger, vs.name),
       ),
       onConnect: hook(async (session: SMTPServerSession) => this.onConnect(session)),
       onAuth: (auth, session, cb) => {
@@ -265,12 +247,13 @@ export class SmtpIngress {
     });
   }
 
-  /** Stops accepting (new sessions get 421 4.3.2) and waits for sessions in progress, up to the close timeout. */
+  /** Graceful drain: stops listening, lets open transactions finish (up to 30 s), then 421 4.3.2. */
   close(): Promise<void> {
     if (!this.closed) {
       this.closing = true;
       this.backPressure.stop();
-      this.closed = new Promise((resolve) => this.server.close(() => resolve()));
+      const shuttingDown = replies.shuttingDown(this.vs.fqdn);
+      this.closed = drainSmtpServer(this.server, { graceMs: 30_000, shuttingDown });
     }
     return this.closed;
   }
@@ -346,6 +329,7 @@ export class SmtpIngress {
   private async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
     const s = this.state(session);
     s.rcpt = new Map();
+    if (this.closing) throw new SmtpRejection(replies.shuttingDown(this.vs.fqdn)); // draining
     if (this.backPressure.memoryPressure) throw new SmtpRejection(replies.insufficientStorage());
     const args = (address.args || {}) as Record<string, string>;
     const unknown = unknownParameter(address.args, MAIL_PARAMETERS);
@@ -425,6 +409,7 @@ export class SmtpIngress {
           : undefined;
     if (first !== undefined && this.backPressure.connectorFull(first))
       throw new SmtpRejection(replies.queueFull(first));
+    if (d.kind === 'local') await this.recipients.check(recipient);
     const dsn = (address as SMTPServerAddress & { dsn?: { notify?: string[]; orcpt?: string } })
       .dsn;
     s.rcpt.set(recipient.toLowerCase(), {
@@ -681,6 +666,7 @@ export class SmtpIngress {
         ip: s.clientIp,
         helo: s.helo || session.hostNameAppearsAs || '',
         secure: session.secure,
+        ...(typeof session.user === 'string' ? { user: session.user } : {}),
       },
       ...(s.envId ? { envId: s.envId } : {}),
       ...(s.ret ? { ret: s.ret } : {}),

@@ -60,7 +60,7 @@ describe('delivery lifecycle through the mailbus process', () => {
 organization: Test
 redis: { url: "${redis.url}", commandTimeout: 2s }
 logging: { level: info }
-admin: { listen: 127.0.0.1:${adminPort} }
+admin: { listen: 127.0.0.1:${adminPort}, tokenEnv: MAILBUS_LIFECYCLE_ADMIN_TOKEN }
 virtualServers:
   - name: hub
     listen: 127.0.0.1:${ingress}
@@ -119,7 +119,10 @@ connectors:
     addressSpaces: [{ domain: sender.test }]
 `,
     );
-    gateway = await startMailbus(config, { MAILBUS_POISON_BACKOFF_MS: '100' });
+    gateway = await startMailbus(config, {
+      MAILBUS_POISON_BACKOFF_MS: '100',
+      MAILBUS_LIFECYCLE_ADMIN_TOKEN: 'lifecycle-test-token',
+    });
   });
 
   after(async () => {

@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Config, Connector, VirtualServer } from '@mailbus/config';
-import type { OutboundDelivery } from '@mailbus/delivery';
+import type { OutboundDelivery, RecipientResult } from '@mailbus/delivery';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
   jobId,
@@ -174,6 +174,7 @@ export class DeliveryProcessor {
       else void queue.tracking.write(data.messageId, event).catch(() => undefined);
       if (connector) await queue.links.recordSuccess(connector.name, this.now());
       log.info({ recipients: delivered.length, host: delivered[0]?.host }, 'delivered');
+      await this.relayedDsn(data, delivered, byAddr);
     }
     if (unmarked.length > 0 && !done) {
       // Before DSNs, failover or retries: a crash from here on must not re-send to these.
@@ -221,6 +222,33 @@ export class DeliveryProcessor {
     }
     await queue.store.release(data.messageId, closing, done ? unmarked : [], this.now());
     return transient.length > 0 ? 'deferred' : permanent.length > 0 ? 'failed' : 'delivered';
+  }
+
+  /**
+   * NOTIFY=SUCCESS for a recipient handed to a next hop without DSN: that hop
+   * will never report delivery, so mailbus reports `relayed` (RFC 3461 §4.3).
+   */
+  private async relayedDsn(
+    data: DeliveryJobData,
+    delivered: RecipientResult[],
+    byAddr: Map<string, JobRecipient>,
+  ): Promise<void> {
+    const relayed = delivered.filter(
+      (r) => r.nextHopDsn === false && byAddr.get(r.recipient)?.notify?.includes('SUCCESS'),
+    );
+    if (relayed.length === 0) return;
+    await this.deps.sendDsn({
+      job: data,
+      now: this.now(),
+      dsnId: `${jobId(data.messageId, data.branch, data.hop)}R`,
+      recipients: relayed.map((r) => ({
+        recipient: byAddr.get(r.recipient) ?? { address: r.recipient },
+        action: 'relayed',
+        status: '2.0.0',
+        reply: r.reply,
+        ...(r.host ? { remoteMta: r.host } : {}),
+      })),
+    });
   }
 
   /**

@@ -1,10 +1,13 @@
 import type { DeliveryJobData, JobRecipient } from '@mailbus/queue';
 import type { SmtpReply } from '@mailbus/smtp';
 
-/** A recipient that will not be delivered (permanent failure or expiry), or is delayed: DSN material. */
+/**
+ * A recipient that will not be delivered (permanent failure or expiry), is
+ * delayed, or was relayed to a next hop without DSN: DSN material.
+ */
 export interface DsnRecipient {
   recipient: JobRecipient;
-  action: 'failed' | 'delayed';
+  action: 'failed' | 'delayed' | 'relayed';
   status: string;
   /** The reply that caused it (Diagnostic-Code). */
   reply?: SmtpReply;

@@ -138,6 +138,7 @@ export class SendAttempts {
           body: Buffer.concat([received, body]),
           ...(data.envId ? { envId: data.envId } : {}),
           ...(data.ret ? { ret: data.ret } : {}),
+          ...(data.body8bit ? { body8bit: true } : {}),
           security: {
             tls: sec?.tls ?? 'opportunistic',
             verifyCertificates: sec?.verifyCertificates ?? false,

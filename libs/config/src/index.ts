@@ -6,7 +6,7 @@ export type { JsonValue } from './print-effective-config.js';
 export { ConfigValidationError, formatConfigError, formatPath } from './config-error.js';
 export type { ConfigError } from './config-error.js';
 export type { Config, Connector, VirtualServer, RoutingGroup } from './effective-config.js';
-export { siteRedis } from './site-redis.js';
+export { siteRedis, siteConfig } from './site-redis.js';
 export { configSchema, protocolLogFieldNames, defaultProtocolLogFields } from './schema.js';
 export type {
   ConfigInput,

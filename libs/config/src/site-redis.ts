@@ -13,3 +13,13 @@ export function siteRedis(config: Config, virtualServer: string | undefined): Re
   const group = config.routingGroups.find((g) => g.name === vs?.routingGroup);
   return group?.redis ?? config.redis;
 }
+
+/**
+ * The config as a node of one site sees it: `redis` is its virtual server's
+ * site bus (siteRedis). Everything that opens Redis reads `config.redis`, so
+ * a node started with `--virtual-server` runs on its own site's bus.
+ */
+export function siteConfig(config: Config, virtualServer: string | undefined): Config {
+  const redis = siteRedis(config, virtualServer);
+  return redis === config.redis ? config : Object.freeze({ ...config, redis });
+}

@@ -7,6 +7,19 @@ const SECURED = '/* secured */';
 /** The enhanced status code at the start of a reply's text (RFC 3463). */
 const ENHANCED = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/;
 
+/** A reply the server sent: its code, enhanced code ('' when none) and last line. */
+export interface SentReply {
+  code: number;
+  enhanced: string;
+  text: string;
+}
+
+/** The command a reply answered, as logged (AUTH arguments redacted). */
+export interface AnsweredCommand {
+  method: string;
+  args: string;
+}
+
 /** A command received and not yet answered (DATA: until the reply after the message). */
 interface PendingCommand {
   method: string;
@@ -23,6 +36,8 @@ export interface LoggedSession {
   localIp: string;
   localPort: number;
   helo: string;
+  /** The sender of the last MAIL answered 250, for rejection log lines. */
+  logSender?: string | undefined;
   /** The command being answered; owned by the protocol log. */
   logPending?: PendingCommand | undefined;
   /** The last message received in this session: its size and Message-ID (without `<>`), for the DATA line. */
@@ -43,8 +58,12 @@ export interface LoggedSession {
 export function inboundProtocolLogger(
   writer: ProtocolLogWriter | undefined,
   sessionOf: (cid: string) => LoggedSession | undefined,
-  /** Every reply the server sends, by code and enhanced code ('' when it has none): for metrics. */
-  onReply?: (code: number, enhanced: string) => void,
+  /** Every reply the server sends, with the command it answers (none for the greeting, a timeout). */
+  onReply?: (
+    reply: SentReply,
+    command: AnsweredCommand | undefined,
+    session: LoggedSession | undefined,
+  ) => void,
   now: () => number = Date.now,
 ): ExternalLogger {
   const noop = () => undefined;
@@ -69,14 +88,18 @@ export function inboundProtocolLogger(
     const last = lines[lines.length - 1] ?? '';
     const code = Number(last.slice(0, 3));
     const status = Number.isFinite(code) ? code : 0;
-    onReply?.(status, ENHANCED.exec(last)?.[1] ?? '');
-    if (!writer) return;
-    const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 2, 0);
     const p = s?.logPending;
-    if (p && (p.method === 'DATA' || p.method === 'BDAT') && status === 354) {
+    if (p && (p.method === 'DATA' || p.method === 'BDAT') && status === 354 && !p.inData) {
+      // The go-ahead for the message: its line waits for the reply after the message.
       p.inData = true;
       return;
     }
+    if (s) s.logPending = undefined;
+    if (s && p?.method === 'MAIL' && status === 250)
+      s.logSender = /^FROM:\s*<([^>]*)>/i.exec(p.args)?.[1] ?? '';
+    onReply?.({ code: status, enhanced: ENHANCED.exec(last)?.[1] ?? '', text: last }, p, s);
+    if (!writer) return;
+    const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 2, 0);
     const base = s
       ? { cIp: s.clientIp, sIp: s.localIp, sPort: s.localPort, csUsername: s.helo || undefined }
       : {};
@@ -91,7 +114,6 @@ export function inboundProtocolLogger(
       });
       return;
     }
-    if (s) s.logPending = undefined;
     const message = p.inData || p.method === 'DATA' ? s?.lastMessage : undefined;
     writer.write({
       time: at,

@@ -7,6 +7,7 @@ import {
 import type { Config, VirtualServer } from '@mailbus/config';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import { inboundProtocolLogger, type LoggedSession } from './inbound-protocol-log.js';
+import { observeReplies } from './observe-replies.js';
 import {
   LOCAL_DELIVERY,
   type MailQueue,
@@ -42,6 +43,7 @@ import type { Logger } from 'pino';
 import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
 import { createEtrnHandler, etrnAllowed } from './etrn.js';
+import { drainSmtpServer } from './graceful-drain.js';
 import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { RecipientValidator } from './recipient-validator.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
@@ -115,33 +117,6 @@ function hook<A extends unknown[]>(
       () => cb(),
       (err: unknown) => cb(toSmtpError(err)),
     );
-  };
-}
-
-/**
- * Counts every reply the server sends (`mailbus_smtp_replies_total`), and each 4xx/5xx also as a
- * rejection (`mailbus_messages_rejected_total`), by code and enhanced code. The labelled
- * counters are kept per reply kind: a handful of kinds, one map lookup per reply.
- */
-function countReply(
-  metrics: Metrics,
-  virtualServer: string,
-): (code: number, enhanced: string) => void {
-  const kinds = new Map<string, () => void>();
-  return (code, enhanced) => {
-    const key = `${code} ${enhanced}`;
-    let count = kinds.get(key);
-    if (!count) {
-      const labels = { code: String(code), enhanced };
-      const reply = metrics.smtpReplies.labels({ ...labels, virtual_server: virtualServer });
-      const rejected = code >= 400 ? metrics.messagesRejected.labels(labels) : undefined;
-      count = () => {
-        reply.inc();
-        rejected?.inc();
-      };
-      kinds.set(key, count);
-    }
-    count();
   };
 }
 
@@ -223,7 +198,7 @@ export class SmtpIngress {
       logger: inboundProtocolLogger(
         this.deps.protocolLog,
         (cid) => this.sessions.get(cid),
-        this.deps.metrics ? countReply(this.deps.metrics, vs.name) : undefined,
+        observeReplies(this.deps.metrics, this.deps.logger, vs.name),
       ),
       onConnect: hook(async (session: SMTPServerSession) => this.onConnect(session)),
       onAuth: (auth, session, cb) => {
@@ -272,12 +247,13 @@ export class SmtpIngress {
     });
   }
 
-  /** Stops accepting (new sessions get 421 4.3.2) and waits for sessions in progress, up to the close timeout. */
+  /** Graceful drain: stops listening, lets open transactions finish (up to 30 s), then 421 4.3.2. */
   close(): Promise<void> {
     if (!this.closed) {
       this.closing = true;
       this.backPressure.stop();
-      this.closed = new Promise((resolve) => this.server.close(() => resolve()));
+      const shuttingDown = replies.shuttingDown(this.vs.fqdn);
+      this.closed = drainSmtpServer(this.server, { graceMs: 30_000, shuttingDown });
     }
     return this.closed;
   }
@@ -353,6 +329,7 @@ export class SmtpIngress {
   private async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
     const s = this.state(session);
     s.rcpt = new Map();
+    if (this.closing) throw new SmtpRejection(replies.shuttingDown(this.vs.fqdn)); // draining
     if (this.backPressure.memoryPressure) throw new SmtpRejection(replies.insufficientStorage());
     const args = (address.args || {}) as Record<string, string>;
     const unknown = unknownParameter(address.args, MAIL_PARAMETERS);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_ROLES, Gateway, type Role } from '../gateway.js';
 import { configPath, readConfig } from '../read-config.js';
@@ -7,6 +8,7 @@ import { plural } from '../plural.js';
 import { createDsnSender } from '../dsn-sender.js';
 import { startSdkIfConfigured } from '../telemetry-sdk.js';
 import { bufferedOutput, createLogger, type LogFormat } from '@mailbus/telemetry';
+import { siteConfig } from '@mailbus/config';
 
 /** `--log-format json|human`; without it, human lines on a terminal and JSON anywhere else. */
 export function logFormat(flag: string | undefined, terminal: boolean): LogFormat {
@@ -37,7 +39,11 @@ export async function startCommand(
   for (const r of roles)
     if (!ALL_ROLES.includes(r as Role))
       throw new UsageError(`--role: unknown role "${r}" (roles: ${ALL_ROLES.join(', ')})`);
-  const config = readConfig(configPath(values.config, env), env);
+  // A node of one site (routing group with its own redis) runs on that site's bus.
+  const config = siteConfig(
+    readConfig(configPath(values.config, env), env),
+    values['virtual-server'],
+  );
   // Tracing only when OTEL_EXPORTER_OTLP_ENDPOINT is set; started before any span is made.
   const sdk = await startSdkIfConfigured(`mailbus-${roles.join('-')}`, env);
   // Log lines buffered (a write per line was a system call per message); flushed
@@ -50,13 +56,18 @@ export async function startCommand(
     destination: logs.destination,
     format,
   });
+  const dataDir = dataDirOf(values['data-dir'], env);
+  const embedded = !config.redis.url && !config.redis.sentinel && !config.redis.cluster;
   const gateway = new Gateway({
     config,
     logger,
     roles: roles as Role[],
     env,
     sendDsn: createDsnSender(config),
-    dataDir: dataDirOf(values['data-dir'], env),
+    dataDir,
+    // The embedded default (no Redis configured, every role): a token file in
+    // the data directory. Any other start needs a configured admin secret.
+    ...(embedded && !values.role ? { adminTokenFile: join(dataDir, 'admin-token') } : {}),
     ...(values['virtual-server'] ? { virtualServer: values['virtual-server'] } : {}),
   });
   let stopping = false;
@@ -116,11 +127,10 @@ export async function startCommand(
     const a = gateway.admin.address();
     const base = `http://${a ? `${a.host}:${a.port}` : config.admin.listen}`;
     out(`  admin ${base}/queues (Bull Board), ${base}/api, ${base}/metrics`);
-    if (gateway.generatedAdminToken) {
+    if (gateway.adminTokenFile) {
       out(
-        `  admin token (set ${config.admin.tokenEnv ?? 'admin.tokenEnv'} to choose one): ${gateway.generatedAdminToken}`,
+        `  admin token in ${gateway.adminTokenFile} (set ${config.admin.tokenEnv ?? 'admin.tokenEnv'} to choose one); open ${base}/queues?token=<that token> once`,
       );
-      out(`  open ${base}/queues?token=${gateway.generatedAdminToken}`);
     }
   } else if (gateway.nodeHttp) {
     const a = gateway.nodeHttp.address();

@@ -144,7 +144,16 @@ async function soak(kind) {
     `accepted=${accepted.length} delivered=${accepted.filter(([id]) => d.has(id)).length} lost=${lostTotal} ` +
     `first 250 after promotion: max ${s1(Math.max(...times))} s, median ${s1(times.sort((a, b) => a - b)[Math.floor(times.length / 2)] ?? NaN)} s; ` +
     `connections revived=${revived} worker restarts=${restarted}`;
-  console.log(summary + '\n');
+  console.log(summary);
+  const lostIds = accepted.filter(([id]) => !d.has(id));
+  if (lostIds.length)
+    console.log(
+      `lost (first 10, ms after start): ${lostIds
+        .slice(0, 10)
+        .map(([id, at]) => `${id} ${at}`)
+        .join(', ')}`,
+    );
+  console.log('');
   await sink.close();
   await topology.close();
   if (!opt.keep) rmSync(dir, { recursive: true, force: true });

@@ -48,6 +48,7 @@ export class Metrics {
   readonly messagesBounced: Counter<'connector'>;
   readonly failovers: Counter<'from' | 'to'>;
   readonly etrnRequests: Counter<'connector' | 'result'>;
+  readonly jobsParked: Counter<'connector'>;
   readonly queueDepth: Gauge<'connector' | 'state'>;
   readonly queueOldestAge: Gauge<'connector'>;
   readonly connectorUp: Gauge<'connector'>;
@@ -116,6 +117,12 @@ export class Metrics {
       name: 'mailbus_etrn_requests_total',
       help: 'ETRN commands sent for a connector (advanced.request: etrn), by result: ok (250-253) or failed.',
       labelNames: ['connector', 'result'] as const,
+      registers,
+    });
+    this.jobsParked = new Counter({
+      name: 'mailbus_jobs_parked_total',
+      help: 'Delivery jobs parked in the failed state after unexpected errors (or a lost body), per connector.',
+      labelNames: ['connector'] as const,
       registers,
     });
     this.queueDepth = new Gauge({

@@ -592,6 +592,7 @@ export class SmtpIngress {
             ...(head.messageId ? { headerMessageId: head.messageId } : {}),
             ...(s.envId ? { envId: s.envId } : {}),
             ...(s.ret ? { ret: s.ret } : {}),
+            ...(session.envelope.bodyType === '8bitmime' ? { body8bit: true } : {}),
           })
           .catch((err: unknown) => {
             void this.deps.queue.tracking.record(id, {

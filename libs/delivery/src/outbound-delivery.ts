@@ -303,6 +303,12 @@ export class OutboundDelivery {
         await untilDone(c, (done) => c.login({ user: auth.user, pass: auth.pass }, done));
       }
     } catch (err) {
+      // A connection that fails before any reply (refused, timed out, reset) still leaves a
+      // protocol log line: status 0 and what failed, where a reply would have been.
+      const e = err as { code?: string; message?: string };
+      emit('response', [
+        `000 connection failed: ${e.code ?? 'error'} (${e.message ?? String(err)})`,
+      ]);
       c.close();
       throw err;
     }

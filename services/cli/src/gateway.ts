@@ -328,6 +328,8 @@ export class Gateway {
         await Promise.all(
           [this.producer, this.worker].map(async (c) => {
             if (!c) return;
+            // Never connected (Redis unreachable at start): nothing to QUIT.
+            if (c.status !== 'ready') return c.disconnect();
             const quit = await withDeadline(
               c.quit().then(
                 () => true,

@@ -89,5 +89,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((status) => {
+  // A failed command exits now: a Redis client that never connected may still
+  // hold a reconnect timer (stdout and stderr are synchronous on pipes and files).
+  if (status !== 0) process.exit(status);
   process.exitCode = status;
 });

@@ -314,7 +314,7 @@ export class Gateway {
               (n, c) =>
                 n +
                 c.depth.waiting +
-                c.depth.delayedBySchedule +
+                c.depth.delayed +
                 c.depth.retrying +
                 c.depth.held +
                 c.depth.active,

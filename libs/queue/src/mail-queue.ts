@@ -10,6 +10,7 @@ import {
 import { jobId } from './job-id.js';
 import { Keys } from './keys.js';
 import { LinkStateStore } from './link-state-store.js';
+import { SiteLinkStateStore } from './site-link-state-store.js';
 import { MessageStore } from './message-store.js';
 import { isCluster, type RedisClient } from './redis-connection.js';
 import { settleWrites } from './settle-writes.js';
@@ -59,6 +60,8 @@ export class MailQueue {
   readonly queues: ConnectorQueues;
   readonly tracking: TrackingStore;
   readonly links: LinkStateStore;
+  /** Link state heard from other routing groups (sites). */
+  readonly siteLinks: SiteLinkStateStore;
   readonly schedules: ConnectorSchedules;
 
   constructor(
@@ -73,6 +76,7 @@ export class MailQueue {
     this.queues = new ConnectorQueues(redis, this.keys, (c) => partitions.get(c) ?? 1);
     this.tracking = new TrackingStore(redis, this.keys, config.tracking.retention, node);
     this.links = new LinkStateStore(redis, this.keys);
+    this.siteLinks = new SiteLinkStateStore(redis, this.keys);
     this.schedules = new ConnectorSchedules(config);
   }
 

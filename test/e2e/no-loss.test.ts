@@ -1,6 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { prng, freePort, RedisServer, SinkServer, SmtpDialog, sleep } from '@mailbus/testing';
+import {
+  prng,
+  freePort,
+  relayToSinkConfig,
+  RedisServer,
+  SinkServer,
+  SmtpDialog,
+  sleep,
+} from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
 import { startGateway } from './support/start-gateway.js';
 
@@ -30,24 +38,14 @@ describe('no-loss accounting under load with a Redis restart and a smart host th
       },
     });
     port = await freePort();
-    gateway = await startGateway(`
-organization: Test
-redis: { url: "${redis.url}", commandTimeout: 2s }
-virtualServers:
-  - name: mx
-    listen: 127.0.0.1:${port}
-    fqdn: mx.test
-    relay: { allow: [127.0.0.0/8] }
-    limits: { maxConnectionsPerIp: 100 }
-connectors:
-  - name: Sink
-    smartHosts: ["[127.0.0.1]:${sink.port}"]
-    bridgeheads: [mx]
-    addressSpaces: [{ domain: "*" }]
-    retry: { intervals: [1s] }
-    linkState: { failuresToMarkDown: 1000000 }
-    concurrency: 40
-`);
+    gateway = await startGateway(
+      relayToSinkConfig({
+        redis: `url: "${redis.url}", commandTimeout: 2s`,
+        port,
+        sinkPort: sink.port,
+        concurrency: 40,
+      }),
+    );
   });
 
   after(async () => {

@@ -10,6 +10,7 @@ import {
   makeMessage,
   makeTestCertificate,
   RedisServer,
+  sendMail,
   SinkServer,
   SmtpDialog,
   waitFor,
@@ -193,6 +194,8 @@ describe('the W3C protocol log of a real session, inbound and outbound', () => {
     const usersFile = join(dir, 'users');
     writeFileSync(usersFile, `# mailbus users\nrelayuser:${await hashPassword(password)}\n`);
     const smtp = await freePort();
+    // A port nothing listens on: the connector's smart host refuses the connection.
+    const dead = await freePort();
     startedAt = Date.now();
     gateway = await startGateway(`
 redis: { url: "${redis.url}", commandTimeout: 1s }
@@ -205,6 +208,11 @@ virtualServers:
     tls: { cert: "${cert.certFile}", key: "${cert.keyFile}" }
     protocolLog: { enabled: true, directory: "${join(dir, 'logs')}" }
 connectors:
+  - name: Dead
+    smartHosts: ["[127.0.0.1]:${dead}"]
+    bridgeheads: [Default SMTP]
+    addressSpaces: [{ domain: dead.example }]
+    allowRelay: true
   - name: Out
     smartHosts: ["[127.0.0.1]:${sink.port}"]
     bridgeheads: [Default SMTP]
@@ -234,12 +242,28 @@ connectors:
     assert.equal((await dialog.send('MAIL FROM:<eve@stranger.test>')).code, 250);
     assert.equal((await dialog.send('RCPT TO:<carol@elsewhere.example>')).code, 550);
     await dialog.quit();
-    await sink.waitForMessages(1, 20_000);
+    // Mail for a connector whose smart host refuses connections.
+    const deadRaw = makeMessage({ from: 'dan@sender.test', to: 'x@dead.example' });
+    const deadReply = await sendMail({
+      port: smtp,
+      from: 'dan@sender.test',
+      to: ['x@dead.example'],
+      raw: deadRaw,
+    });
+    const deadId = /queued as ([0-9A-Z]+)$/.exec(deadReply.response)?.[1] ?? '';
+    assert.notEqual(deadId, '');
     const queue = gateway.workerQueue;
     assert.ok(queue);
     await waitFor(
       async () => (await queue.tracking.history(queueId)).some((e) => e.type === 'delivered'),
       { timeoutMs: 10_000, intervalMs: 100, what: 'delivered' },
+    );
+    await waitFor(
+      async () =>
+        (await queue.tracking.history(deadId)).some(
+          (e) => e.type === 'attempt' && e.connector === 'Dead',
+        ),
+      { timeoutMs: 20_000, intervalMs: 100, what: 'an attempt on Dead' },
     );
     // close() flushes every buffered line.
     await gateway.close();
@@ -283,9 +307,7 @@ connectors:
   });
 
   test('inbound: one line per command with its reply code, as IIS wrote it; DATA carries size and Message-ID', () => {
-    const inbound = log.rows.filter(
-      (r) => !r['cs-username']?.startsWith('Outbound') && r['cs-username'] !== 'stranger.log.test',
-    );
+    const inbound = log.rows.filter((r) => r['cs-username'] === 'client.log.test');
     for (const r of inbound) {
       assert.equal(r['c-ip'], '127.0.0.1');
       assert.equal(r['s-ip'], '127.0.0.1');
@@ -344,12 +366,11 @@ connectors:
   });
 
   test('outbound lines name OutboundConnectionCommand / OutboundConnectionResponse with c-ip the smart host', () => {
-    const out = log.rows.filter((r) => r['cs-username']?.startsWith('Outbound'));
+    const all = log.rows.filter((r) => r['cs-username']?.startsWith('Outbound'));
+    // The lines of the delivery to the sink (the other connector's smart host refuses).
+    const out = all.filter((r) => r['s-port'] === String(sink.port));
     assert.ok(out.length > 0, 'outbound lines are written');
-    for (const r of out) {
-      assert.equal(r['c-ip'], '127.0.0.1', 'c-ip is the remote server');
-      assert.equal(r['s-port'], String(sink.port));
-    }
+    for (const r of all) assert.equal(r['c-ip'], '127.0.0.1', 'c-ip is the remote server');
     const commands = out
       .filter((r) => r['cs-username'] === 'OutboundConnectionCommand')
       .map((r) => r['cs-method']);
@@ -368,5 +389,17 @@ connectors:
     const codes = responses.map((r) => r['sc-status']);
     for (const code of ['220', '250', '354'])
       assert.ok(codes.includes(code), `a ${code} response in ${codes.join(',')}`);
+  });
+
+  test('a connection that fails before any reply leaves an outbound line: status 0 and why', () => {
+    const failed = log.rows.filter(
+      (r) => r['cs-username'] === 'OutboundConnectionResponse' && r['sc-status'] === '0',
+    );
+    assert.ok(failed.length >= 1, 'a line for the refused connection');
+    assert.match(
+      unescape(failed[0]?.['cs-uri-query']),
+      /^connection failed: \w+ \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/,
+    );
+    assert.equal(failed[0]?.['c-ip'], '127.0.0.1');
   });
 });

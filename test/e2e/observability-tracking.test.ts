@@ -184,7 +184,7 @@ connectors:
     );
   });
 
-  test('mailbus track explains that the embedded Redis is out of its reach when the config names no Redis', async () => {
+  test('mailbus track says where it looked when the config names no Redis and no mailbus start runs', async () => {
     const noRedis = join(dir, 'embedded.yaml');
     writeFileSync(
       noRedis,
@@ -194,7 +194,11 @@ connectors:
       trackCommand(['--config', noRedis, queueId], {}, () => undefined),
       (e: Error & { exitCode?: number }) => {
         assert.equal(e.exitCode, 1);
-        assert.match(e.message, /embedded redis-server.*--redis URL/);
+        assert.match(e.message, /^MAILBUS_ERR_REDIS_UNREACHABLE: no Redis to talk to/);
+        assert.match(
+          e.message,
+          /no `mailbus start` runs on the data directory .*--data-dir DIR or --redis URL/,
+        );
         return true;
       },
     );

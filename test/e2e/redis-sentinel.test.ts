@@ -1,3 +1,6 @@
-import { sentinelFailoverScenario } from './support/sentinel-failover.js';
+import { SentinelTopology } from '@mailbus/testing';
+import { failoverScenario } from './support/failover-scenario.js';
 
-sentinelFailoverScenario('Redis Sentinel failover of the primary mid-traffic', 0);
+failoverScenario('Redis Sentinel failover of the primary mid-traffic', () =>
+  SentinelTopology.start(),
+);

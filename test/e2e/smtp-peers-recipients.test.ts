@@ -166,6 +166,9 @@ connectors:
         assert.equal(d.from, '');
         assert.deepEqual(d.to, ['victim@outside.example']);
       }
+      assert.match(hdrs.raw.toString('latin1'), /^Subject: Undeliverable: pills$/m);
+      assert.match(hdrs.raw.toString('latin1'), /could not be delivered to one or more recipients/);
+      assert.doesNotMatch(hdrs.raw.toString('latin1'), /\byet\b/, 'a permanent failure is final');
       assert.match(hdrs.raw.toString('latin1'), /Content-Type: text\/rfc822-headers/);
       assert.doesNotMatch(hdrs.raw.toString('latin1'), /SECRET-SPAM-BODY/);
       assert.match(full.raw.toString('latin1'), /Content-Type: message\/rfc822/);

@@ -1,5 +1,6 @@
 import { parseSchedule } from '@mailbus/schedule';
 import type { Connector, VirtualServer } from './effective-config.js';
+import { checkAdvanced } from './resolve-advanced.js';
 import type { OwnAddresses } from './own-addresses.js';
 import type { ConnectorConfig } from './schema.js';
 import { parseSmartHost, type SmartHost } from './smart-host.js';
@@ -149,16 +150,7 @@ export function resolveConnector(
     );
   }
 
-  const sec = c.outboundSecurity;
-  if (sec.auth === 'basic') {
-    if (!sec.username) err(at('outboundSecurity.username'), 'auth: basic needs a username');
-    if (!sec.passwordEnv && !sec.passwordFile) {
-      err(
-        at('outboundSecurity'),
-        'auth: basic needs passwordEnv or passwordFile (passwords are never written in mailbus.yaml)',
-      );
-    }
-  }
+  checkAdvanced(c, at, [...ctx.virtualServers.values()], err);
 
   const r = c.retry;
   if (r.delayNotifyAfter >= r.expireAfter) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { advancedSchema } from './advanced-schema.js';
 import { parseDuration } from './duration.js';
 
 /** A duration such as "15m", "2d", "12h", parsed to milliseconds. */
@@ -336,6 +337,10 @@ export const connectorSchema = z
           .strict()
           .optional(),
         remoteTriggered: z.boolean().default(false).describe('hold mail until ETRN'),
+        triggerAccounts: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('users (auth.usersFile) allowed to collect the held mail with ATRN / TURN'),
       })
       .strict()
       .prefault({}),
@@ -346,7 +351,10 @@ export const connectorSchema = z
           .boolean()
           .default(false)
           .describe('verify the remote certificate chain and name'),
-        auth: z.enum(['none', 'basic']).default('none'),
+        auth: z
+          .enum(['none', 'basic', 'ntlm'])
+          .default('none')
+          .describe('none | basic (AUTH PLAIN/LOGIN) | ntlm (Integrated Windows Authentication)'),
         username: z.string().optional(),
         passwordEnv: z.string().optional().describe('environment variable holding the password'),
         passwordFile: z.string().optional().describe('file holding the password'),
@@ -354,6 +362,7 @@ export const connectorSchema = z
       .strict()
       .prefault({}),
     heloInsteadOfEhlo: z.boolean().default(false),
+    advanced: advancedSchema.prefault({}),
     port: z
       .number()
       .int()

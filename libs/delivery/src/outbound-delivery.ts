@@ -5,7 +5,7 @@ import { classifyError, classifyResponse } from './classify-error.js';
 import { HeloSmtpConnection } from './helo-smtp-connection.js';
 import type { DeliveryHost } from './resolve-mx.js';
 import './fast-data-stream.js';
-import { PipeliningSmtpConnection } from './pipelining-smtp-connection.js';
+import { PipeliningSmtpConnection, setRecipientDsnParams } from './pipelining-smtp-connection.js';
 import { SmtpPool } from './smtp-pool.js';
 import type SmtpConnectionClass from 'nodemailer/lib/smtp-connection/index.js';
 
@@ -17,6 +17,10 @@ export interface OutboundSecurity {
 
 export interface OutboundRecipient {
   address: string;
+  /** RFC 3461 NOTIFY, passed on to a next hop that offers DSN. */
+  notify?: readonly string[];
+  /** RFC 3461 ORCPT, `addr-type;address` xtext-decoded, passed on to a next hop that offers DSN. */
+  orcpt?: string;
 }
 
 /** One line of an outbound SMTP session, for the protocol log. */
@@ -38,6 +42,8 @@ export interface OutboundRequest {
   recipients: readonly OutboundRecipient[];
   envId?: string;
   ret?: 'FULL' | 'HDRS';
+  /** The client sent BODY=8BITMIME: passed on to a next hop that offers 8BITMIME (RFC 6152). */
+  body8bit?: boolean;
   body: Buffer;
   security: OutboundSecurity;
   onProtocol?: (l: ProtocolLine) => void;
@@ -51,6 +57,8 @@ export interface RecipientResult {
   reply: SmtpReply;
   /** The host that gave the reply. */
   host?: string;
+  /** Delivered to a host that offered DSN (false: it cannot send NOTIFY=SUCCESS reports; RFC 3461 §4.3 relayed). */
+  nextHopDsn?: boolean;
 }
 
 export interface OutboundResult {
@@ -295,6 +303,12 @@ export class OutboundDelivery {
         await untilDone(c, (done) => c.login({ user: auth.user, pass: auth.pass }, done));
       }
     } catch (err) {
+      // A connection that fails before any reply (refused, timed out, reset) still leaves a
+      // protocol log line: status 0 and what failed, where a reply would have been.
+      const e = err as { code?: string; message?: string };
+      emit('response', [
+        `000 connection failed: ${e.code ?? 'error'} (${e.message ?? String(err)})`,
+      ]);
       c.close();
       throw err;
     }
@@ -314,6 +328,8 @@ export class OutboundDelivery {
         if (req.ret) envelope.dsn.ret = req.ret === 'FULL' ? 'Full' : 'HDRS';
         if (req.envId) envelope.dsn.envid = req.envId;
       }
+      if (req.body8bit) envelope.use8BitMime = true;
+      setRecipientDsnParams(conn, req.recipients);
       let settled = false;
       const done = (err: Error | null, info?: SMTPConnection.SentMessageInfo) => {
         if (settled) return;
@@ -375,6 +391,9 @@ export class OutboundDelivery {
       return { results, reusable, connectionLevel, clean: false, sessionLost };
     }
     const ok = classifyResponse(info.response, host.name).reply;
+    const nextHopDsn = (
+      conn as unknown as { _supportedExtensions?: string[] }
+    )._supportedExtensions?.includes('DSN');
     const results = to.map(
       (r) =>
         perRecipient.get(r) ?? {
@@ -382,6 +401,7 @@ export class OutboundDelivery {
           status: 'delivered' as const,
           reply: ok,
           host: host.name,
+          nextHopDsn: nextHopDsn === true,
         },
     );
     return { results, reusable: true, connectionLevel: false, clean: true, sessionLost: false };

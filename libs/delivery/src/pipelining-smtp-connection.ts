@@ -1,4 +1,5 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { encodeXText } from 'nodemailer/lib/shared/index.js';
 
 type Done = (err: Error | null, info?: unknown) => void;
 
@@ -15,6 +16,13 @@ interface Pipeline {
   mailError?: Error;
 }
 
+/** NOTIFY and ORCPT of one recipient (RFC 3461), as the client gave them. */
+export interface RecipientDsnParams {
+  notify?: readonly string[];
+  /** `addr-type;address`, xtext-decoded (as smtp-server hands it over). */
+  orcpt?: string;
+}
+
 interface ConnectionInternals {
   options: { lmtp?: boolean };
   _envelope: Envelope;
@@ -24,6 +32,7 @@ interface ConnectionInternals {
   _responseActions: Array<(str: string) => void>;
   _mailbusPipeline?: Pipeline;
   _mailbusMailSent?: boolean;
+  _mailbusRcptParams?: ReadonlyMap<string, RecipientDsnParams>;
   _sendCommand(cmd: string): void;
   _setEnvelope(envelope: unknown, callback: Done): void;
   _actionMAIL(str: string, callback: Done): void;
@@ -47,6 +56,41 @@ export class PipeliningSmtpConnection extends SMTPConnection {}
 
 const base = SMTPConnection.prototype as unknown as ConnectionInternals;
 const proto = PipeliningSmtpConnection.prototype as unknown as ConnectionInternals;
+
+/**
+ * The NOTIFY and ORCPT of each recipient of the next transaction on `conn`:
+ * nodemailer has one DSN setting per envelope; RCPT sends each recipient its
+ * own, when the server offers DSN (RFC 3461 §5.2).
+ */
+export function setRecipientDsnParams(
+  conn: unknown,
+  recipients: ReadonlyArray<{ address: string } & RecipientDsnParams>,
+): void {
+  (conn as ConnectionInternals)._mailbusRcptParams = new Map(recipients.map((r) => [r.address, r]));
+}
+
+/** `rfc822;a@b` (as smtp-server decoded it) back to RFC 3461 form: addr-type `;` xtext. */
+function orcptArg(orcpt: string): string {
+  const semi = orcpt.indexOf(';');
+  const type = semi < 0 ? 'rfc822' : orcpt.slice(0, semi).trim();
+  return `${type};${encodeXText(orcpt.slice(semi + 1).trim())}`;
+}
+
+/** The RCPT TO parameters for the recipient just queued (the last of _recipientQueue). */
+function rcptDsnArgs(c: ConnectionInternals): string {
+  const rcpt = c._recipientQueue.at(-1);
+  const p = rcpt === undefined ? undefined : c._mailbusRcptParams?.get(rcpt);
+  if (!p || !c._supportedExtensions.includes('DSN')) return base._getDsnRcptToArgs.call(c);
+  const args = [
+    ...(p.notify?.length ? [`NOTIFY=${p.notify.join(',')}`] : []),
+    ...(p.orcpt ? [`ORCPT=${orcptArg(p.orcpt)}`] : []),
+  ];
+  return args.length ? ` ${args.join(' ')}` : '';
+}
+
+proto._getDsnRcptToArgs = function (this: ConnectionInternals) {
+  return rcptDsnArgs(this);
+};
 
 proto._sendCommand = function (this: ConnectionInternals, cmd: string) {
   if (cmd.startsWith('MAIL FROM:')) this._mailbusMailSent = true;

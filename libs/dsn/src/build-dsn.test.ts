@@ -110,7 +110,7 @@ describe('buildDsn', () => {
     const h = mime.headers.replace(/\r\n[ \t]+/g, ' ');
     assert.match(h, /^From: Mail Delivery System <MAILER-DAEMON@mail\.contoso\.com>$/m);
     assert.match(h, /^To: <alice@contoso\.com>$/m);
-    assert.match(h, /^Subject: Delivery Status Notification \(Failure\)$/m);
+    assert.match(h, /^Subject: Undeliverable: Quarterly report$/m);
     assert.match(h, /^Date: Mon, 30 Mar 2026 20:00:05 \+0000$/m);
     assert.match(h, /^Message-ID: <dsn-0001@mail\.contoso\.com>$/m);
     assert.match(h, /^In-Reply-To: <orig-1@contoso\.com>$/m);
@@ -155,7 +155,7 @@ describe('buildDsn', () => {
     assert.equal(returned?.body, original.toString('latin1'));
 
     const parsed = await simpleParser(raw);
-    assert.equal(parsed.subject, 'Delivery Status Notification (Failure)');
+    assert.equal(parsed.subject, 'Undeliverable: Quarterly report');
     assert.equal(parsed.messageId, '<dsn-0001@mail.contoso.com>');
     assert.equal(parsed.from?.value[0]?.address, 'MAILER-DAEMON@mail.contoso.com');
     assert.equal(parsed.headers.get('auto-submitted'), 'auto-replied');
@@ -198,7 +198,7 @@ describe('buildDsn', () => {
     });
     assertWellFormed(raw);
     const mime = splitMime(raw.toString('latin1'));
-    assert.match(mime.headers, /^Subject: Delivery Status Notification \(Delay\)$/m);
+    assert.match(mime.headers, /^Subject: Delayed: Quarterly report$/m);
     assert.doesNotMatch(mime.headers, /Original-Envelope-Id/);
     const [perMessage, carol] = statusBlocks(mime.parts[1]?.body ?? '');
     assert.equal(perMessage?.has('original-envelope-id'), false);
@@ -250,7 +250,7 @@ describe('buildDsn', () => {
     });
     assertWellFormed(raw);
     const mime = splitMime(raw.toString('latin1'));
-    assert.match(mime.headers, /^Subject: Delivery Status Notification \(Failure\)$/m);
+    assert.match(mime.headers, /^Subject: Undeliverable: Quarterly report$/m);
     const blocks = statusBlocks(mime.parts[1]?.body ?? '');
     assert.deepEqual(
       blocks.slice(1).map((b) => [b.get('final-recipient'), b.get('action'), b.get('status')]),

@@ -21,14 +21,31 @@ export interface BuiltDsn {
   readonly messageId: string;
 }
 
-/** Subject by the most serious action reported. */
+/** The original's Subject, unfolded, 8-bit octets read as UTF-8; undefined when it has none. */
+function originalSubject(original: Buffer): string | undefined {
+  const end = original.indexOf('\r\n\r\n');
+  const head = original.subarray(0, end < 0 ? Math.min(original.length, 65536) : end);
+  const m = /^subject:[ \t]*(.*)$/im.exec(head.toString('latin1').replace(/\r?\n[ \t]+/g, ' '));
+  if (!m) return undefined;
+  return Buffer.from(m[1] as string, 'latin1')
+    .toString('utf8')
+    .trim();
+}
+
+/**
+ * Subject as Exchange writes it: the most serious action reported, then the
+ * original subject ("Undeliverable: Quarterly report", "Delayed: …").
+ */
 function subject(input: DsnInput): string {
   const actions = new Set(input.recipients.map((r) => r.action));
-  if (actions.has('failed')) return 'Delivery Status Notification (Failure)';
-  if (actions.has('delayed')) return 'Delivery Status Notification (Delay)';
-  if (actions.has('relayed') && !actions.has('delivered'))
-    return 'Delivery Status Notification (Relay)';
-  return 'Delivery Status Notification (Success)';
+  const prefix = actions.has('failed')
+    ? 'Undeliverable'
+    : actions.has('delayed')
+      ? 'Delayed'
+      : actions.has('relayed') && !actions.has('delivered')
+        ? 'Relayed'
+        : 'Delivered';
+  return `${prefix}: ${originalSubject(input.originalMessage) || '(no subject)'}`;
 }
 
 /** The original's Message-ID, for In-Reply-To / References, when it has a plain one. */

@@ -32,14 +32,20 @@ function describe(r: DsnRecipient): string[] {
 
 /** The human-readable first part of the report, Exchange-NDR style; UTF-8 text with CRLF lines. */
 export function humanReadableReport(input: DsnInput): string {
+  const of = `Your message of ${formatRfc5322Date(input.arrivalDate)}`;
+  const failed = input.recipients.some((r) => r.action === 'failed');
+  const delayed = input.recipients.some((r) => r.action === 'delayed');
   const lines = [
     `This is the mail system at ${oneLine(input.reportingMta)} (${oneLine(input.organization)}).`,
     '',
-    `Your message of ${formatRfc5322Date(input.arrivalDate)} could not be delivered to every recipient yet.`,
+    failed && delayed
+      ? `${of} could not be delivered to some recipients, and is still on its way to others.`
+      : failed
+        ? `${of} could not be delivered to one or more recipients. This is final: it will not be retried.`
+        : delayed
+          ? `${of} has not been delivered yet to one or more recipients; delivery continues.`
+          : `This is a delivery report for your message of ${formatRfc5322Date(input.arrivalDate)}.`,
   ];
-  if (input.recipients.every((r) => r.action !== 'failed' && r.action !== 'delayed')) {
-    lines[2] = `This is a delivery report for your message of ${formatRfc5322Date(input.arrivalDate)}.`;
-  }
   for (const action of ORDER) {
     const group = input.recipients.filter((r) => r.action === action);
     if (group.length === 0) continue;

@@ -15,5 +15,5 @@ export type {
   MailDsnParams,
   RcptDsnParams,
 } from './parse-dsn-params.js';
-export { decodeXtext, encodeXtext } from './xtext.js';
+export { decodeXtext, encodeXtext, orcptAddress } from './xtext.js';
 export { formatRfc5322Date } from './format-rfc5322-date.js';

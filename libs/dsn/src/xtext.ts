@@ -31,3 +31,13 @@ export function encodeXtext(text: string): string {
   }
   return out;
 }
+
+/**
+ * The address of an ORCPT value as smtp-server hands it over (`rfc822;A@b`,
+ * xtext already decoded), without its addr-type: what `Original-Recipient`
+ * shows after its own `rfc822;`.
+ */
+export function orcptAddress(orcpt: string): string {
+  const semi = orcpt.indexOf(';');
+  return (semi < 0 ? orcpt : orcpt.slice(semi + 1)).trim();
+}

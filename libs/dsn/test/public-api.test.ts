@@ -12,6 +12,7 @@ test('the package entry names every public function', () => {
     'encodeXtext',
     'formatRfc5322Date',
     'isNullSender',
+    'orcptAddress',
     'parseMailDsnParams',
     'parseRcptDsnParams',
     'returnedPart',

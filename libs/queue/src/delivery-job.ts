@@ -45,6 +45,8 @@ export interface DeliveryJobData {
   /** ENVID and RET from MAIL FROM. */
   envId?: string;
   ret?: 'FULL' | 'HDRS';
+  /** MAIL FROM had BODY=8BITMIME. */
+  body8bit?: boolean;
   priority: Priority;
   system: boolean;
   /** The virtual server the message entered through. */

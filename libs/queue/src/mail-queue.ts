@@ -33,6 +33,7 @@ export interface Submission {
   headerMessageId?: string;
   envId?: string;
   ret?: 'FULL' | 'HDRS';
+  body8bit?: boolean;
   priority: DeliveryJobData['priority'];
   system: boolean;
   virtualServer: string;
@@ -126,6 +127,7 @@ export class MailQueue {
         ...(s.headerMessageId ? { headerMessageId: s.headerMessageId } : {}),
         ...(s.envId ? { envId: s.envId } : {}),
         ...(s.ret ? { ret: s.ret } : {}),
+        ...(s.body8bit ? { body8bit: true } : {}),
         ...(g.mailboxHosts ? { mailboxHosts: g.mailboxHosts } : {}),
       };
       const id = jobId(s.id, branch, 0);

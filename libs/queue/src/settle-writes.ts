@@ -9,6 +9,13 @@ import { isCluster, type RedisClient } from './redis-connection.js';
  * on the cluster's connection to every master, in parallel, and all must
  * succeed. A master this submission did not write to answers at once
  * (nothing of this connection is pending there).
+ *
+ * Called in the tick the writes were sent, it notes the masters then: a
+ * master that acknowledged a write and died before the wait (its replica
+ * promoted, the node dropped from the client's map) must fail the wait, not
+ * be skipped, or the write it alone held would be lost after a 250. So the
+ * wait goes to the masters known when the writes were sent and to those known
+ * after (a write redirected by MOVED), and a connection that is gone fails it.
  */
 export async function settleWrites(
   redis: RedisClient,
@@ -16,10 +23,11 @@ export async function settleWrites(
   writes: Array<Promise<unknown>>,
 ): Promise<Array<PromiseSettledResult<unknown>>> {
   if (!isCluster(redis)) return settleDurably(redis, policy, writes);
+  const sentTo = redis.nodes('master');
   const results = await Promise.allSettled(writes);
   if (policy.durability === 'memory' || results.some((r) => r.status === 'rejected'))
     return results;
-  const masters = redis.nodes('master');
+  const masters = [...new Set([...sentTo, ...redis.nodes('master')])];
   const waits = await Promise.allSettled(
     masters.length > 0
       ? masters.map((node) => waitDurable(node, policy))

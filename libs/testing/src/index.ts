@@ -19,3 +19,6 @@ export { DelayProxy } from './delay-proxy.js';
 export type { DelayProxyOptions } from './delay-proxy.js';
 export { SmtpTraffic, deliveredMessageIds } from './smtp-traffic.js';
 export type { SmtpTrafficOptions, Refusal } from './smtp-traffic.js';
+export { SentinelTopology, ClusterTopology } from './failover-topology.js';
+export type { FailoverTopology, SentinelTopologyOptions } from './failover-topology.js';
+export { relayToSinkConfig } from './relay-config.js';

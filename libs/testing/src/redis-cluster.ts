@@ -12,6 +12,8 @@ const run = promisify(execFile);
 export interface RedisClusterOptions {
   /** Masters (default 3; Redis Cluster needs at least 3). */
   masters?: number;
+  /** Replicas of each master (default 0). */
+  replicas?: number;
   /** Give up starting after this long (default 20 s). */
   timeoutMs?: number;
 }
@@ -24,15 +26,18 @@ interface Node {
 
 /**
  * A real Redis Cluster on loopback: N `redis-server --cluster-enabled yes`
- * (AOF always, noeviction, each with its own temporary directory) joined by
- * `redis-cli --cluster create … --cluster-replicas 0`, ready once
- * `CLUSTER INFO` says `cluster_state:ok` on every node.
+ * (AOF always, noeviction, `cluster-node-timeout 2000`, each with its own
+ * temporary directory) joined by `redis-cli --cluster create …
+ * --cluster-replicas R`, ready once `CLUSTER INFO` says `cluster_state:ok` on
+ * every node and every master has its R replicas in sync. A master can be
+ * killed (its replica is promoted after about 2 s) and restarted.
  */
 export class RedisCluster {
   private constructor(private readonly nodes: Node[]) {}
 
   static async start(options: RedisClusterOptions = {}): Promise<RedisCluster> {
-    const n = options.masters ?? 3;
+    const replicas = options.replicas ?? 0;
+    const n = (options.masters ?? 3) * (1 + replicas);
     const deadline = Date.now() + (options.timeoutMs ?? 20_000);
     const nodes: Node[] = [];
     const cluster = new RedisCluster(nodes);
@@ -42,30 +47,7 @@ export class RedisCluster {
         const dir = mkdtempSync(join(tmpdir(), 'mailbus-cluster-'));
         const node: Node = { port, dir, child: undefined };
         nodes.push(node);
-        node.child = spawn(
-          'redis-server',
-          [
-            '--port',
-            String(port),
-            '--bind',
-            '127.0.0.1',
-            '--dir',
-            dir,
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            join(dir, 'nodes.conf'),
-            '--cluster-node-timeout',
-            '2000',
-            ...REDIS_SERVER_ARGS,
-            '--daemonize',
-            'no',
-            '--loglevel',
-            'warning',
-          ],
-          { stdio: 'ignore' },
-        );
-        node.child.on('exit', () => (node.child = undefined));
+        launch(node);
       }
       for (const node of nodes) await waitForPong(node.port, deadline);
       await run(
@@ -75,7 +57,7 @@ export class RedisCluster {
           'create',
           ...nodes.map((x) => `127.0.0.1:${x.port}`),
           '--cluster-replicas',
-          '0',
+          String(replicas),
           '--cluster-yes',
         ],
         { timeout: Math.max(1000, deadline - Date.now()) },
@@ -89,6 +71,7 @@ export class RedisCluster {
           await sleep(100);
         }
       }
+      if (replicas > 0) await cluster.waitForReplicas(replicas, deadline);
       return cluster;
     } catch (err) {
       await cluster.close();
@@ -124,6 +107,93 @@ export class RedisCluster {
     });
   }
 
+  /** Ports of the nodes that are masters now, as a live node sees it (CLUSTER NODES). */
+  async masterPorts(): Promise<number[]> {
+    const rows = await this.clusterNodes();
+    return rows.filter((r) => r.master && !r.failed && r.slots).map((r) => r.port);
+  }
+
+  /** SIGKILLs one node: a crash. */
+  async kill(port: number): Promise<void> {
+    const node = this.node(port);
+    const child = node.child;
+    if (!child) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Starts a killed node again on its port and directory: it rejoins (as a replica once failed over). */
+  async restart(port: number, timeoutMs = 20_000): Promise<void> {
+    const node = this.node(port);
+    if (!node.child) launch(node);
+    await waitForPong(port, Date.now() + timeoutMs);
+  }
+
+  /**
+   * Waits until the slots `oldPort` served are served by another master and
+   * the cluster says ok (seen from a live node); returns that master's port.
+   */
+  async waitForFailover(oldPort: number, slotsOf: number[], timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rows = await this.clusterNodes().catch(() => []);
+      const owner = rows.find(
+        (r) => r.master && !r.failed && r.port !== oldPort && slotsOf.some((x) => r.owns(x)),
+      );
+      if (owner && (await this.stateOk(owner.port))) return owner.port;
+      if (Date.now() > deadline)
+        throw new Error(`no failover away from ${oldPort} within ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  }
+
+  /** The port of the live master serving `slot`. */
+  async ownerOf(slot: number): Promise<number> {
+    const row = (await this.clusterNodes()).find((r) => r.master && !r.failed && r.owns(slot));
+    if (!row) throw new Error(`no live master serves slot ${slot}`);
+    return row.port;
+  }
+
+  /** Waits until every master has `replicas` replicas in sync. */
+  async waitForReplicas(replicas: number, deadline = Date.now() + 20_000): Promise<void> {
+    for (;;) {
+      const masters = await this.masterPorts().catch(() => []);
+      let ok = masters.length > 0;
+      for (const m of masters) {
+        const info = String(await withClient(m, (c) => c.info('replication')).catch(() => ''));
+        if ([...info.matchAll(/^slave\d+:.*state=online/gm)].length < replicas) ok = false;
+      }
+      if (ok) return;
+      if (Date.now() > deadline)
+        throw new Error(`cluster: not every master has ${replicas} replicas online`);
+      await sleep(100);
+    }
+  }
+
+  private node(port: number): Node {
+    const node = this.nodes.find((x) => x.port === port);
+    if (!node) throw new Error(`no cluster node on port ${port}`);
+    return node;
+  }
+
+  private stateOk(port: number): Promise<boolean> {
+    return withClient(port, (c) => c.call('CLUSTER', 'INFO')).then(
+      (info) => /cluster_state:ok/.test(String(info)),
+      () => false,
+    );
+  }
+
+  /** CLUSTER NODES from the first live node. */
+  private async clusterNodes(): Promise<ClusterNodeRow[]> {
+    for (const n of this.nodes) {
+      if (!n.child) continue;
+      const text = await withClient(n.port, (c) => c.call('CLUSTER', 'NODES')).catch(() => null);
+      if (typeof text === 'string') return parseClusterNodes(text);
+    }
+    throw new Error('no cluster node answered');
+  }
+
   /** Kills every node and removes its directory. */
   async close(): Promise<void> {
     await Promise.all(
@@ -138,6 +208,68 @@ export class RedisCluster {
       }),
     );
   }
+}
+
+interface ClusterNodeRow {
+  port: number;
+  master: boolean;
+  failed: boolean;
+  /** The slot ranges column(s), e.g. "0-5460". */
+  slots: string;
+  owns(slot: number): boolean;
+}
+
+/** CLUSTER NODES: `<id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slot>…`. */
+function parseClusterNodes(text: string): ClusterNodeRow[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((line) => {
+      const f = line.trim().split(' ');
+      const flags = (f[2] ?? '').split(',');
+      const ranges = f.slice(8).filter((x) => !x.startsWith('['));
+      return {
+        port: Number(/:(\d+)@/.exec(f[1] ?? '')?.[1]),
+        master: flags.includes('master'),
+        failed: flags.includes('fail') || flags.includes('fail?') || f[7] !== 'connected',
+        slots: ranges.join(' '),
+        owns: (slot: number) =>
+          ranges.some((r) => {
+            const [a, b] = r.split('-').map(Number);
+            return a !== undefined && slot >= a && slot <= (b ?? a);
+          }),
+      };
+    });
+}
+
+function launch(node: Node): void {
+  node.child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(node.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      node.dir,
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(node.dir, 'nodes.conf'),
+      '--cluster-node-timeout',
+      '2000',
+      ...REDIS_SERVER_ARGS,
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+    ],
+    { stdio: 'ignore' },
+  );
+  const child = node.child;
+  child.on('exit', () => {
+    if (node.child === child) node.child = undefined;
+  });
 }
 
 async function withClient<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {

@@ -143,6 +143,27 @@ export async function createAdmin(options: AdminOptions): Promise<AdminServer> {
     );
   });
 
+  // A stalled Redis must not hang an operator's request (the worker connection
+  // waits forever): the API answers 503 before acting when Redis does not
+  // answer a PING within the probe timeout.
+  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (!path.startsWith('/api/') && !path.startsWith(`${BOARD_PATH}/api/`)) return;
+    let ready = false;
+    try {
+      ready = await withTimeout(options.isReady(), probeTimeout, 'Redis');
+    } catch {
+      ready = false;
+    }
+    if (!ready)
+      return sendError(
+        reply,
+        503,
+        'MAILBUS_ERR_REDIS_UNREACHABLE',
+        `Redis did not answer within ${probeTimeout / 1000} s; nothing was done, try again`,
+      );
+  });
+
   app.setNotFoundHandler((req, reply) =>
     sendError(
       reply,

@@ -30,7 +30,7 @@ import { receivedHeader, receivingFqdn } from './received-header.js';
 /** A recipient that will not be delivered (permanent failure or expiry), or is delayed: DSN material. */
 export interface DsnRecipient {
   recipient: JobRecipient;
-  action: 'failed' | 'delayed';
+  action: 'failed' | 'delayed' | 'relayed';
   status: string;
   reply?: SmtpReply;
   remoteMta?: string;
@@ -215,6 +215,7 @@ export class DeliveryProcessor {
       else void queue.tracking.write(data.messageId, event).catch(() => undefined);
       if (connector) await queue.links.recordSuccess(connector.name, this.now());
       log.info({ recipients: delivered.length, host: delivered[0]?.host }, 'delivered');
+      await this.relayedDsn(data, delivered, byAddr);
     }
     if (unmarked.length > 0 && !done) {
       // Before DSNs, failover or retries: a crash from here on must not re-send to these.
@@ -262,6 +263,32 @@ export class DeliveryProcessor {
     }
     await queue.store.release(data.messageId, closing, done ? unmarked : [], this.now());
     return transient.length > 0 ? 'deferred' : permanent.length > 0 ? 'failed' : 'delivered';
+  }
+  /**
+   * NOTIFY=SUCCESS for a recipient handed to a next hop without DSN: that hop
+   * will never report delivery, so mailbus reports `relayed` (RFC 3461 §4.3).
+   */
+  private async relayedDsn(
+    data: DeliveryJobData,
+    delivered: RecipientResult[],
+    byAddr: Map<string, JobRecipient>,
+  ): Promise<void> {
+    const relayed = delivered.filter(
+      (r) => r.nextHopDsn === false && byAddr.get(r.recipient)?.notify?.includes('SUCCESS'),
+    );
+    if (relayed.length === 0) return;
+    await this.deps.sendDsn({
+      job: data,
+      now: this.now(),
+      dsnId: `${jobId(data.messageId, data.branch, data.hop)}R`,
+      recipients: relayed.map((r) => ({
+        recipient: byAddr.get(r.recipient) ?? { address: r.recipient },
+        action: 'relayed',
+        status: '2.0.0',
+        reply: r.reply,
+        ...(r.host ? { remoteMta: r.host } : {}),
+      })),
+    });
   }
 
   /**
@@ -485,6 +512,7 @@ export class DeliveryProcessor {
             body: Buffer.concat([received, body]),
             ...(data.envId ? { envId: data.envId } : {}),
             ...(data.ret ? { ret: data.ret } : {}),
+            ...(data.body8bit ? { body8bit: true } : {}),
             security: {
               tls: sec?.tls ?? 'opportunistic',
               verifyCertificates: sec?.verifyCertificates ?? false,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Config, VirtualServer } from '@mailbus/config';
-import { buildDsn, dsnAllowed, returnedPart, shouldNotify } from '@mailbus/dsn';
+import { buildDsn, dsnAllowed, orcptAddress, returnedPart, shouldNotify } from '@mailbus/dsn';
 import { LOCAL_DELIVERY, type MailQueue, type RecipientGroup } from '@mailbus/queue';
 import { buildIpList, ipInList, routeRecipient, splitByConnector } from '@mailbus/routing';
 import { injectContext } from '@mailbus/telemetry';
@@ -28,7 +28,10 @@ export function createDsnSender(
     const job = req.job;
     if (!dsnAllowed(job.sender)) return;
     const recipients = req.recipients.filter((r) =>
-      shouldNotify(r.recipient.notify, r.action === 'delayed' ? 'delay' : 'failure'),
+      shouldNotify(
+        r.recipient.notify,
+        r.action === 'delayed' ? 'delay' : r.action === 'relayed' ? 'success' : 'failure',
+      ),
     );
     if (recipients.length === 0) return;
     const original = req.original ?? (await queue.store.body(job.messageId)) ?? Buffer.alloc(0);
@@ -49,7 +52,7 @@ export function createDsnSender(
       originalMessage: original,
       recipients: recipients.map((r) => ({
         recipient: r.recipient.address,
-        ...(r.recipient.orcpt ? { originalRecipient: r.recipient.orcpt } : {}),
+        ...(r.recipient.orcpt ? { originalRecipient: orcptAddress(r.recipient.orcpt) } : {}),
         action: r.action,
         status: r.status,
         ...(r.remoteMta ? { remoteMta: r.remoteMta } : {}),

@@ -24,7 +24,7 @@ import {
 } from '@mailbus/queue';
 import { createLogger, Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
-import { randomBytes } from 'node:crypto';
+import { adminTokenFromFile } from './admin-token-file.js';
 import { EmbeddedRedis } from './embedded-redis.js';
 import { NodeHttp } from './node-http.js';
 import { deletedMessageDsn } from './deleted-message-dsn.js';
@@ -48,6 +48,11 @@ export interface GatewayOptions {
   nodeHttp?: boolean;
   /** Where the embedded Redis keeps its AOF and run file (default ./.mailbus). */
   dataDir?: string;
+  /**
+   * The embedded default only: without a configured admin secret, the admin
+   * uses the token in this file (created, mode 600, on first use).
+   */
+  adminTokenFile?: string;
   /** Send DSNs (wired by the composition root). */
   sendDsn?: (req: DsnRequest, queue: MailQueue) => Promise<void>;
 }
@@ -66,8 +71,8 @@ export class Gateway {
   private readonly linkExchanges: LinkStateExchange[] = [];
   admin: AdminServer | undefined;
   nodeHttp: NodeHttp | undefined;
-  /** Set when admin.tokenEnv was unset and a token was generated for this run. */
-  generatedAdminToken: string | undefined;
+  /** Set when admin.tokenEnv was unset and the admin uses the token kept in this file. */
+  adminTokenFile: string | undefined;
   embeddedRedis: EmbeddedRedis | undefined;
   /** With the embedded Redis: messages still queued when it stopped (delivered on the next start). */
   queuedAtStop: number | undefined;
@@ -246,12 +251,14 @@ export class Gateway {
       const basicPassword = config.admin.basicAuth
         ? env[config.admin.basicAuth.passwordEnv]
         : undefined;
-      if (!token && !basicPassword) {
-        // Never an open admin page: without a configured secret, this run gets a random token.
-        token = randomBytes(18).toString('base64url');
-        this.generatedAdminToken = token;
+      if (!token && !basicPassword && this.o.adminTokenFile) {
+        // The embedded default only (npm start on a laptop): a token kept in a
+        // mode-600 file of the data directory, never printed. Anything else
+        // without a configured secret refuses to start (MAILBUS_ERR_ADMIN_NO_AUTH).
+        token = adminTokenFromFile(this.o.adminTokenFile);
+        this.adminTokenFile = this.o.adminTokenFile;
         this.logger.warn(
-          `admin: ${config.admin.tokenEnv ?? 'admin.tokenEnv'} is not set; generated a token for this run`,
+          `admin: ${config.admin.tokenEnv ?? 'admin.tokenEnv'} is not set; using the token in ${this.o.adminTokenFile}`,
         );
       }
       // Loaded only here: Bull Board and fastify cost every other process ~25 MiB and start-up time.
@@ -267,6 +274,9 @@ export class Gateway {
         ...(config.admin.basicAuth && basicPassword
           ? { basicAuth: { username: config.admin.basicAuth.username, password: basicPassword } }
           : {}),
+      }).catch((e: unknown) => {
+        const code = (e as { code?: string }).code;
+        throw code ? new UserError(`${code}: ${(e as Error).message}`) : e;
       });
       await this.admin.listen(http.host, http.port).catch((e: unknown) => {
         throw new UserError(

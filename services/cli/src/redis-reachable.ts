@@ -2,7 +2,7 @@ import { describeRedisTarget, type RedisClient, type RedisTarget } from '@mailbu
 import { UserError } from './usage-error.js';
 
 /** How long a command or `mailbus start` waits for Redis before giving up. */
-export const REDIS_REACH_TIMEOUT_MS = 10_000;
+export const REDIS_REACH_TIMEOUT_MS = 5_000;
 
 /**
  * Resolves once the client is connected and ready; rejects with

@@ -25,7 +25,7 @@ before(async () => {
     file,
     `
 redis: { url: "${redis.url}" }
-admin: { listen: "127.0.0.1:${admin}" }
+admin: { listen: "127.0.0.1:${admin}", tokenEnv: MAILBUS_TEST_TOKEN }
 virtualServers:
   - { name: default, listen: "127.0.0.1:${smtp}", fqdn: mail.logfmt.test, relay: { allow: [127.0.0.0/8] } }
 connectors:
@@ -42,7 +42,7 @@ after(async () => {
 /** Runs `command` until it prints that SMTP listens, stops its process group with SIGTERM, returns its stdout. */
 async function runUntilListening(command: string, args: string[]): Promise<string> {
   const child = spawn(command, args, {
-    env: { ...process.env, MAILBUS_REDIS_URL: '' },
+    env: { ...process.env, MAILBUS_REDIS_URL: '', MAILBUS_TEST_TOKEN: 'secret' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

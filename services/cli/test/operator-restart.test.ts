@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, makeMessage, sendMail, SinkServer } from '@mailbus/testing';
 import { mailbus, MailbusProcess, workDir } from './mailbus-process.js';
@@ -17,7 +17,7 @@ virtualServers:
 connectors:
   - { name: Internet, smartHosts: ["[127.0.0.1]:${sinkPort}"], bridgeheads: [default], addressSpaces: [{ domain: "*" }] }
 `);
-    const env = { MAILBUS_TEST_TOKEN: 'secret' };
+    const env = { MAILBUS_TEST_TOKEN: '' }; // no admin secret configured: the embedded default's token file
     const dataDir = join(dir, '.mailbus');
     let gw = MailbusProcess.spawn(['start', '--config', config], { cwd: dir, env });
     let sink: SinkServer | undefined;
@@ -25,6 +25,16 @@ connectors:
       await gw.waitForOutput(`listening on 127.0.0.1:${smtp}`);
       assert.ok(gw.output.includes(`data  ${dataDir}`), gw.output);
       assert.ok(existsSync(join(dataDir, 'run.json')), 'the run file is written');
+      // The admin token is kept in a mode-600 file, never printed into the log stream.
+      const tokenFile = join(dataDir, 'admin-token');
+      const token = readFileSync(tokenFile, 'utf8').trim();
+      assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+      assert.ok(!gw.output.includes(token), 'the token is not printed');
+      assert.ok(gw.output.includes(`admin token in ${tokenFile}`), gw.output);
+      const api = await fetch(`http://127.0.0.1:${http}/api/connectors`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(api.status, 200);
       const sent = await sendMail({
         port: smtp,
         from: 'a@sender.test',

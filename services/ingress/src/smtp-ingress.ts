@@ -43,6 +43,7 @@ import type { Logger } from 'pino';
 import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
 import { createEtrnHandler, etrnAllowed } from './etrn.js';
+import { drainSmtpServer } from './graceful-drain.js';
 import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { RecipientValidator } from './recipient-validator.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
@@ -253,12 +254,13 @@ export class SmtpIngress {
     });
   }
 
-  /** Stops accepting (new sessions get 421 4.3.2) and waits for sessions in progress, up to the close timeout. */
+  /** Graceful drain: stops listening, lets open transactions finish (up to 30 s), then 421 4.3.2. */
   close(): Promise<void> {
     if (!this.closed) {
       this.closing = true;
       this.backPressure.stop();
-      this.closed = new Promise((resolve) => this.server.close(() => resolve()));
+      const shuttingDown = replies.shuttingDown(this.vs.fqdn);
+      this.closed = drainSmtpServer(this.server, { graceMs: 30_000, shuttingDown });
     }
     return this.closed;
   }
@@ -334,6 +336,7 @@ export class SmtpIngress {
   private async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
     const s = this.state(session);
     s.rcpt = new Map();
+    if (this.closing) throw new SmtpRejection(replies.shuttingDown(this.vs.fqdn)); // draining
     if (this.backPressure.memoryPressure) throw new SmtpRejection(replies.insufficientStorage());
     const args = (address.args || {}) as Record<string, string>;
     const unknown = unknownParameter(address.args, MAIL_PARAMETERS);
@@ -596,6 +599,7 @@ export class SmtpIngress {
             ...(head.messageId ? { headerMessageId: head.messageId } : {}),
             ...(s.envId ? { envId: s.envId } : {}),
             ...(s.ret ? { ret: s.ret } : {}),
+            ...(session.envelope.bodyType === '8bitmime' ? { body8bit: true } : {}),
           })
           .catch((err: unknown) => {
             void this.deps.queue.tracking.record(id, {

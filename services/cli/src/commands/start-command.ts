@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_ROLES, Gateway, type Role } from '../gateway.js';
 import { configPath, readConfig } from '../read-config.js';
@@ -55,13 +56,18 @@ export async function startCommand(
     destination: logs.destination,
     format,
   });
+  const dataDir = dataDirOf(values['data-dir'], env);
+  const embedded = !config.redis.url && !config.redis.sentinel && !config.redis.cluster;
   const gateway = new Gateway({
     config,
     logger,
     roles: roles as Role[],
     env,
     sendDsn: createDsnSender(config),
-    dataDir: dataDirOf(values['data-dir'], env),
+    dataDir,
+    // The embedded default (no Redis configured, every role): a token file in
+    // the data directory. Any other start needs a configured admin secret.
+    ...(embedded && !values.role ? { adminTokenFile: join(dataDir, 'admin-token') } : {}),
     ...(values['virtual-server'] ? { virtualServer: values['virtual-server'] } : {}),
   });
   let stopping = false;
@@ -121,11 +127,10 @@ export async function startCommand(
     const a = gateway.admin.address();
     const base = `http://${a ? `${a.host}:${a.port}` : config.admin.listen}`;
     out(`  admin ${base}/queues (Bull Board), ${base}/api, ${base}/metrics`);
-    if (gateway.generatedAdminToken) {
+    if (gateway.adminTokenFile) {
       out(
-        `  admin token (set ${config.admin.tokenEnv ?? 'admin.tokenEnv'} to choose one): ${gateway.generatedAdminToken}`,
+        `  admin token in ${gateway.adminTokenFile} (set ${config.admin.tokenEnv ?? 'admin.tokenEnv'} to choose one); open ${base}/queues?token=<that token> once`,
       );
-      out(`  open ${base}/queues?token=${gateway.generatedAdminToken}`);
     }
   } else if (gateway.nodeHttp) {
     const a = gateway.nodeHttp.address();

@@ -2,12 +2,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   deliveredMessageIds,
-  DelayProxy,
   freePort,
-  RedisSentinelGroup,
+  relayToSinkConfig,
   SinkServer,
   SmtpTraffic,
   sleep,
+  type FailoverTopology,
 } from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
 import { startGateway } from './start-gateway.js';
@@ -20,17 +20,14 @@ const DEADLINE_MS = 60_000;
 const RECOVERY_MS = 10_000;
 
 /**
- * A Sentinel failover of the primary mid-traffic, through the gateway (ingress
- * and bridgehead): SIGKILL the primary after 40 messages were accepted, wait
- * for the promotion, then for 40 more. `sentinelDelayMs` puts a TCP proxy
- * delaying each chunk that long in front of each sentinel, as sentinels on
- * other hosts answer (the client still learns their direct addresses from
- * them, so it has near and far paths).
+ * A failover of the Redis primary mid-traffic, through the gateway (ingress
+ * and bridgehead in this process), with `durability: replicated`: SIGKILL the
+ * primary (a Cluster: the master of the queue's slot) after 40 messages were
+ * accepted, wait for the promotion, then for 40 more.
  */
-export function sentinelFailoverScenario(title: string, sentinelDelayMs: number): void {
-  describe(title, { timeout: 90_000 }, () => {
-    let group: RedisSentinelGroup;
-    let proxies: DelayProxy[] = [];
+export function failoverScenario(title: string, start: () => Promise<FailoverTopology>): void {
+  describe(title, { timeout: 120_000 }, () => {
+    let topology: FailoverTopology;
     let sink: SinkServer;
     let gateway: Gateway;
     let port: number;
@@ -38,46 +35,16 @@ export function sentinelFailoverScenario(title: string, sentinelDelayMs: number)
     const reasons = new Map<string, number>();
 
     before(async () => {
-      // Two replicas: with `replicated` (WAIT 1) the new primary needs a replica
-      // of its own; with one replica it would refuse (451) until the dead
-      // primary came back and the sentinels made it a replica (8 s or more).
-      group = await RedisSentinelGroup.start({ name: 'mailbus', replicas: 2, sentinels: 3 });
-      proxies =
-        sentinelDelayMs > 0
-          ? await Promise.all(
-              group.ports.map((p) =>
-                DelayProxy.start({
-                  target: { host: '127.0.0.1', port: p },
-                  delayMs: sentinelDelayMs,
-                }),
-              ),
-            )
-          : [];
-      const sentinels = sentinelDelayMs > 0 ? proxies.map((p) => p.address) : group.addresses;
+      topology = await start();
       sink = await SinkServer.start();
       port = await freePort();
       gateway = await startGateway(
-        `
-organization: Test
-redis:
-  sentinel: { name: mailbus, sentinels: ${JSON.stringify(sentinels)} }
-  durability: replicated
-  commandTimeout: 2s
-virtualServers:
-  - name: mx
-    listen: 127.0.0.1:${port}
-    fqdn: mx.test
-    relay: { allow: [127.0.0.0/8] }
-    limits: { maxConnectionsPerIp: 100 }
-connectors:
-  - name: Sink
-    smartHosts: ["[127.0.0.1]:${sink.port}"]
-    bridgeheads: [mx]
-    addressSpaces: [{ domain: "*" }]
-    retry: { intervals: [1s] }
-    linkState: { failuresToMarkDown: 1000000 }
-    concurrency: 10
-`,
+        relayToSinkConfig({
+          redis: `${topology.redisYaml}, durability: replicated, commandTimeout: 2s`,
+          port,
+          sinkPort: sink.port,
+          concurrency: 10,
+        }),
         ['ingress', 'bridgehead'],
         (line) => {
           const l = JSON.parse(line) as { msg?: string; err?: { message?: string } };
@@ -90,8 +57,7 @@ connectors:
     after(async () => {
       await gateway?.close();
       await sink?.close();
-      await Promise.all(proxies.map((p) => p.close()));
-      await group?.close();
+      await topology?.close();
     });
 
     test('with durability replicated, every message answered 250 is delivered after SIGKILL of the primary; the outage answers 451 quickly; 250 again within 10 s of the promotion', async () => {
@@ -104,12 +70,11 @@ connectors:
       let acceptedAtRecovery = Number.POSITIVE_INFINITY;
       try {
         assert.ok(await traffic.waitForAccepted(BEFORE_KILL), 'traffic reached the kill point');
-        oldPrimary = await group.primaryPort();
-        await group.server(oldPrimary).kill();
+        oldPrimary = await topology.killPrimary();
         mark(`SIGKILL primary :${oldPrimary} after ${traffic.accepted.size} accepted`);
-        newPrimary = await group.waitForFailover(oldPrimary, 20_000);
+        newPrimary = await topology.waitForPromotion(oldPrimary);
         promotedAt = traffic.now();
-        mark(`sentinels promoted :${newPrimary}`);
+        mark(`${topology.kind} promoted :${newPrimary}`);
         acceptedAtRecovery = traffic.accepted.size;
         await traffic.waitForAccepted(acceptedAtRecovery + AFTER_RECOVERY);
       } finally {

@@ -24,6 +24,7 @@ function describe(r: DsnRecipient): string[] {
       r.remoteMta !== undefined ? `The remote server ${oneLine(r.remoteMta)}` : 'The server';
     lines.push(`    ${who} replied: ${oneLine(formatReply(r.diagnostic))}`);
   }
+  if (r.explanation !== undefined) lines.push(`    ${oneLine(r.explanation)}`);
   if (r.action === 'delayed' && r.willRetryUntil !== undefined) {
     lines.push(`    Delivery will be retried until ${formatRfc5322Date(r.willRetryUntil)}.`);
   }

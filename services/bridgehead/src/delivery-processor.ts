@@ -85,6 +85,7 @@ export class DeliveryProcessor {
       now: this.now,
       ...(deps.protocolLog ? { protocolLog: deps.protocolLog } : {}),
       ...(deps.random ? { random: deps.random } : {}),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
   }
 

@@ -14,8 +14,16 @@ import {
   type TrackingWrite,
 } from '@mailbus/queue';
 import { formatReply, reply } from '@mailbus/smtp';
-import { SpanAttr, SpanKind, SpanName, SpanStatusCode, withSpan } from '@mailbus/telemetry';
+import {
+  SpanAttr,
+  SpanKind,
+  SpanName,
+  SpanStatusCode,
+  withSpan,
+  type Metrics,
+} from '@mailbus/telemetry';
 import type { Logger } from 'pino';
+import { etrnAfterDelivery } from './etrn-after-delivery.js';
 import { writeOutboundLine } from './protocol-log-line.js';
 import { receivedHeader, receivingFqdn } from './received-header.js';
 
@@ -32,6 +40,8 @@ export interface SendAttemptsDeps {
   passwords: ReadonlyMap<string, string>;
   random?: () => number;
   now: () => number;
+  /** Counts ETRN requests (advanced.request: etrn). */
+  metrics?: Metrics;
 }
 
 /** What the SMTP transactions of one job gave. */
@@ -156,6 +166,7 @@ export class SendAttempts {
               : {}),
           },
           ...(log ? { onProtocol: (l) => writeOutboundLine(log, l) } : {}),
+          ...etrnAfterDelivery(connector, data.messageId, this.deps),
         });
         if (r.host) span.setAttribute(SpanAttr.RemoteHost, `${r.host.name}:${r.host.port}`);
         const first = r.results[0];

@@ -12,6 +12,7 @@ import {
 import { jobId } from './job-id.js';
 import { Keys } from './keys.js';
 import { LinkStateStore } from './link-state-store.js';
+import { SiteLinkStateStore } from './site-link-state-store.js';
 import { MessageStore } from './message-store.js';
 import { isCluster, type RedisClient } from './redis-connection.js';
 import { settleWrites } from './settle-writes.js';
@@ -62,6 +63,8 @@ export class MailQueue {
   readonly queues: ConnectorQueues;
   readonly tracking: TrackingStore;
   readonly links: LinkStateStore;
+  /** Link state heard from other routing groups (sites). */
+  readonly siteLinks: SiteLinkStateStore;
   /** Every delivery decision (schedules, failover, retry, expiry): pure, time as a parameter. */
   readonly policy: DeliveryPolicy;
   readonly forced: ForceWindows;
@@ -78,6 +81,7 @@ export class MailQueue {
     this.queues = new ConnectorQueues(redis, this.keys, (c) => partitions.get(c) ?? 1);
     this.tracking = new TrackingStore(redis, this.keys, config.tracking.retention, node);
     this.links = new LinkStateStore(redis, this.keys);
+    this.siteLinks = new SiteLinkStateStore(redis, this.keys);
     this.policy = deliveryPolicy(config);
     this.forced = new ForceWindows(redis, this.keys, this.policy);
   }

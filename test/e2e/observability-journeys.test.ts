@@ -1,5 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   freePort,
   makeMessage,
@@ -30,6 +33,8 @@ describe('failover then delivered, bounced, expired: the log lines and the trace
   let sink: SinkServer;
   let collector: Awaited<ReturnType<typeof startCollector>>;
   let mailbus: MailbusProcess;
+  let http: number;
+  let logs: string;
   const ids = { failover: '', bounce: '', expire: '' };
 
   before(async () => {
@@ -41,11 +46,17 @@ describe('failover then delivered, bounced, expired: the log lines and the trace
     collector = await startCollector();
     const smtp = await freePort();
     const dead = await freePort();
+    http = await freePort();
+    logs = mkdtempSync(join(tmpdir(), 'mailbus-journeys-'));
     mailbus = await MailbusProcess.start(
       `
 redis: { url: "${redis.url}", commandTimeout: 1s }
 virtualServers:
-  - { name: edge, listen: "127.0.0.1:${smtp}", fqdn: mx.journeys.test, relay: { allow: [127.0.0.0/8] } }
+  - name: edge
+    listen: "127.0.0.1:${smtp}"
+    fqdn: mx.journeys.test
+    relay: { allow: [127.0.0.0/8] }
+    protocolLog: { enabled: true, directory: "${logs}" }
 connectors:
   - name: Primary
     smartHosts: ["[127.0.0.1]:${dead}"]
@@ -65,6 +76,7 @@ connectors:
 `,
       {
         listening: [`127.0.0.1:${smtp}`],
+        args: ['--role', 'ingress,bridgehead', '--http-listen', `127.0.0.1:${http}`],
         env: {
           OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
           OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -110,6 +122,7 @@ connectors:
     await new Promise<void>((r) => (collector ? collector.server.close(() => r()) : r()));
     await sink?.close();
     await redis?.close();
+    if (logs) rmSync(logs, { recursive: true, force: true });
   });
 
   const lineFor = (id: string, msg: string): LogLine | undefined =>
@@ -199,5 +212,46 @@ connectors:
       (s) => s.name === 'smtp.receive' && s.attributes['mailbus.queue_id'] === ids.bounce,
     );
     assert.equal(dsn.traceId, receive?.traceId);
+  });
+
+  test('the metrics count each outcome on its connector', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+    const value = (metric: string, labels: string): number =>
+      [...text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\d+)$`, 'gm'))]
+        .filter((m) => labels.split(',').every((l) => m[1]?.includes(l)))
+        .reduce((n, m) => n + Number(m[2]), 0);
+    assert.ok(value('mailbus_failovers_total', 'from="Primary",to="Backup"') >= 2, 'two failovers');
+    // The failover message, and the DSNs to alice (which take the same way out).
+    assert.ok(value('mailbus_messages_delivered_total', 'connector="Backup"') >= 2);
+    assert.equal(value('mailbus_messages_bounced_total', 'connector="Backup"'), 1, 'the 550');
+    assert.equal(value('mailbus_messages_bounced_total', 'connector="Doomed"'), 1, 'the expiry');
+    assert.equal(value('mailbus_messages_accepted_total', 'virtual_server="edge"'), 3);
+  });
+
+  test('the protocol log has the refused connection, the 550 and the 250 in IIS form', () => {
+    const files: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true }))
+        if (e.isDirectory()) walk(join(d, e.name));
+        else files.push(join(d, e.name));
+    };
+    walk(logs);
+    const text = files.map((f) => readFileSync(f, 'utf8')).join('');
+    const rows = text.split('\r\n').filter((l) => l && !l.startsWith('#'));
+    const responses = rows.filter((r) => r.includes(' OutboundConnectionResponse '));
+    assert.ok(
+      responses.some((r) => / - connection\+failed:\S+ 0 /.test(r)),
+      'refused connection',
+    );
+    assert.ok(
+      responses.some((r) => / 550 /.test(r)),
+      'the 550 reply',
+    );
+    assert.ok(
+      responses.some((r) => / 250 /.test(r)),
+      'a 250 reply',
+    );
+    const inbound = rows.filter((r) => / DATA <[^>]+> 250 /.test(r));
+    assert.equal(inbound.length, 3, 'one inbound DATA line per message, with its Message-ID');
   });
 });

@@ -27,7 +27,8 @@ describe('DSNs: partial failure, expiry, delay, and when none is sent', () => {
     remote = await SinkServer.start({
       onRcpt: (a) =>
         a.startsWith('bad')
-          ? { code: 550, text: `5.1.1 <${a}>: Recipient address rejected: User unknown` }
+          ? // smtp-server puts its own enhanced code (5.1.1 at RCPT) before the text.
+            { code: 550, text: `<${a}>: Recipient address rejected: User unknown` }
           : undefined,
     });
     senderSink = await SinkServer.start();

@@ -152,7 +152,7 @@ connectors:
       timeoutMs: 10_000,
       what: 'the forced message at the sink',
     });
-    await q.redis.del(q.keys.forced('Parked'));
+    await q.forced.close('Parked');
     const later = await send('someone@parked.example', 'after force');
     const laterJob = await q.queues.queue('Parked').getJob(jobId(later, 0, 0));
     assert.equal(await laterJob?.getState(), 'delayed');

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -268,9 +268,11 @@ connectors:
     // close() flushes every buffered line.
     await gateway.close();
     gateway = undefined;
-    files = readdirSync(join(dir, 'logs', 'Default SMTP'));
+    // One sub-directory per writing process (host-pid): processes never share a file.
+    const nodeDir = join(dir, 'logs', 'Default SMTP', `${hostname()}-${process.pid}`);
+    files = readdirSync(nodeDir);
     const [file] = files;
-    text = readFileSync(join(dir, 'logs', 'Default SMTP', file ?? 'missing'), 'utf8');
+    text = readFileSync(join(nodeDir, file ?? 'missing'), 'utf8');
     log = readW3C(text);
     if (process.env.DUMP_PLOG) process.stderr.write(text);
   });

@@ -7,7 +7,12 @@ export { ConfigValidationError, formatConfigError, formatPath } from './config-e
 export type { ConfigError } from './config-error.js';
 export type { Config, Connector, VirtualServer, RoutingGroup } from './effective-config.js';
 export { siteRedis, siteConfig } from './site-redis.js';
-export { configSchema, protocolLogFieldNames, defaultProtocolLogFields } from './schema.js';
+export {
+  configSchema,
+  protocolLogFieldNames,
+  defaultProtocolLogFields,
+  RETRY_DEFAULTS,
+} from './schema.js';
 export type {
   ConfigInput,
   ParsedConfig,

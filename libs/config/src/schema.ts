@@ -2,6 +2,13 @@ import { z } from 'zod';
 import { advancedSchema } from './advanced-schema.js';
 import { parseDuration } from './duration.js';
 
+/** Exchange 2003's retry defaults (ms): also what local delivery (no connector) follows. */
+export const RETRY_DEFAULTS = {
+  intervals: [900_000, 1_800_000, 3_600_000, 14_400_000],
+  expireAfter: 172_800_000,
+  delayNotifyAfter: 43_200_000,
+} as const;
+
 /** A duration such as "15m", "2d", "12h", parsed to milliseconds. */
 const duration = (what: string) =>
   z
@@ -379,9 +386,13 @@ export const connectorSchema = z
         intervals: z
           .array(duration('retry interval'))
           .min(1)
-          .default([900_000, 1_800_000, 3_600_000, 14_400_000]),
-        expireAfter: duration('give up and send DSN 5.4.7 after').default(172_800_000),
-        delayNotifyAfter: duration('send one delay DSN after').default(43_200_000),
+          .default([...RETRY_DEFAULTS.intervals]),
+        expireAfter: duration('give up and send DSN 5.4.7 after').default(
+          RETRY_DEFAULTS.expireAfter,
+        ),
+        delayNotifyAfter: duration('send one delay DSN after').default(
+          RETRY_DEFAULTS.delayNotifyAfter,
+        ),
       })
       .strict()
       .prefault({}),

@@ -10,6 +10,8 @@ export type {
   DeliveryTimeouts,
 } from './outbound-delivery.js';
 export { resolveMx } from './resolve-mx.js';
+export { resolveNextHops } from './next-hop.js';
+export type { HopGroup, NextHopInput } from './next-hop.js';
 export type { DeliveryHost, MxResolution, ResolveOptions } from './resolve-mx.js';
 export { classifyError, classifyResponse } from './classify-error.js';
 export type { FailureCategory, ClassifiedFailure } from './classify-error.js';

@@ -18,6 +18,11 @@ export interface DsnRecipient {
   readonly remoteMta?: string | undefined;
   /** The remote (or our own) reply that caused the action. */
   readonly diagnostic?: SmtpReply | undefined;
+  /**
+   * What happened when no server replied (an administrator's action, a lost
+   * message): shown instead of a reply in the human-readable part.
+   */
+  readonly explanation?: string | undefined;
   /** ms since epoch of the last delivery attempt. */
   readonly lastAttempt?: number | undefined;
   /** ms since epoch until which a delayed recipient is retried. */

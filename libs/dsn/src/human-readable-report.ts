@@ -28,6 +28,7 @@ function describe(r: DsnRecipient): string[] {
   } else if (d !== undefined) {
     lines.push(`    No server replied: ${noReplyReason(d).replace(/\.$/, '')}.`);
   }
+  if (r.explanation !== undefined) lines.push(`    ${oneLine(r.explanation)}`);
   if (r.action === 'delayed' && r.willRetryUntil !== undefined) {
     lines.push(`    Delivery will be retried until ${formatRfc5322Date(r.willRetryUntil)}.`);
   }

@@ -12,8 +12,13 @@ import type { ProtocolLogEntry } from './protocol-log-entry.js';
 import { SOFTWARE } from './version.js';
 
 export interface ProtocolLogWriterOptions {
-  /** Root directory; files go to `<directory>/<virtualServer>/`. */
+  /** Root directory; files go to `<directory>/<virtualServer>/` (`…/<node>/` with `node`). */
   directory: string;
+  /**
+   * The process writing: a sub-directory of the virtual server's, so that
+   * processes on one host sharing a config never write one file.
+   */
+  node?: string;
   /** The virtual server: the sub-directory and `s-sitename`. */
   virtualServer: string;
   /** `s-computername`; default the host name. */
@@ -96,7 +101,7 @@ export class ProtocolLogWriter {
   private failing = false;
 
   constructor(options: ProtocolLogWriterOptions) {
-    this.directory = join(options.directory, options.virtualServer);
+    this.directory = join(options.directory, options.virtualServer, options.node ?? '');
     this.period = options.period ?? 'daily';
     if (this.period === 'size' && !(options.maxSizeMB !== undefined && options.maxSizeMB > 0)) {
       throw new RangeError('protocol log: period "size" needs a positive maxSizeMB');

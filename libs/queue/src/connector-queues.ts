@@ -3,14 +3,30 @@ import type { Keys } from './keys.js';
 import type { DeliveryJobData } from './delivery-job.js';
 import type { RedisClient } from './redis-connection.js';
 
-/** Options every delivery job gets: the processor steers retries itself. */
+/** Unexpected errors (a bug, a corrupt job) a job survives before it is parked `failed`. */
+export const POISON_ATTEMPTS = 5;
+
+/** The BullMQ backoff type of delivery jobs: the bridgehead's workers define it (poisonBackoff). */
+export const POISON_BACKOFF = 'mailbus-poison';
+
+/**
+ * Options every delivery job gets: delivery results are steered by the
+ * processor itself (delayed jobs, new jobs); only an unexpected error is
+ * retried by BullMQ, a bounded number of times with a growing wait, and then
+ * the job is parked in the `failed` state until an operator acts (it is never
+ * removed on its own).
+ */
 export const DELIVERY_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: true,
-  removeOnFail: { age: 7 * 86_400 },
-  // An unexpected error (not a delivery result) is retried, never dropped.
-  attempts: 1_000_000,
-  backoff: { type: 'fixed', delay: 30_000 },
+  removeOnFail: false,
+  attempts: POISON_ATTEMPTS,
+  backoff: { type: POISON_BACKOFF },
 };
+
+/** The wait before the next try after `attemptsMade` unexpected errors: base, 2×, 4×, … */
+export function poisonBackoff(baseMs: number): (attemptsMade: number) => number {
+  return (attemptsMade) => baseMs * 2 ** Math.max(0, attemptsMade - 1);
+}
 
 function hash(s: string): number {
   let h = 2166136261;

@@ -1,4 +1,5 @@
 import type { Priority } from '@mailbus/routing';
+import type { MessageFacts } from '@mailbus/schedule';
 
 /** One recipient of a delivery job, with its RFC 3461 DSN parameters. */
 export interface JobRecipient {
@@ -72,3 +73,15 @@ export interface DeliveryJobData {
 
 /** The name of the internal queue that delivers to inbound domains' mailbox hosts. */
 export const LOCAL_DELIVERY = '@local';
+
+/** What the delivery policy needs to know of a job. */
+export function messageFacts(data: DeliveryJobData): MessageFacts {
+  return {
+    receivedAt: data.receivedAt,
+    size: data.size,
+    plan: data.plan,
+    planIndex: data.planIndex,
+    round: data.round,
+    delayNotified: data.delayNotified ?? false,
+  };
+}

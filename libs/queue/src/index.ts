@@ -6,9 +6,15 @@ export { TrackingStore } from './tracking-store.js';
 export type { TrackingEvent, TrackingEventType, TrackingWrite } from './tracking-store.js';
 export { LinkStateStore } from './link-state-store.js';
 export type { LinkStatus, LinkPolicy } from './link-state-store.js';
-export { ConnectorQueues, DELIVERY_JOB_OPTIONS } from './connector-queues.js';
-export { ConnectorSchedules } from './connector-schedules.js';
-export { LOCAL_DELIVERY } from './delivery-job.js';
+export {
+  ConnectorQueues,
+  DELIVERY_JOB_OPTIONS,
+  POISON_ATTEMPTS,
+  POISON_BACKOFF,
+  poisonBackoff,
+} from './connector-queues.js';
+export { deliveryPolicy, ForceWindows, FORCE_WINDOW_MS } from './connector-schedules.js';
+export { LOCAL_DELIVERY, messageFacts } from './delivery-job.js';
 export type { DeliveryJobData, JobRecipient, AttemptRecord, ClientInfo } from './delivery-job.js';
 export { jobId } from './job-id.js';
 export { newQueueId, pooledRandom } from './message-id.js';

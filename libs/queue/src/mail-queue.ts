@@ -1,8 +1,10 @@
 import type { Config } from '@mailbus/config';
 import { ConnectorQueues } from './connector-queues.js';
-import { ConnectorSchedules } from './connector-schedules.js';
+import type { DeliveryPolicy } from '@mailbus/schedule';
+import { deliveryPolicy, ForceWindows } from './connector-schedules.js';
 import {
   LOCAL_DELIVERY,
+  messageFacts,
   type ClientInfo,
   type DeliveryJobData,
   type JobRecipient,
@@ -60,7 +62,9 @@ export class MailQueue {
   readonly queues: ConnectorQueues;
   readonly tracking: TrackingStore;
   readonly links: LinkStateStore;
-  readonly schedules: ConnectorSchedules;
+  /** Every delivery decision (schedules, failover, retry, expiry): pure, time as a parameter. */
+  readonly policy: DeliveryPolicy;
+  readonly forced: ForceWindows;
 
   constructor(
     readonly redis: RedisClient,
@@ -74,7 +78,8 @@ export class MailQueue {
     this.queues = new ConnectorQueues(redis, this.keys, (c) => partitions.get(c) ?? 1);
     this.tracking = new TrackingStore(redis, this.keys, config.tracking.retention, node);
     this.links = new LinkStateStore(redis, this.keys);
-    this.schedules = new ConnectorSchedules(config);
+    this.policy = deliveryPolicy(config);
+    this.forced = new ForceWindows(redis, this.keys, this.policy);
   }
 
   /** Every queue-bearing connector name, the local delivery queue included. */
@@ -89,6 +94,10 @@ export class MailQueue {
    * rejects, so the caller answers 451 and nothing half-written is delivered.
    */
   async submit(s: Submission): Promise<void> {
+    // Force windows are read only for connectors with a schedule (none: no round trip).
+    const forced = await Promise.all(
+      s.groups.map((g) => this.forced.read(g.plan.slice(0, 1), s.body.length)),
+    );
     const now = Date.now();
     // On a Cluster the tracking indexes live in other slots than the body: sent
     // on their own (best effort, like all tracking).
@@ -128,9 +137,7 @@ export class MailQueue {
       };
       const id = jobId(s.id, branch, 0);
       added.push({ connector, jobId: id });
-      writes.push(
-        this.queues.add(connector, data, id, this.initialDelay(connector, s.body.length, now)),
-      );
+      writes.push(this.queues.add(connector, data, id, this.dueIn(data, now, forced[branch])));
     });
     const results = await settleWrites(this.redis, this.config.redis, writes);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -143,13 +150,19 @@ export class MailQueue {
     }
   }
 
-  /** Delay for a new job: until its schedule opens; remote-triggered connectors hold until ETRN. */
-  initialDelay(connector: string, size: number, now: number): number {
-    const c = this.config.connectors.find((x) => x.name === connector);
-    if (!c) return 0;
-    if (c.delivery.remoteTriggered) return c.retry.expireAfter;
-    const d = this.schedules.delay(connector, size, now);
-    return Number.isFinite(d) ? d : c.retry.expireAfter;
+  /**
+   * How long a job about to be added on plan[planIndex] waits (the policy's
+   * enqueue step): 0 when due now, else until its schedule opens or, held,
+   * until expiry (a job taken then expires).
+   */
+  dueIn(data: DeliveryJobData, now: number, forcedUntil?: ReadonlyMap<string, number>): number {
+    const step = this.policy.decide({
+      message: messageFacts(data),
+      event: { kind: 'enqueue' },
+      now,
+      forcedUntil,
+    });
+    return step.kind === 'wait' ? step.until - now : 0;
   }
 
   /**

@@ -143,6 +143,16 @@ export class MessageStore {
     await runScript(this.redis, RELEASE, keys, [...trackingArgs(id, closing), ...marks]);
   }
 
+  /** A parked message's body stays until an operator retries, moves or deletes its job. */
+  async park(id: string): Promise<void> {
+    await this.redis.persist(this.keys.message(id));
+  }
+
+  /** A parked job is queued again: its body expires again like any queued body. */
+  async unpark(id: string): Promise<void> {
+    await this.redis.pexpire(this.keys.message(id), this.ttlMs);
+  }
+
   async exists(id: string): Promise<boolean> {
     return (await this.redis.exists(this.keys.message(id))) === 1;
   }

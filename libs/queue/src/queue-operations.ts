@@ -56,7 +56,7 @@ export interface ConnectorDepth {
   held: number;
   /** Being delivered now. */
   active: number;
-  /** Failed by an unexpected error (kept 7 days for inspection). */
+  /** Parked after unexpected errors: kept until an operator retries, moves or deletes it. */
   failed: number;
 }
 
@@ -163,8 +163,6 @@ const DEFAULT_REASON = 'deleted by an administrator';
  * depth, freeze / unfreeze, retry now, list, delete (with or without DSN) and
  * move messages, look a message up.
  */
-/** How long "retry now" lets a connector deliver outside its delivery schedule. */
-export const FORCE_WINDOW_MS = 15 * 60_000;
 
 export class QueueOperations {
   private readonly scanLimit: number;
@@ -290,26 +288,41 @@ export class QueueOperations {
 
   /**
    * "Force connection": every delayed job of the connector (schedule, retry
-   * interval, held) becomes due now, and its link state is forgotten so
-   * routing and failover use it again. Returns how many jobs were promoted.
+   * interval, held) becomes due now, every parked (`failed`) job is tried
+   * again, new mail is not held by the schedule for FORCE_WINDOW_MS, and the
+   * link state is forgotten so routing and failover use the connector again.
+   * Returns how many jobs were promoted and how many parked jobs retried.
    */
-  async retryNow(connector: string): Promise<{ promoted: number }> {
+  async retryNow(connector: string): Promise<{ promoted: number; retried: number }> {
     const c = this.resolve(connector);
-    // Like Exchange's "Force connection": for a while, the schedule does not hold this connector's mail.
-    await this.queue.redis.set(
-      this.queue.keys.forced(c),
-      String(Date.now()),
-      'PX',
-      FORCE_WINDOW_MS,
-    );
+    await this.queue.forced.open(c, Date.now());
     let promoted = 0;
+    let retried = 0;
     for (const q of this.queue.queues.all(c)) {
       const before = await q.getDelayedCount();
       await q.promoteJobs();
       promoted += before - (await q.getDelayedCount());
+      // Collected first: a job parked again while we retry is left for the next retry now.
+      const parked: Job<DeliveryJobData>[] = [];
+      for (let start = 0; start < this.scanLimit; start += PAGE) {
+        const page = (await q.getFailed(start, start + PAGE - 1)) as Job<DeliveryJobData>[];
+        parked.push(...page);
+        if (page.length < PAGE) break;
+      }
+      for (const job of parked) {
+        // A job deleted or retried by someone else meanwhile is not an error.
+        const ok = await job.retry('failed', { resetAttemptsMade: true }).then(
+          () => true,
+          () => false,
+        );
+        if (!ok) continue;
+        retried++;
+        if (typeof job.data?.messageId === 'string')
+          await this.queue.store.unpark(job.data.messageId);
+      }
     }
     await this.queue.links.reset(c);
-    return { promoted: Math.max(0, promoted) };
+    return { promoted: Math.max(0, promoted), retried };
   }
 
   /** Messages of a connector, by state (all states when none), oldest first within a state. */
@@ -385,23 +398,23 @@ export class QueueOperations {
     const { job } = await this.findJob(c, jobId);
     await this.removeJob(c, job);
     const data = job.data;
-    await this.queue.store.release(data.messageId);
     const reason = options.reason ?? DEFAULT_REASON;
     await this.queue.tracking.record(data.messageId, {
       type: 'deleted',
       connector: c,
-      recipients: data.recipients.map((r) => r.address),
+      recipients: addressesOf(data),
       detail: `${reason}${options.dsn ? ', DSN sent' : ', no DSN'}`,
     });
-    if (options.dsn && sendDsn) {
-      try {
-        await sendDsn(data, reason);
-      } catch (err) {
-        throw new QueueOperationError(
-          'MAILBUS_ERR_DSN_FAILED',
-          `job ${jobId} was deleted but its DSN could not be sent: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
+    try {
+      // Built while the body is still stored: the DSN returns the message.
+      if (options.dsn && sendDsn) await sendDsn(data, reason);
+    } catch (err) {
+      throw new QueueOperationError(
+        'MAILBUS_ERR_DSN_FAILED',
+        `job ${jobId} was deleted but its DSN could not be sent: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    } finally {
+      await this.queue.store.release(data.messageId);
     }
     return { queueId: data.messageId, jobId: job.id ?? jobId, dsn: options.dsn };
   }
@@ -577,14 +590,12 @@ export class QueueOperations {
       );
     }
     const data = job.data;
-    const plan = [
-      ...data.plan.slice(0, data.planIndex),
-      to,
-      ...data.plan.slice(data.planIndex + 1).filter((c) => c !== to),
-    ];
-    const moved: DeliveryJobData = { ...data, plan };
+    // The target becomes the first choice; the message keeps its other candidates after it.
+    const plan = [to, ...data.plan.filter((c) => c !== to)];
+    const moved: DeliveryJobData = { ...data, plan, planIndex: 0 };
     const newId = `${oldId}m`;
-    const delay = this.queue.initialDelay(to, data.size, Date.now());
+    const now = Date.now();
+    const delay = this.queue.dueIn(moved, now, await this.queue.forced.read([to], data.size));
     await this.queue.queues.add(to, moved, newId, delay);
     try {
       await this.removeJob(from, job);
@@ -595,7 +606,7 @@ export class QueueOperations {
     await this.queue.tracking.record(data.messageId, {
       type: 'moved',
       connector: to,
-      recipients: data.recipients.map((r) => r.address),
+      recipients: addressesOf(data),
       detail: `from ${from} by an administrator (job ${oldId} → ${newId})`,
     });
     return { queueId: data.messageId, from, to, oldJobId: oldId, newJobId: newId };
@@ -638,8 +649,10 @@ export class QueueOperations {
     state: MessageState,
     now: number,
   ): Promise<QueuedMessage> {
+    // A parked job may be a corrupt one: it is listed all the same, with what it has.
     const d = job.data;
-    const last = d.attempts[d.attempts.length - 1];
+    const attempts = Array.isArray(d.attempts) ? d.attempts : [];
+    const last = attempts[attempts.length - 1];
     let next: number | null = null;
     const delayedKey = q.keys.delayed;
     if (state === 'delayed' && job.id && delayedKey) {
@@ -657,20 +670,27 @@ export class QueueOperations {
       state,
       ...(state === 'delayed' ? { delayReason: this.delayReason(connector, d) } : {}),
       sender: d.sender,
-      recipients: d.recipients.map((r) => r.address),
+      recipients: addressesOf(d),
       ...(d.headerMessageId ? { headerMessageId: d.headerMessageId } : {}),
       size: d.size,
       receivedAt: d.receivedAt,
       ageSeconds: Math.max(0, Math.round((now - d.receivedAt) / 1000)),
-      lastError: last?.result ?? null,
+      // A parked job shows the unexpected error that parked it.
+      lastError: (state === 'failed' ? job.failedReason : undefined) || (last?.result ?? null),
       lastAttemptAt: last?.at ?? null,
       nextAttemptAt: next,
-      attempts: d.attempts.length,
+      attempts: attempts.length,
       round: d.round,
-      plan: d.plan,
+      plan: Array.isArray(d.plan) ? d.plan : [],
       planIndex: d.planIndex,
     };
   }
+}
+
+/** The recipient addresses of a job; none for a corrupt job without a list. */
+function addressesOf(data: DeliveryJobData): string[] {
+  const rs: unknown = data.recipients;
+  return Array.isArray(rs) ? rs.map((r: { address?: unknown } | null) => String(r?.address)) : [];
 }
 
 function toMessageState(s: string): MessageState | undefined {

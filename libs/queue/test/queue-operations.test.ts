@@ -275,7 +275,7 @@ describe('QueueOperations', () => {
         { failuresToMarkDown: 1, downFor: 60_000, maxDownFor: HOUR },
         now,
       );
-      assert.deepEqual(await f.ops.retryNow('Backup'), { promoted: 2 });
+      assert.deepEqual(await f.ops.retryNow('Backup'), { promoted: 2, retried: 0 });
       const b = await f.ops.connector('Backup', Date.now());
       assert.deepEqual(b.depth, {
         waiting: 2,
@@ -296,7 +296,7 @@ describe('QueueOperations', () => {
     const f = await fixture();
     try {
       await submit(f, ['Partner']);
-      assert.deepEqual(await f.ops.retryNow('Partner'), { promoted: 1 });
+      assert.deepEqual(await f.ops.retryNow('Partner'), { promoted: 1, retried: 0 });
       assert.equal((await f.ops.connector('Partner', Date.now())).depth.waiting, 1);
     } finally {
       await f.close();
@@ -512,7 +512,7 @@ describe('QueueOperations', () => {
     }
   });
 
-  test('moveMessage re-adds the job on the target as <id>m with the target at plan[planIndex], removes the old, records moved', async () => {
+  test('moveMessage re-adds the job on the target as <id>m with the target first and the rest of the plan after it, removes the old, records moved', async () => {
     const f = await fixture();
     try {
       const id = await submit(f, ['Backup', 'Internet', 'Partner']);
@@ -528,7 +528,7 @@ describe('QueueOperations', () => {
       assert.equal(await stateOf(f, 'Backup', old), 'unknown');
       assert.equal(await stateOf(f, 'Internet', `${old}m`), 'waiting');
       const [moved] = await f.ops.listMessages('Internet', {});
-      assert.deepEqual(moved?.plan, ['Internet', 'Partner']);
+      assert.deepEqual(moved?.plan, ['Internet', 'Backup', 'Partner']);
       assert.equal(moved?.planIndex, 0);
       assert.equal(await f.queue.store.exists(id), true);
       const events = await f.queue.tracking.history(id);

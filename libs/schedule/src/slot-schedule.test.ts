@@ -1,8 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closesAt } from './closes-at.js';
+import { utcOffset } from './local-time.js';
 import { parseSchedule } from './parse-schedule.js';
 import type { Schedule } from './schedule.js';
+import { scanSlots } from './scan-slots.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -12,6 +13,22 @@ function schedule(spec: string | readonly string[], timeZone: string): Schedule 
   const r = parseSchedule(spec, timeZone);
   if (!r.ok) throw new Error(r.reason);
   return r.schedule;
+}
+
+/**
+ * When the window open at `t` closes: the first instant >= t at which the schedule is closed
+ * (t when closed; Infinity for always), from the schedule's own closesAt or by scanning slots.
+ */
+function closesAt(schedule: Schedule, t: number): number {
+  if (schedule.spec === 'always') return Number.POSITIVE_INFINITY;
+  const own = (schedule as { closesAt?: (t: number) => number }).closesAt;
+  if (own) return own.call(schedule, t);
+  return scanSlots(
+    (x) => schedule.isOpen(x),
+    (x) => utcOffset(x, schedule.timeZone),
+    t,
+    false,
+  );
 }
 
 /** Local times with their offset ("2026-03-29T03:00+02:00") → ms. */

@@ -17,3 +17,5 @@ export { bufferedOutput } from './buffered-output.js';
 export type { BufferedOutput } from './buffered-output.js';
 export { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 export type { Span } from '@opentelemetry/api';
+export { deliveryLogFields } from './delivery-log-fields.js';
+export type { DeliveryLogInput, DeliveryStatus } from './delivery-log-fields.js';

@@ -47,6 +47,7 @@ export class Metrics {
   readonly messagesDeferred: Counter<'connector'>;
   readonly messagesBounced: Counter<'connector'>;
   readonly failovers: Counter<'from' | 'to'>;
+  readonly jobsParked: Counter<'connector'>;
   readonly queueDepth: Gauge<'connector' | 'state'>;
   readonly queueOldestAge: Gauge<'connector'>;
   readonly connectorUp: Gauge<'connector'>;
@@ -109,6 +110,12 @@ export class Metrics {
       name: 'mailbus_failovers_total',
       help: 'Recipients moved to the next-cost connector after a transient failure.',
       labelNames: ['from', 'to'] as const,
+      registers,
+    });
+    this.jobsParked = new Counter({
+      name: 'mailbus_jobs_parked_total',
+      help: 'Delivery jobs parked in the failed state after unexpected errors (or a lost body), per connector.',
+      labelNames: ['connector'] as const,
       registers,
     });
     this.queueDepth = new Gauge({

@@ -90,9 +90,9 @@ export function registerApiRoutes(
 
   app.post<{ Params: NameParams }>('/api/connectors/:name/retry', async (req) => {
     const connector = ops.resolve(req.params.name);
-    const { promoted } = await ops.retryNow(connector);
-    audit(req, 'retry', { connector, promoted });
-    return { connector, promoted };
+    const { promoted, retried } = await ops.retryNow(connector);
+    audit(req, 'retry', { connector, promoted, retried });
+    return { connector, promoted, retried };
   });
 
   app.get<{ Params: NameParams; Querystring: { state?: string; limit?: string; offset?: string } }>(

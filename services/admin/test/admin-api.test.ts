@@ -322,6 +322,12 @@ describe('admin: REST API', () => {
     };
     assert.equal(c.link.state, 'up');
     assert.equal(c.depth.delayedBySchedule, 0);
+    // Its force window also lets new mail through at once.
+    const later = await f.submit(['Backup']);
+    const [job] = (await f.ops.message(later))[0]?.jobs ?? [];
+    assert.equal(job?.state, 'waiting');
+    // Later tests expect Backup's schedule to hold mail again.
+    await f.queue.forced.close('Backup');
     assert.equal((await call(f, 'POST', '/api/connectors/Nope/retry')).status, 404);
   });
 
@@ -414,7 +420,8 @@ describe('admin: REST API', () => {
     const found = await f.ops.message(a);
     assert.deepEqual(
       found[0]?.jobs.map((j) => [j.connector, j.jobId, j.plan]),
-      [['Partner', `${old}m`, ['Partner', 'Backup']]],
+      // The target first, the message's own candidates after it.
+      [['Partner', `${old}m`, ['Partner', 'Internet', 'Backup']]],
     );
     const missingTo = await call(
       f,

@@ -5,6 +5,8 @@ import { OutboundDelivery } from '@mailbus/delivery';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
   LOCAL_DELIVERY,
+  POISON_BACKOFF,
+  poisonBackoff,
   type DeliveryJobData,
   type MailQueue,
   type RedisClient,
@@ -12,7 +14,9 @@ import {
 } from '@mailbus/queue';
 import type { Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
-import { DeliveryProcessor, type DsnRequest } from './delivery-processor.js';
+import { DeliveryProcessor } from './delivery-processor.js';
+import type { DsnRequest } from './dsn-request.js';
+import { onJobFailed } from './parked-jobs.js';
 
 export interface BridgeheadDeps {
   config: Config;
@@ -30,6 +34,8 @@ export interface BridgeheadDeps {
   /** BullMQ lock duration; a killed bridgehead's jobs are picked up after about this long. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Wait before the first retry of a job that failed unexpectedly (doubles each time). */
+  poisonBackoffMs?: number;
 }
 
 /**
@@ -124,6 +130,14 @@ export class Bridgehead {
       if (vs) targets.push({ connector: c.name, vs, concurrency: c.concurrency });
     }
     targets.push({ connector: LOCAL_DELIVERY, vs: home, concurrency: 20 });
+    const backoff = poisonBackoff(
+      this.deps.poisonBackoffMs ?? msFromEnv(env, 'MAILBUS_POISON_BACKOFF_MS') ?? 30_000,
+    );
+    const parkedDeps = {
+      queue,
+      logger: this.deps.logger.child({ category: 'delivery' }),
+      ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
+    };
     for (const t of targets) {
       const processor = processorFor(t.vs);
       for (const q of queue.queues.all(t.connector)) {
@@ -148,7 +162,12 @@ export class Bridgehead {
                   this.deps.stalledIntervalMs ??
                   msFromEnv(env, 'MAILBUS_STALLED_INTERVAL_MS') ??
                   30_000,
-                maxStalledCount: 1_000_000,
+                // A job whose worker dies this often (it may be what kills it) is parked too.
+                maxStalledCount: 10,
+                settings: {
+                  backoffStrategy: (attemptsMade: number, type?: string) =>
+                    type === POISON_BACKOFF ? backoff(attemptsMade) : 30_000,
+                },
                 // After a connection error (Redis restarted, a failover, a Cluster still
                 // settling) fetch again after 1 s, not BullMQ's 15 s: a worker whose first
                 // fetches failed left a started node idle for 30 s.
@@ -159,12 +178,7 @@ export class Bridgehead {
             w.on('error', (err) =>
               this.deps.logger.warn({ err, connector: t.connector }, 'worker error'),
             );
-            w.on('failed', (job, err) =>
-              this.deps.logger.warn(
-                { err, message_id: job?.data.messageId, connector: t.connector },
-                'job failed; BullMQ will retry it',
-              ),
-            );
+            w.on('failed', (job, err) => onJobFailed(parkedDeps, t.connector, job, err));
             return w;
           },
         });

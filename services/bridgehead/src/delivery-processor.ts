@@ -1,52 +1,22 @@
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Config, Connector, VirtualServer } from '@mailbus/config';
-import { parseSmartHost } from '@mailbus/config';
-import {
-  resolveMx,
-  type DeliveryHost,
-  type OutboundDelivery,
-  type RecipientResult,
-} from '@mailbus/delivery';
-import {
-  OUTBOUND_COMMAND,
-  OUTBOUND_RESPONSE,
-  redactCommand,
-  type ProtocolLogWriter,
-} from '@mailbus/protocol-log';
+import type { OutboundDelivery, RecipientResult } from '@mailbus/delivery';
+import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
   jobId,
   LOCAL_DELIVERY,
+  messageFacts,
   type DeliveryJobData,
   type JobRecipient,
   type MailQueue,
   type TrackingWrite,
 } from '@mailbus/queue';
-import { retryDelay } from '@mailbus/schedule';
+import type { OnwardStep } from '@mailbus/schedule';
 import { formatReply, reply, type SmtpReply } from '@mailbus/smtp';
 import { extractContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
-import { receivedHeader, receivingFqdn } from './received-header.js';
-
-/** A recipient that will not be delivered (permanent failure or expiry), or is delayed: DSN material. */
-export interface DsnRecipient {
-  recipient: JobRecipient;
-  action: 'failed' | 'delayed' | 'relayed';
-  status: string;
-  reply?: SmtpReply;
-  remoteMta?: string;
-  /** For a delay DSN: when mailbus gives up (receivedAt + expireAfter). */
-  willRetryUntil?: number;
-}
-
-export interface DsnRequest {
-  job: DeliveryJobData;
-  recipients: DsnRecipient[];
-  now: number;
-  /** Deterministic id so a re-run job does not send the DSN twice. */
-  dsnId: string;
-  /** The original message, when the caller has it (else it is read from the store). */
-  original?: Buffer;
-}
+import type { DsnRequest } from './dsn-request.js';
+import { SendAttempts } from './send-attempts.js';
 
 export interface DeliveryProcessorDeps {
   config: Config;
@@ -67,81 +37,77 @@ export interface DeliveryProcessorDeps {
   passwords: ReadonlyMap<string, string>;
 }
 
-const DEFAULT_RETRY = {
-  intervals: [900_000, 1_800_000, 3_600_000, 14_400_000],
-  expireAfter: 172_800_000,
-  delayNotifyAfter: 43_200_000,
-};
+/** The error a job whose body is gone ends with: parked at once (retrying cannot bring it back). */
+export const MISSING_BODY = 'message body missing from the queue store';
 
 /**
- * What a bridgehead does with one job: deliver the job's recipients through
- * its connector, record each result, and hand what is left to the next
- * candidate connector, or to a retry, or to a DSN.
+ * What a bridgehead does with one job: ask the delivery policy (libs/schedule)
+ * what to do, deliver when it says so, record each result, and carry out the
+ * policy's answer for what is left (failover, retry, delay DSN, expiry). It
+ * decides nothing itself.
  */
 export class DeliveryProcessor {
   private readonly connectors: Map<string, Connector>;
   private readonly now: () => number;
+  private readonly send: SendAttempts;
 
   constructor(private readonly deps: DeliveryProcessorDeps) {
     this.connectors = new Map(deps.config.connectors.map((c) => [c.name, c]));
     this.now = deps.now ?? Date.now;
+    this.send = new SendAttempts({
+      config: deps.config,
+      virtualServer: deps.virtualServer,
+      queue: deps.queue,
+      outbound: deps.outbound,
+      logger: deps.logger,
+      ownHosts: deps.ownHosts,
+      passwords: deps.passwords,
+      now: this.now,
+      ...(deps.protocolLog ? { protocolLog: deps.protocolLog } : {}),
+      ...(deps.random ? { random: deps.random } : {}),
+    });
   }
 
   /** The BullMQ processor. */
   async process(job: Job<DeliveryJobData>, token?: string): Promise<void> {
+    const { queue } = this.deps;
     const data = job.data;
-    const connectorName = data.plan[data.planIndex] ?? LOCAL_DELIVERY;
-    const connector = this.connectors.get(connectorName);
+    const name = data.plan[data.planIndex] ?? LOCAL_DELIVERY;
+    const connector = this.connectors.get(name);
     const now = this.now();
-
-    // Schedule closed (or window passed while waiting): wait as a delayed job,
-    // but never past expiry; a held (remote-triggered) job that nobody released
-    // expires too.
-    if (connector) {
-      const expiresAt = data.receivedAt + connector.retry.expireAfter;
-      let wait = this.deps.queue.schedules.delay(connector.name, data.size, now);
-      // An operator's "retry now" opens the connector for a while, whatever its schedule.
-      if (
-        wait > 0 &&
-        (await this.deps.queue.redis.exists(this.deps.queue.keys.forced(connector.name))) === 1
-      )
-        wait = 0;
-      const held = connector.delivery.remoteTriggered && now >= expiresAt;
-      if ((wait > 0 && now >= expiresAt) || held) {
-        const why = held
-          ? `Connector ${connector.name} is remote triggered and no ETRN released the message`
-          : `The delivery schedule of connector ${connector.name} did not open before the message expired`;
-        await this.expire(data, data.recipients, reply(451, '4.4.7', why), connector.name, now);
-        await this.deps.queue.store.release(data.messageId);
-        return;
-      }
-      if (wait > 0) {
-        await job.moveToDelayed(Math.min(now + wait, expiresAt), token);
+    const forcedUntil = await queue.forced.read(data.plan, data.size);
+    // Link state is read at most once a second per connector: one round trip per job saved.
+    const down = connector ? await queue.links.down([name], now, 1000) : undefined;
+    const step = queue.policy.decide({
+      message: messageFacts(data),
+      event: { kind: 'pickup', linkDown: down?.has(name) ?? false },
+      now,
+      forcedUntil,
+    });
+    switch (step.kind) {
+      case 'wait':
+        await job.moveToDelayed(step.until, token);
         throw new DelayedError();
-      }
-      // Read at most once a second per connector: one round trip per job saved.
-      const down = await this.deps.queue.links.down([connector.name], now, 1000);
-      if (down.has(connector.name) && data.planIndex + 1 < data.plan.length) {
-        // Link marked down by some bridgehead: fail over at once without trying.
-        await this.handOn(
-          data,
-          data.recipients,
-          reply(451, '4.4.1', `Connector ${connector.name} is marked down`),
-          connector,
-          now,
-          'failover',
-        );
-        await this.deps.queue.store.release(data.messageId);
+      case 'deliver':
+        break;
+      default: {
+        const why =
+          step.kind === 'expire' && step.reason === 'held'
+            ? `Connector ${name} is remote triggered and no ETRN released the message`
+            : step.kind === 'expire'
+              ? `The delivery schedule of connector ${name} did not open before the message expired`
+              : `Connector ${name} is marked down`;
+        const code = step.kind === 'expire' ? '4.4.7' : '4.4.1';
+        await this.onward(data, data.recipients, reply(451, code, why), name, step, now);
+        await queue.store.release(data.messageId);
         return;
       }
     }
-
-    const parent = extractContext(data.trace);
     await withSpan(
       SpanName.DeliveryAttempt,
       {
         [SpanAttr.QueueId]: data.messageId,
-        [SpanAttr.Connector]: connectorName,
+        [SpanAttr.Connector]: name,
         [SpanAttr.RecipientCount]: data.recipients.length,
         [SpanAttr.Size]: data.size,
       },
@@ -149,12 +115,8 @@ export class DeliveryProcessor {
         const outcome = await this.attempt(data, connector, now);
         span.setAttribute(SpanAttr.Outcome, outcome);
       },
-      { parent },
+      { parent: extractContext(data.trace) },
     );
-  }
-
-  private retryPolicy(c: Connector | undefined) {
-    return c?.retry ?? DEFAULT_RETRY;
   }
 
   private async attempt(
@@ -163,18 +125,16 @@ export class DeliveryProcessor {
     now: number,
   ): Promise<string> {
     const { queue, logger } = this.deps;
-    const log = logger.child({
-      message_id: data.messageId,
-      connector: connector?.name ?? LOCAL_DELIVERY,
-    });
+    const name = connector?.name ?? LOCAL_DELIVERY;
+    const log = logger.child({ message_id: data.messageId, connector: name });
     // The body and the delivered marks in one command.
     const { body, delivered: already } = await queue.store.bodyAndDelivered(
       data.messageId,
       data.recipients.map((r) => r.address),
     );
     if (!body) {
-      log.error('message body missing from Redis; nothing to deliver');
-      return 'missing';
+      await this.bodyLost(data, name, log);
+      throw new UnrecoverableError(MISSING_BODY);
     }
     const pending = data.recipients.filter((r) => !already.has(r.address));
     if (pending.length === 0) {
@@ -184,12 +144,11 @@ export class DeliveryProcessor {
 
     // Recipients of the last host transaction come back unmarked: their marks are
     // written with the release below when nothing else follows (one round trip).
-    const { results, unmarked, attempts } = await this.deliverAll(data, connector, pending, body);
+    const { results, unmarked, attempts } = await this.send.run(data, connector, pending, body);
     const byAddr = new Map(pending.map((r) => [r.address, r]));
     const delivered = results.filter((r) => r.status === 'delivered');
     const permanent = results.filter((r) => r.status === 'permanent');
     const transient = results.filter((r) => r.status === 'transient');
-    const connectorName = connector?.name ?? LOCAL_DELIVERY;
 
     // The last 'attempt' and the 'delivered' event go with the release when nothing
     // else follows (one round trip); otherwise they are written now, in order.
@@ -198,15 +157,15 @@ export class DeliveryProcessor {
     if (!done)
       for (const a of attempts) void queue.tracking.write(data.messageId, a).catch(() => undefined);
     if (delivered.length > 0) {
-      // Already recorded per host transaction in deliverAll, as soon as the remote 250 arrived.
-      this.deps.metrics?.messagesDelivered.inc({ connector: connectorName }, delivered.length);
+      // Already recorded per host transaction in SendAttempts, as soon as the remote 250 arrived.
+      this.deps.metrics?.messagesDelivered.inc({ connector: name }, delivered.length);
       this.deps.metrics?.deliveryLatency.observe(
-        { connector: connectorName },
+        { connector: name },
         (this.now() - data.receivedAt) / 1000,
       );
       const event = queue.tracking.prepare(data.messageId, {
         type: 'delivered',
-        connector: connectorName,
+        connector: name,
         recipients: delivered.map((r) => r.recipient),
         ...(delivered[0]?.host ? { host: delivered[0].host } : {}),
         reply: formatReply(delivered[0]?.reply ?? reply(250, '', 'OK')),
@@ -222,20 +181,15 @@ export class DeliveryProcessor {
       await queue.store.markDelivered(data.messageId, unmarked, this.now());
     }
     if (permanent.length > 0) {
-      this.deps.metrics?.messagesBounced.inc({ connector: connectorName }, permanent.length);
+      const first = formatReply(permanent[0]?.reply ?? reply(550, '5.0.0', 'failed'));
+      this.deps.metrics?.messagesBounced.inc({ connector: name }, permanent.length);
       void queue.tracking.record(data.messageId, {
         type: 'failed',
-        connector: connectorName,
+        connector: name,
         recipients: permanent.map((r) => r.recipient),
-        reply: formatReply(permanent[0]?.reply ?? reply(550, '5.0.0', 'failed')),
+        reply: first,
       });
-      log.info(
-        {
-          recipients: permanent.length,
-          reply: formatReply(permanent[0]?.reply ?? reply(550, '5.0.0', '')),
-        },
-        'permanent failure',
-      );
+      log.info({ recipients: permanent.length, reply: first }, 'permanent failure');
       await this.deps.sendDsn({
         job: data,
         now: this.now(),
@@ -250,20 +204,26 @@ export class DeliveryProcessor {
       });
     }
     if (transient.length > 0) {
-      const last = transient[0]?.reply ?? reply(451, '4.0.0', 'deferred');
-      await this.handOn(
+      const step = queue.policy.decide({
+        message: messageFacts(data),
+        event: { kind: 'transient' },
+        now,
+        forcedUntil: await queue.forced.read(data.plan, data.size),
+      });
+      await this.onward(
         data,
         transient.map((r) => byAddr.get(r.recipient) ?? { address: r.recipient }),
-        last,
-        connector,
+        transient[0]?.reply ?? reply(451, '4.0.0', 'deferred'),
+        name,
+        step,
         now,
-        'transient',
         transient[0]?.host,
       );
     }
     await queue.store.release(data.messageId, closing, done ? unmarked : [], this.now());
     return transient.length > 0 ? 'deferred' : permanent.length > 0 ? 'failed' : 'delivered';
   }
+
   /**
    * NOTIFY=SUCCESS for a recipient handed to a next hop without DSN: that hop
    * will never report delivery, so mailbus reports `relayed` (RFC 3461 §4.3).
@@ -292,84 +252,78 @@ export class DeliveryProcessor {
   }
 
   /**
-   * Moves recipients that failed transiently to the next candidate connector,
-   * or, after the last one, back to the first after the next retry interval;
-   * past expireAfter they get a DSN 5.4.7 with the last error.
+   * Carries out the policy's step for recipients that did not get through:
+   * a job on the next candidate, a retry job on the first (with the one delay
+   * DSN when it is due), or the 5.4.7 DSN.
    */
-  private async handOn(
+  private async onward(
     data: DeliveryJobData,
     recipients: JobRecipient[],
     last: SmtpReply,
-    connector: Connector | undefined,
+    from: string,
+    step: OnwardStep,
     now: number,
-    why: 'failover' | 'transient',
     host?: string,
   ): Promise<void> {
-    const { queue } = this.deps;
-    const connectorName = connector?.name ?? LOCAL_DELIVERY;
+    const { queue, metrics } = this.deps;
+    if (step.kind === 'expire') {
+      await this.expire(data, recipients, last, from, now, host);
+      return;
+    }
     const attempts = [
       ...data.attempts,
-      { connector: connectorName, at: now, result: formatReply(last), ...(host ? { host } : {}) },
+      { connector: from, at: now, result: formatReply(last), ...(host ? { host } : {}) },
     ].slice(-20);
-    const policy = this.retryPolicy(connector);
-    const nextIndex = data.planIndex + 1;
     const base = { ...data, recipients, attempts, hop: data.hop + 1 };
-    if (nextIndex < data.plan.length) {
-      const next = data.plan[nextIndex] as string;
-      this.deps.metrics?.failovers.inc({ from: connectorName, to: next });
+    const addresses = recipients.map((r) => r.address);
+    let next: DeliveryJobData;
+    if (step.kind === 'failover') {
+      metrics?.failovers.inc({ from, to: step.connector });
       void queue.tracking.record(data.messageId, {
         type: 'failover',
-        connector: next,
-        recipients: recipients.map((r) => r.address),
+        connector: step.connector,
+        recipients: addresses,
         reply: formatReply(last),
-        detail: `from ${connectorName} (${why})`,
+        detail: `from ${from} (${step.skipped ? 'failover' : 'transient'})`,
       });
-      await queue.store.retain(data.messageId);
-      await queue.queues.add(
-        next,
-        { ...base, planIndex: nextIndex },
-        jobId(data.messageId, data.branch, data.hop + 1),
-        queue.initialDelay(next, data.size, now),
-      );
-      return;
-    }
-    const delay = retryDelay(policy.intervals, data.round);
-    if (now + delay - data.receivedAt > policy.expireAfter) {
-      await this.expire(data, recipients, last, connectorName, now, host);
-      return;
-    }
-    let delayNotified = data.delayNotified ?? false;
-    if (!delayNotified && now - data.receivedAt >= policy.delayNotifyAfter) {
-      delayNotified = true;
-      await this.deps.sendDsn({
-        job: data,
-        now,
-        dsnId: `${jobId(data.messageId, data.branch, data.hop)}D`,
-        recipients: recipients.map((r) => ({
-          recipient: r,
-          action: 'delayed',
-          status: last.enhanced.startsWith('4') ? last.enhanced : '4.4.7',
-          reply: last,
-          willRetryUntil: data.receivedAt + policy.expireAfter,
-          ...(host ? { remoteMta: host } : {}),
-        })),
+      next = { ...base, planIndex: step.planIndex };
+    } else {
+      if (step.delayNotice)
+        await this.deps.sendDsn({
+          job: data,
+          now,
+          dsnId: `${jobId(data.messageId, data.branch, data.hop)}D`,
+          recipients: recipients.map((r) => ({
+            recipient: r,
+            action: 'delayed',
+            status: last.enhanced.startsWith('4') ? last.enhanced : '4.4.7',
+            reply: last,
+            willRetryUntil: step.willRetryUntil,
+            ...(host ? { remoteMta: host } : {}),
+          })),
+        });
+      // Counted on the connector the retry waits on (the first choice).
+      metrics?.messagesDeferred.inc({ connector: step.connector }, recipients.length);
+      void queue.tracking.record(data.messageId, {
+        type: 'deferred',
+        connector: step.connector,
+        recipients: addresses,
+        reply: formatReply(last),
+        detail: `retry in ${Math.round((step.until - now) / 1000)}s (round ${step.round})`,
       });
+      next = {
+        ...base,
+        planIndex: 0,
+        round: step.round,
+        delayNotified: (data.delayNotified ?? false) || step.delayNotice,
+      };
     }
-    this.deps.metrics?.messagesDeferred.inc({ connector: connectorName }, recipients.length);
-    void queue.tracking.record(data.messageId, {
-      type: 'deferred',
-      connector: data.plan[0] ?? connectorName,
-      recipients: recipients.map((r) => r.address),
-      reply: formatReply(last),
-      detail: `retry in ${Math.round(delay / 1000)}s (round ${data.round + 1})`,
-    });
-    const first = data.plan[0] as string;
     await queue.store.retain(data.messageId);
     await queue.queues.add(
-      first,
-      { ...base, planIndex: 0, round: data.round + 1, delayNotified },
+      step.connector,
+      next,
       jobId(data.messageId, data.branch, data.hop + 1),
-      Math.max(delay, queue.initialDelay(first, data.size, now + delay) + delay),
+      step.until - now,
     );
   }
 
@@ -378,17 +332,17 @@ export class DeliveryProcessor {
     data: DeliveryJobData,
     recipients: JobRecipient[],
     last: SmtpReply,
-    connectorName: string,
+    connector: string,
     now: number,
     host?: string,
   ): Promise<void> {
     void this.deps.queue.tracking.record(data.messageId, {
       type: 'expired',
-      connector: connectorName,
+      connector,
       recipients: recipients.map((r) => r.address),
       reply: formatReply(last),
     });
-    this.deps.metrics?.messagesBounced.inc({ connector: connectorName }, recipients.length);
+    this.deps.metrics?.messagesBounced.inc({ connector }, recipients.length);
     await this.deps.sendDsn({
       job: data,
       now,
@@ -403,196 +357,19 @@ export class DeliveryProcessor {
     });
   }
 
-  /** Delivers to the connector's smart hosts, or by MX per domain, or to mailbox hosts. */
-  private async deliverAll(
-    data: DeliveryJobData,
-    connector: Connector | undefined,
-    pending: JobRecipient[],
-    body: Buffer,
-  ): Promise<{ results: RecipientResult[]; unmarked: string[]; attempts: TrackingWrite[] }> {
-    const vs = this.deps.virtualServer;
-    const groups: Array<
-      | { hosts: DeliveryHost[]; recipients: JobRecipient[] }
-      | { error: SmtpReply; permanent: boolean; recipients: JobRecipient[] }
-    > = [];
-    if (!connector) {
-      const hosts = (data.mailboxHosts ?? []).flatMap((h) => {
-        const p = parseSmartHost(h);
-        return p.ok
-          ? [{ name: p.value.host, address: p.value.host, port: p.value.port ?? vs.outbound.port }]
-          : [];
-      });
-      groups.push({ hosts, recipients: pending });
-    } else if (!connector.dns) {
-      groups.push({
-        hosts: connector.hosts.map((h) => ({
-          name: h.host,
-          address: h.host,
-          port: h.port ?? connector.port,
-        })),
-        recipients: pending,
-      });
-    } else {
-      const byDomain = new Map<string, JobRecipient[]>();
-      for (const r of pending) {
-        const d = (r.address.split('@').pop() ?? '').toLowerCase();
-        byDomain.set(d, [...(byDomain.get(d) ?? []), r]);
-      }
-      for (const [domain, recipients] of byDomain) {
-        const mx = await resolveMx(domain, {
-          dnsServers: connector.dnsServers,
-          port: connector.port,
-          ...(this.deps.random ? { random: this.deps.random } : {}),
-        });
-        if (!mx.ok) groups.push({ error: mx.reply, permanent: mx.permanent, recipients });
-        else {
-          const loop = mx.hosts.find(
-            (h) =>
-              this.deps.ownHosts.has(h.name.toLowerCase()) ||
-              this.deps.ownHosts.has(`${h.address}:${h.port}`),
-          );
-          if (loop)
-            groups.push({
-              error: reply(
-                554,
-                '5.4.6',
-                `Mail loop: the next hop ${loop.name} [${loop.address}] is this organisation's own ingress`,
-              ),
-              permanent: true,
-              recipients,
-            });
-          else groups.push({ hosts: mx.hosts, recipients });
-        }
-      }
-    }
-    const out: RecipientResult[] = [];
-    let unmarked: string[] = [];
-    let attempts: TrackingWrite[] = [];
-    for (const [i, g] of groups.entries()) {
-      if ('error' in g) {
-        for (const r of g.recipients)
-          out.push({
-            recipient: r.address,
-            status: g.permanent ? 'permanent' : 'transient',
-            reply: g.error,
-          });
-        continue;
-      }
-      const received = receivedHeader({
-        client: data.client,
-        byFqdn: receivingFqdn(this.deps.config, data.virtualServer) ?? vs.fqdn,
-        queueId: data.messageId,
-        receivedAt: data.receivedAt,
-        ...(g.recipients.length === 1 ? { recipient: g.recipients[0]?.address as string } : {}),
-      });
-      const sec = connector?.outboundSecurity;
-      const pass = connector ? this.deps.passwords.get(connector.name) : undefined;
-      // Timed now, written with what follows the transaction (one round trip fewer).
-      const attempt = this.deps.queue.tracking.prepare(data.messageId, {
-        type: 'attempt',
-        connector: connector?.name ?? LOCAL_DELIVERY,
-        recipients: g.recipients.map((r) => r.address),
-        host: g.hosts.map((h) => `${h.name}:${h.port}`).join(','),
-      });
-      // One SMTP transaction (over the hosts in order) as a child span of the attempt.
-      const result = await withSpan(
-        SpanName.SmtpSend,
-        {
-          [SpanAttr.Connector]: connector?.name ?? LOCAL_DELIVERY,
-          [SpanAttr.RecipientCount]: g.recipients.length,
-        },
-        async (span) => {
-          const r = await this.deps.outbound.deliver({
-            connector: connector?.name ?? LOCAL_DELIVERY,
-            hosts: g.hosts,
-            heloName: vs.fqdn,
-            heloInsteadOfEhlo: connector?.heloInsteadOfEhlo ?? false,
-            sender: data.sender,
-            recipients: g.recipients,
-            body: Buffer.concat([received, body]),
-            ...(data.envId ? { envId: data.envId } : {}),
-            ...(data.ret ? { ret: data.ret } : {}),
-            ...(data.body8bit ? { body8bit: true } : {}),
-            security: {
-              tls: sec?.tls ?? 'opportunistic',
-              verifyCertificates: sec?.verifyCertificates ?? false,
-              ...(sec?.auth === 'basic' && sec.username
-                ? { auth: { user: sec.username, pass: pass ?? '' } }
-                : {}),
-            },
-            ...(this.deps.protocolLog ? { onProtocol: (l) => this.logLine(l) } : {}),
-          });
-          if (r.host) span.setAttribute(SpanAttr.RemoteHost, `${r.host.name}:${r.host.port}`);
-          const first = r.results[0];
-          if (first) span.setAttribute(SpanAttr.Reply, formatReply(first.reply));
-          return r;
-        },
-      );
-      // Record success at once, before the next group or host: a crash from here
-      // on must not re-send to these recipients (at-least-once, smallest window).
-      const ok = result.results.filter((r) => r.status === 'delivered').map((r) => r.recipient);
-      // The last transaction's marks and attempt are left to the caller, which writes
-      // them with its next step.
-      if (i === groups.length - 1 && !result.connectionFailure) {
-        unmarked = ok;
-        attempts = [attempt];
-      } else {
-        void this.deps.queue.tracking.write(data.messageId, attempt).catch(() => undefined);
-        if (ok.length > 0)
-          await this.deps.queue.store.markDelivered(data.messageId, ok, this.now());
-      }
-      if (result.connectionFailure && connector) {
-        const policy = connector.linkState;
-        const downUntil = await this.deps.queue.links.recordFailure(
-          connector.name,
-          formatReply(result.results[0]?.reply ?? reply(451, '4.4.1', 'connection failed')),
-          policy,
-          this.now(),
-        );
-        if (downUntil)
-          this.deps.logger.warn(
-            { connector: connector.name, down_until: new Date(downUntil).toISOString() },
-            'connector marked down',
-          );
-      }
-      out.push(...result.results);
-    }
-    return { results: out, unmarked, attempts };
-  }
-
-  private logLine(l: {
-    direction: 'command' | 'response';
-    line: string;
-    host: DeliveryHost;
-    at: number;
-  }): void {
-    const w = this.deps.protocolLog;
-    if (!w) return;
-    if (l.direction === 'command') {
-      const sp = l.line.indexOf(' ');
-      const verb = sp < 0 ? l.line : l.line.slice(0, sp);
-      // AUTH arguments and base64 continuation lines (AUTH LOGIN user/password) never reach the file.
-      const red = redactCommand(verb, sp < 0 ? '' : l.line.slice(sp + 1));
-      w.write({
-        time: l.at,
-        cIp: l.host.address,
-        csUsername: OUTBOUND_COMMAND,
-        csMethod: red.method.toUpperCase(),
-        csUriQuery: red.args,
-        sPort: l.host.port,
-        csBytes: l.line.length + 2,
-      });
-    } else {
-      const code = Number(l.line.slice(0, 3));
-      w.write({
-        time: l.at,
-        cIp: l.host.address,
-        csUsername: OUTBOUND_RESPONSE,
-        csUriQuery: l.line.slice(4),
-        scStatus: Number.isFinite(code) ? code : 0,
-        sPort: l.host.port,
-        scBytes: l.line.length + 2,
-      });
-    }
+  /** The body is gone (never delivered): the sender learns it; the job is parked for the operator. */
+  private async bodyLost(data: DeliveryJobData, connector: string, log: Logger): Promise<void> {
+    log.error({ recipients: data.recipients.length }, `${MISSING_BODY}: returned to the sender`);
+    await this.deps.sendDsn({
+      job: data,
+      now: this.now(),
+      dsnId: `${jobId(data.messageId, data.branch, data.hop)}L`,
+      recipients: data.recipients.map((r) => ({
+        recipient: r,
+        action: 'failed',
+        status: '5.3.0',
+        explanation: `The message was lost from the queue of connector ${connector} before it could be delivered; please send it again.`,
+      })),
+    });
   }
 }

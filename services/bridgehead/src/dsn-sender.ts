@@ -4,7 +4,7 @@ import { buildDsn, dsnAllowed, orcptAddress, returnedPart, shouldNotify } from '
 import { LOCAL_DELIVERY, type MailQueue, type RecipientGroup } from '@mailbus/queue';
 import { buildIpList, ipInList, routeRecipient, splitByConnector } from '@mailbus/routing';
 import { injectContext } from '@mailbus/telemetry';
-import type { DsnRequest } from './delivery-processor.js';
+import type { DsnRequest } from './dsn-request.js';
 
 /** A sender this organisation knows: authenticated, or its client may relay (relay.allow). */
 function trustedSender(config: Config, job: DsnRequest['job']): boolean {
@@ -57,6 +57,7 @@ export function createDsnSender(
         status: r.status,
         ...(r.remoteMta ? { remoteMta: r.remoteMta } : {}),
         ...(r.reply ? { diagnostic: r.reply } : {}),
+        ...(r.explanation ? { explanation: r.explanation } : {}),
         lastAttempt: req.now,
         ...(r.willRetryUntil !== undefined ? { willRetryUntil: r.willRetryUntil } : {}),
       })),

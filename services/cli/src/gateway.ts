@@ -45,6 +45,8 @@ export interface GatewayOptions {
   stalledIntervalMs?: number;
   /** Serve /healthz, /readyz, /metrics on admin.listen even when its port is 0 (tests). */
   nodeHttp?: boolean;
+  /** This process's health/metrics (and admin) listener, instead of admin.listen. */
+  httpListen?: string;
   /** Where the embedded Redis keeps its AOF and run file (default ./.mailbus). */
   dataDir?: string;
   /**
@@ -145,6 +147,7 @@ export class Gateway {
         new ProtocolLogWriter({
           directory: vs.protocolLog.directory,
           virtualServer: vs.name,
+          node: `${hostname()}-${process.pid}`,
           period: vs.protocolLog.period,
           localTimeForNaming: vs.protocolLog.localTimeForNaming,
           fields: vs.protocolLog.fields,
@@ -231,8 +234,9 @@ export class Gateway {
         this.ingresses.push(ingress);
       }
     }
-    const http = parseListen(config.admin.listen);
-    if (!http) throw new UserError(`admin.listen: bad address ${config.admin.listen}`);
+    const listen = this.o.httpListen ?? config.admin.listen;
+    const http = parseListen(listen);
+    if (!http) throw new UserError(`admin.listen: bad address ${listen}`);
     if (this.roles.includes('admin')) {
       let token = config.admin.tokenEnv ? env[config.admin.tokenEnv] : undefined;
       const basicPassword = config.admin.basicAuth
@@ -267,7 +271,7 @@ export class Gateway {
       });
       await this.admin.listen(http.host, http.port).catch((e: unknown) => {
         throw new UserError(
-          `MAILBUS_ERR_LISTEN: admin cannot listen on ${config.admin.listen}: ${(e as Error).message}`,
+          `MAILBUS_ERR_LISTEN: admin cannot listen on ${listen}: ${(e as Error).message} (each process on a host needs its own --http-listen HOST:PORT or MAILBUS_HTTP_LISTEN)`,
         );
       });
     } else if (http.port !== 0 || this.o.nodeHttp) {
@@ -277,7 +281,7 @@ export class Gateway {
         () => (this.nodeHttp = nodeHttp),
         (e: unknown) =>
           this.logger.warn(
-            `health and metrics endpoint not started: ${config.admin.listen}: ${(e as Error).message}`,
+            `health and metrics endpoint not started: ${listen}: ${(e as Error).message}; give each process on a host its own --http-listen HOST:PORT or MAILBUS_HTTP_LISTEN`,
           ),
       );
     }
@@ -324,6 +328,8 @@ export class Gateway {
         await Promise.all(
           [this.producer, this.worker].map(async (c) => {
             if (!c) return;
+            // Never connected (Redis unreachable at start): nothing to QUIT.
+            if (c.status !== 'ready') return c.disconnect();
             const quit = await withDeadline(
               c.quit().then(
                 () => true,

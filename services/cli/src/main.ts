@@ -12,6 +12,7 @@ import { UsageError, UserError } from './usage-error.js';
 const USAGE = `usage: mailbus <command> [options]
 
   start [--config FILE] [--role ingress,bridgehead,admin] [--virtual-server NAME]
+        [--data-dir DIR] [--http-listen HOST:PORT] [--log-format json|human]
   config check [--config FILE] [--print]
   route --config FILE --from ADDR --to ADDR [--to ADDR…] [--size-kb N]
         [--priority high|normal|low] [--system] [--virtual-server NAME] [--redis URL] [--json]
@@ -88,5 +89,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((status) => {
+  // A failed command exits now: a Redis client that never connected may still
+  // hold a reconnect timer (stdout and stderr are synchronous on pipes and files).
+  if (status !== 0) process.exit(status);
   process.exitCode = status;
 });

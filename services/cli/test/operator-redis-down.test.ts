@@ -23,7 +23,7 @@ describe('Redis unreachable or stalled', () => {
       ['route', '--config', file, '--from', 'a@b.test', '--to', 'c@d.test', '--redis'],
       ['queue', 'list', 'Internet', '--config', file],
     ]) {
-      const r = mailbus(args, { cwd: dir, env, timeoutMs: 20_000 });
+      const r = mailbus(args, { cwd: dir, env, timeoutMs: 30_000 });
       assert.equal(r.status, 1, `${args[0]}: ${r.stdout}${r.stderr}`);
       assert.ok(r.ms < 15_000, `${args[0]} took ${r.ms} ms`);
       assert.match(

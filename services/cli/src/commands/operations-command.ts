@@ -101,7 +101,9 @@ export async function operationsCommand(
           return 0;
         case 'retry': {
           const r = await ops.retryNow(need(a, 'NAME'));
-          out(`${a}: ${r.promoted} messages released for delivery now`);
+          out(
+            `${a}: ${r.promoted} messages released for delivery now${r.retried > 0 ? `, ${r.retried} parked (failed) messages retried` : ''}`,
+          );
           return 0;
         }
         default:

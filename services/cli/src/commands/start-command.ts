@@ -8,7 +8,7 @@ import { plural } from '../plural.js';
 import { createDsnSender } from '../dsn-sender.js';
 import { startSdkIfConfigured } from '../telemetry-sdk.js';
 import { bufferedOutput, createLogger, type LogFormat } from '@mailbus/telemetry';
-import { siteConfig } from '@mailbus/config';
+import { parseListen, siteConfig } from '@mailbus/config';
 
 /** `--log-format json|human`; without it, human lines on a terminal and JSON anywhere else. */
 export function logFormat(flag: string | undefined, terminal: boolean): LogFormat {
@@ -31,6 +31,7 @@ export async function startCommand(
       'virtual-server': { type: 'string' },
       'log-format': { type: 'string' },
       'data-dir': { type: 'string' },
+      'http-listen': { type: 'string' },
     },
     strict: true,
   });
@@ -57,6 +58,9 @@ export async function startCommand(
     format,
   });
   const dataDir = dataDirOf(values['data-dir'], env);
+  const httpListen = values['http-listen'] || env.MAILBUS_HTTP_LISTEN || undefined;
+  if (httpListen && !parseListen(httpListen))
+    throw new UsageError(`--http-listen: "${httpListen}" is not HOST:PORT`);
   const embedded = !config.redis.url && !config.redis.sentinel && !config.redis.cluster;
   const gateway = new Gateway({
     config,
@@ -65,6 +69,7 @@ export async function startCommand(
     env,
     sendDsn: createDsnSender(config),
     dataDir,
+    ...(httpListen ? { httpListen } : {}),
     // The embedded default (no Redis configured, every role): a token file in
     // the data directory. Any other start needs a configured admin secret.
     ...(embedded && !values.role ? { adminTokenFile: join(dataDir, 'admin-token') } : {}),

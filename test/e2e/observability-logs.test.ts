@@ -68,7 +68,7 @@ connectors:
     });
     queueId = /queued as ([0-9A-Z]+)$/.exec(sent.response)?.[1] ?? '';
     await sink.waitForMessages(1, 20_000);
-    await waitFor(() => lines.some((l) => l.msg === 'delivered'), {
+    await waitFor(() => lines.some((l) => l.msg === 'sent'), {
       timeoutMs: 10_000,
       intervalMs: 50,
       what: 'the delivered log line',
@@ -88,10 +88,19 @@ connectors:
   });
 
   test('the delivery log line carries trace_id, span_id, message_id and connector, and its span is the delivery attempt', () => {
-    const line = lines.find((l) => l.msg === 'delivered');
+    const line = lines.find((l) => l.msg === 'sent');
     assert.ok(line);
     assert.equal(line['message_id'], queueId);
+    assert.equal(line['queue_id'], queueId);
     assert.equal(line['connector'], 'Out');
+    // What Postfix's delivery line carries: to, relay, delay and its parts, dsn, status, reply.
+    assert.deepEqual(line['to'], ['b@remote.example']);
+    assert.match(String(line['relay']), /^127\.0\.0\.1\[127\.0\.0\.1\]:\d+$/);
+    assert.equal(typeof line['delay'], 'number');
+    assert.match(String(line['delays']), /^[\d.]+\/[\d.]+\/[\d.]+$/);
+    assert.equal(line['dsn'], '2.0.0');
+    assert.equal(line['status'], 'sent');
+    assert.match(String(line['reply']), /^250 2\.0\.0 /);
     assert.equal(line['category'], 'delivery');
     assert.match(String(line['trace_id']), /^[0-9a-f]{32}$/);
     assert.match(String(line['span_id']), /^[0-9a-f]{16}$/);

@@ -107,7 +107,7 @@ connectors:
     await waitFor(
       async () =>
         (await ops.connectors(Date.now())).some(
-          (c) => c.name === 'Held' && c.depth.delayedBySchedule === 1,
+          (c) => c.name === 'Held' && c.depth.delayed === 1,
         ),
       {
         timeoutMs: 10_000,

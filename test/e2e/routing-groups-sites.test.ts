@@ -45,6 +45,7 @@ describe('routing groups as sites: two sites on one machine', () => {
   let bostonMailbox: SinkServer;
   let internet: SinkServer;
   let frSink: SinkServer;
+  let bostonIsp: SinkServer;
   let paris: MailbusProcess;
   let boston: MailbusProcess;
   let pParis: number;
@@ -54,7 +55,8 @@ describe('routing groups as sites: two sites on one machine', () => {
 
   before(async () => {
     [parisRedis, bostonRedis] = await Promise.all([RedisServer.start(), RedisServer.start()]);
-    [parisMailbox, bostonMailbox, internet, frSink] = await Promise.all([
+    [parisMailbox, bostonMailbox, internet, frSink, bostonIsp] = await Promise.all([
+      SinkServer.start(),
       SinkServer.start(),
       SinkServer.start(),
       SinkServer.start(),
@@ -101,17 +103,17 @@ connectors:
     bridgeheads: [boston-gw]
     smartHosts: [${sink(internet)}]
     addressSpaces: [{ domain: "*.pingpong.test", cost: 1 }]
+  - name: BostonISP
+    bridgeheads: [boston-gw]
+    smartHosts: [${sink(bostonIsp)}]
+    addressSpaces: [{ domain: "*", cost: 20 }]
 `;
     configFile = join(mkdtempSync(join(tmpdir(), 'mailbus-sites-')), 'mailbus.yaml');
     writeFileSync(configFile, yaml);
-    // For the ping-pong test, before the nodes read link state: PNet down as Paris sees it, BNet down as Boston sees it: without the
-    // visited-groups guard Paris sends to Boston and Boston back to Paris, until the hop limit.
+    // For the ping-pong test, before the nodes read link state: BNet down in Boston.
     const policy = { failuresToMarkDown: 1, downFor: 600_000, maxDownFor: 600_000 };
     const config = loadConfig(yaml);
-    for (const [redis, connector] of [
-      [parisRedis, 'PNet'],
-      [bostonRedis, 'BNet'],
-    ] as const) {
+    for (const [redis, connector] of [[bostonRedis, 'BNet']] as const) {
       const client = createWorkerConnection({ url: redis.url });
       try {
         await new MailQueue(client, config, 'test').links.recordFailure(
@@ -144,6 +146,7 @@ connectors:
       bostonMailbox?.close(),
       internet?.close(),
       frSink?.close(),
+      bostonIsp?.close(),
     ]);
     await Promise.all([parisRedis?.close(), bostonRedis?.close()]);
   });
@@ -215,36 +218,42 @@ connectors:
     );
   });
 
-  test("no ping-pong: each site sees the other's connector as the way out, and the mail stops in Boston instead of bouncing back", async () => {
-    const route = (vs: string) =>
-      spawnSync(
-        process.execPath,
-        [
-          MAIN,
-          'route',
-          '--config',
-          configFile,
-          '--virtual-server',
-          vs,
-          '--from',
-          'a@b.test',
-          '--to',
-          'x@a.pingpong.test',
-          '--json',
-        ],
-        { encoding: 'utf8' },
-      ).stdout;
+  const route = (vs: string, to: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        MAIN,
+        'route',
+        '--config',
+        configFile,
+        '--virtual-server',
+        vs,
+        '--redis',
+        vs === 'paris-gw' ? parisRedis.url : bostonRedis.url,
+        '--from',
+        'a@b.test',
+        '--to',
+        to,
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    ).stdout;
+
+  test("no ping-pong: mail that came from Paris waits in Boston for Boston's down connector rather than go back to Paris, where the live one is", async () => {
+    // Without the visited-groups guard Boston would send it back over Boston-Paris:
     assert.match(
-      route('paris-gw'),
-      /"name":"Paris-Boston","cost":11,"path":\["Paris-Boston","BNet"\]/,
-    );
-    assert.match(
-      route('boston-gw'),
-      /"name":"Boston-Paris","cost":11,"path":\["Boston-Paris","PNet"\]/,
+      route('boston-gw', 'x@a.pingpong.test'),
+      /"connectors":\[\{"name":"Boston-Paris","cost":11,"path":\["Boston-Paris","PNet"\]\},\{"name":"BNet","cost":1\}\]/,
     );
     const to = 'x@a.pingpong.test';
     const from = 'bob@paris.contoso.test';
-    await sendMail({ port: pParis, from, to: [to], raw: makeMessage({ from, to }) });
+    // What Paris's bridgehead brings when Paris saw BNet up and PNet down a moment ago.
+    await sendMail({
+      port: pBoston,
+      from,
+      to: [to],
+      raw: makeMessage({ from, to, headers: { 'X-Mailbus-Routing-Groups': 'Paris' } }),
+    });
     const status = () => {
       const r = spawnSync(
         process.execPath,
@@ -271,6 +280,45 @@ connectors:
     });
     assert.equal(internet.messages.filter((m) => m.to.includes(to)).length, 0);
     assert.equal(parisMailbox.messages.length, 0);
+  });
+
+  test("Paris's Internet connector down: within 30 s Boston stops routing Internet mail through Paris and uses BostonISP", async () => {
+    const first = (vs: string) =>
+      (
+        JSON.parse(route(vs, 'x@example.net')) as {
+          recipients: Array<{ connectors?: Array<{ name: string }> }>;
+        }
+      ).recipients[0]?.connectors?.[0]?.name;
+    assert.equal(first('boston-gw'), 'Boston-Paris');
+    const client = createWorkerConnection({ url: parisRedis.url });
+    const started = Date.now();
+    try {
+      await new MailQueue(client, loadConfig(yaml), 'test').links.recordFailure(
+        'Internet',
+        'test: marked down',
+        { failuresToMarkDown: 1, downFor: 600_000, maxDownFor: 600_000 },
+        started,
+      );
+    } finally {
+      client.disconnect();
+    }
+    await waitFor(() => first('boston-gw') === 'BostonISP', {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      what: "Boston to learn that Paris's Internet connector is down",
+    });
+    const learnedMs = Date.now() - started;
+    const to = 'after-down@example.net';
+    const from = 'ann@boston.contoso.test';
+    // The gateway reads link state once a second: a message sent until then may still go to Paris.
+    await waitFor(
+      async () => {
+        await sendMail({ port: pBoston, from, to: [to], raw: makeMessage({ from, to }) });
+        return bostonIsp.messages.some((m) => m.to.includes(to));
+      },
+      { timeoutMs: 15_000, intervalMs: 1000, what: 'Internet mail from Boston at BostonISP' },
+    );
+    assert.ok(learnedMs < 30_000, `learned after ${learnedMs} ms`);
   });
 });
 

@@ -17,3 +17,5 @@ export { classifyError, classifyResponse } from './classify-error.js';
 export type { FailureCategory, ClassifiedFailure } from './classify-error.js';
 export { HeloSmtpConnection } from './helo-smtp-connection.js';
 export { SmtpPool } from './smtp-pool.js';
+export { requestEtrn, etrnSucceeded } from './etrn-request.js';
+export type { EtrnOutcome } from './etrn-request.js';

@@ -2,6 +2,7 @@ import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { Socket } from 'node:net';
 import { coalesceWrites, reply, type SmtpReply } from '@mailbus/smtp';
 import { classifyError, classifyResponse } from './classify-error.js';
+import { requestEtrn, type EtrnOutcome } from './etrn-request.js';
 import { HeloSmtpConnection } from './helo-smtp-connection.js';
 import type { DeliveryHost } from './resolve-mx.js';
 import './fast-data-stream.js';
@@ -47,6 +48,10 @@ export interface OutboundRequest {
   body: Buffer;
   security: OutboundSecurity;
   onProtocol?: (l: ProtocolLine) => void;
+  /** "Request ETRN when sending": after the transaction, `ETRN <domain>` for each (RFC 1985). */
+  etrnDomains?: readonly string[];
+  /** What each ETRN got; never changes the delivery's result. */
+  onEtrn?: (outcomes: EtrnOutcome[], host: DeliveryHost) => void;
 }
 
 export type RecipientStatus = 'delivered' | 'transient' | 'permanent';
@@ -203,7 +208,13 @@ export class OutboundDelivery {
         const sending = now();
         outcome = await this.transaction(got.conn, host, req);
         timing.transmitMs += now() - sending;
-        if (outcome.reusable) this.pool.give(key, got.conn, outcome.clean);
+        let reusable = outcome.reusable;
+        if (reusable && !outcome.sessionLost && req.etrnDomains?.length) {
+          const etrn = await requestEtrn(got.conn, req.etrnDomains, this.timeouts.socketMs);
+          req.onEtrn?.(etrn.outcomes, host);
+          reusable = etrn.usable;
+        }
+        if (reusable) this.pool.give(key, got.conn, outcome.clean);
         else got.conn.close();
         // A pooled session reused without RSET that the server had closed meanwhile
         // (idle timeout, 421): once more on a new connection, as RSET would have found out.

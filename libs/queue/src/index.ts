@@ -5,6 +5,8 @@ export { MessageStore } from './message-store.js';
 export { TrackingStore } from './tracking-store.js';
 export type { TrackingEvent, TrackingEventType, TrackingWrite } from './tracking-store.js';
 export { LinkStateStore } from './link-state-store.js';
+export { SiteLinkStateStore } from './site-link-state-store.js';
+export type { StoredSiteLinkReport } from './site-link-state-store.js';
 export type { LinkStatus, LinkPolicy } from './link-state-store.js';
 export {
   ConnectorQueues,

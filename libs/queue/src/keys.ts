@@ -45,6 +45,16 @@ export class Keys {
     return `${this.prefix}:links`;
   }
 
+  /** String: the last link-state report heard from another routing group (site), JSON. */
+  siteLink(group: string): string {
+    return `${this.prefix}:sitelink:{g:${group}}`;
+  }
+
+  /** Set of routing groups a link-state report was heard from: the index for siteLink reads. */
+  siteLinkIndex(): string {
+    return `${this.prefix}:sitelinks`;
+  }
+
   /** Set while an operator's "retry now" (Exchange "Force connection") lets a connector deliver outside its schedule. */
   forced(connector: string): string {
     return `${this.prefix}:force:{c:${connector}}`;

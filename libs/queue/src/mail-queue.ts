@@ -12,6 +12,7 @@ import {
 import { jobId } from './job-id.js';
 import { Keys } from './keys.js';
 import { LinkStateStore } from './link-state-store.js';
+import { SiteLinkStateStore } from './site-link-state-store.js';
 import { MessageStore } from './message-store.js';
 import { isCluster, type RedisClient } from './redis-connection.js';
 import { settleWrites } from './settle-writes.js';
@@ -62,6 +63,8 @@ export class MailQueue {
   readonly queues: ConnectorQueues;
   readonly tracking: TrackingStore;
   readonly links: LinkStateStore;
+  /** Link state heard from other routing groups (sites). */
+  readonly siteLinks: SiteLinkStateStore;
   /** Every delivery decision (schedules, failover, retry, expiry): pure, time as a parameter. */
   readonly policy: DeliveryPolicy;
   readonly forced: ForceWindows;
@@ -78,6 +81,7 @@ export class MailQueue {
     this.queues = new ConnectorQueues(redis, this.keys, (c) => partitions.get(c) ?? 1);
     this.tracking = new TrackingStore(redis, this.keys, config.tracking.retention, node);
     this.links = new LinkStateStore(redis, this.keys);
+    this.siteLinks = new SiteLinkStateStore(redis, this.keys);
     this.policy = deliveryPolicy(config);
     this.forced = new ForceWindows(redis, this.keys, this.policy);
   }
@@ -104,42 +108,56 @@ export class MailQueue {
     const apart = s.received !== undefined && isCluster(this.redis);
     const received = s.received && apart ? { ...s.received, indexes: [] } : s.received;
     if (s.received && apart) void Promise.allSettled(this.tracking.indexWrites(s.id, s.received));
-    const writes: Promise<unknown>[] = [
-      // Only the body and its job count: sender and arrival are in every job.
-      this.store.put(s.id, s.body, s.groups.length, {}, received),
-    ];
+    // The masters the writes go to, for the durability wait (settleWrites).
+    const sentTo = isCluster(this.redis) ? this.redis.nodes('master') : undefined;
+    // Only the body and its job count: sender and arrival are in every job.
+    const put = this.store.put(s.id, s.body, s.groups.length, {}, received);
+    const writes: Promise<unknown>[] = [put];
+    // On one Redis the body and the jobs share a connection, so Redis has the
+    // body before any job. On a Cluster they go to different masters with no
+    // order between them: during a failover a job was taken before its body
+    // was written ("body missing", the message dropped after a 250). There the
+    // jobs are added once the body is acknowledged.
+    const bodyFailed =
+      sentTo !== undefined &&
+      (await put.then(
+        () => false,
+        () => true,
+      ));
+
     const added: Array<{ connector: string; jobId: string }> = [];
-    s.groups.forEach((g, branch) => {
-      const connector = g.plan[0] as string;
-      const data: DeliveryJobData = {
-        v: 1,
-        messageId: s.id,
-        sender: s.sender,
-        recipients: g.recipients,
-        size: s.body.length,
-        receivedAt: s.receivedAt,
-        priority: s.priority,
-        system: s.system,
-        virtualServer: s.virtualServer,
-        plan: g.plan,
-        planIndex: 0,
-        round: 0,
-        branch,
-        hop: 0,
-        attempts: [],
-        trace: s.trace,
-        client: s.client,
-        ...(s.headerMessageId ? { headerMessageId: s.headerMessageId } : {}),
-        ...(s.envId ? { envId: s.envId } : {}),
-        ...(s.ret ? { ret: s.ret } : {}),
-        ...(s.body8bit ? { body8bit: true } : {}),
-        ...(g.mailboxHosts ? { mailboxHosts: g.mailboxHosts } : {}),
-      };
-      const id = jobId(s.id, branch, 0);
-      added.push({ connector, jobId: id });
-      writes.push(this.queues.add(connector, data, id, this.dueIn(data, now, forced[branch])));
-    });
-    const results = await settleWrites(this.redis, this.config.redis, writes);
+    if (!bodyFailed)
+      s.groups.forEach((g, branch) => {
+        const connector = g.plan[0] as string;
+        const data: DeliveryJobData = {
+          v: 1,
+          messageId: s.id,
+          sender: s.sender,
+          recipients: g.recipients,
+          size: s.body.length,
+          receivedAt: s.receivedAt,
+          priority: s.priority,
+          system: s.system,
+          virtualServer: s.virtualServer,
+          plan: g.plan,
+          planIndex: 0,
+          round: 0,
+          branch,
+          hop: 0,
+          attempts: [],
+          trace: s.trace,
+          client: s.client,
+          ...(s.headerMessageId ? { headerMessageId: s.headerMessageId } : {}),
+          ...(s.envId ? { envId: s.envId } : {}),
+          ...(s.ret ? { ret: s.ret } : {}),
+          ...(s.body8bit ? { body8bit: true } : {}),
+          ...(g.mailboxHosts ? { mailboxHosts: g.mailboxHosts } : {}),
+        };
+        const id = jobId(s.id, branch, 0);
+        added.push({ connector, jobId: id });
+        writes.push(this.queues.add(connector, data, id, this.dueIn(data, now, forced[branch])));
+      });
+    const results = await settleWrites(this.redis, this.config.redis, writes, sentTo);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.allSettled([

@@ -49,7 +49,7 @@ export interface ConnectorDepth {
   /** Ready to deliver (or frozen): BullMQ wait, paused and prioritized. */
   waiting: number;
   /** Delayed until the delivery (or oversize) schedule opens. */
-  delayedBySchedule: number;
+  delayed: number;
   /** Delayed for a retry interval after every candidate failed (`round > 0` or attempts made). */
   retrying: number;
   /** Delayed on a remote-triggered connector: held until the remote asks (ETRN) or retry now. */
@@ -212,7 +212,7 @@ export class QueueOperations {
     const remote = this.remoteTriggered.has(connector);
     const depth: ConnectorDepth = {
       waiting: 0,
-      delayedBySchedule: 0,
+      delayed: 0,
       retrying: 0,
       held: 0,
       active: 0,
@@ -241,14 +241,14 @@ export class QueueOperations {
         const reason = this.delayReason(connector, job.data);
         if (reason === 'held') depth.held++;
         else if (reason === 'retry') depth.retrying++;
-        else depth.delayedBySchedule++;
+        else depth.delayed++;
         older(job.data.receivedAt);
       }
       const rest = n('delayed') - scannedDelayed;
       if (rest > 0) {
         partial = true;
         if (remote) depth.held += rest;
-        else depth.delayedBySchedule += rest;
+        else depth.delayed += rest;
       }
       let scannedWaiting = 0;
       for await (const job of this.scan(q, WAITING_TYPES)) {

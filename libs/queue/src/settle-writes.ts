@@ -1,4 +1,5 @@
 import { settleDurably, waitDurable, type DurabilityPolicy } from './durability.js';
+import type { Redis } from 'ioredis';
 import { isCluster, type RedisClient } from './redis-connection.js';
 
 /**
@@ -10,24 +11,25 @@ import { isCluster, type RedisClient } from './redis-connection.js';
  * succeed. A master this submission did not write to answers at once
  * (nothing of this connection is pending there).
  *
- * Called in the tick the writes were sent, it notes the masters then: a
- * master that acknowledged a write and died before the wait (its replica
+ * A master that acknowledged a write and died before the wait (its replica
  * promoted, the node dropped from the client's map) must fail the wait, not
  * be skipped, or the write it alone held would be lost after a 250. So the
- * wait goes to the masters known when the writes were sent and to those known
- * after (a write redirected by MOVED), and a connection that is gone fails it.
+ * wait goes to `sentTo`, the masters known when the writes were sent (default:
+ * now, for a caller in that tick), and to those known after (a write
+ * redirected by MOVED); a connection that is gone fails it.
  */
 export async function settleWrites(
   redis: RedisClient,
   policy: DurabilityPolicy,
   writes: Array<Promise<unknown>>,
+  sentTo?: Redis[],
 ): Promise<Array<PromiseSettledResult<unknown>>> {
   if (!isCluster(redis)) return settleDurably(redis, policy, writes);
-  const sentTo = redis.nodes('master');
+  const before = sentTo ?? redis.nodes('master');
   const results = await Promise.allSettled(writes);
   if (policy.durability === 'memory' || results.some((r) => r.status === 'rejected'))
     return results;
-  const masters = [...new Set([...sentTo, ...redis.nodes('master')])];
+  const masters = [...new Set([...before, ...redis.nodes('master')])];
   const waits = await Promise.allSettled(
     masters.length > 0
       ? masters.map((node) => waitDurable(node, policy))

@@ -14,7 +14,8 @@ export type TrackingEventType =
   | 'dsn'
   | 'expired'
   | 'deleted'
-  | 'moved';
+  | 'moved'
+  | 'etrn';
 
 /** One event in the life of a message, as `mailbus track` prints it. */
 export interface TrackingEvent {

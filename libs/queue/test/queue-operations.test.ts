@@ -184,7 +184,7 @@ describe('QueueOperations', () => {
       assert.deepEqual(internet.queues, ['{Internet}', '{Internet#1}']);
       assert.deepEqual(internet.depth, {
         waiting: 2,
-        delayedBySchedule: 0,
+        delayed: 0,
         retrying: 0,
         held: 0,
         active: 0,
@@ -196,7 +196,7 @@ describe('QueueOperations', () => {
       assert.equal(internet.frozen, false);
       assert.deepEqual(backup.depth, {
         waiting: 0,
-        delayedBySchedule: 1,
+        delayed: 1,
         retrying: 1,
         held: 0,
         active: 0,
@@ -206,7 +206,7 @@ describe('QueueOperations', () => {
       assert.equal(backup.link.state, 'up');
       assert.deepEqual(partner.depth, {
         waiting: 0,
-        delayedBySchedule: 0,
+        delayed: 0,
         retrying: 0,
         held: 1,
         active: 0,
@@ -229,7 +229,7 @@ describe('QueueOperations', () => {
       await addRetrying(f, 'Backup', Date.now());
       const backup = await f.ops.connector('Backup', Date.now());
       assert.equal(backup.partial, true);
-      assert.equal(backup.depth.delayedBySchedule + backup.depth.retrying, 3);
+      assert.equal(backup.depth.delayed + backup.depth.retrying, 3);
     } finally {
       await f.close();
     }
@@ -279,7 +279,7 @@ describe('QueueOperations', () => {
       const b = await f.ops.connector('Backup', Date.now());
       assert.deepEqual(b.depth, {
         waiting: 2,
-        delayedBySchedule: 0,
+        delayed: 0,
         retrying: 0,
         held: 0,
         active: 0,
@@ -592,10 +592,10 @@ describe('QueueOperations', () => {
       const internet = await f.ops.connector('Internet', Date.now());
       const backup = await f.ops.connector('Backup', Date.now());
       assert.equal(
-        internet.depth.waiting + internet.depth.delayedBySchedule + internet.depth.retrying,
+        internet.depth.waiting + internet.depth.delayed + internet.depth.retrying,
         0,
       );
-      assert.equal(backup.depth.delayedBySchedule + backup.depth.retrying, 7);
+      assert.equal(backup.depth.delayed + backup.depth.retrying, 7);
       for (const id of ids)
         assert.equal(await stateOf(f, 'Backup', `${jobId(id, 0, 0)}m`), 'delayed');
     } finally {

@@ -36,3 +36,12 @@ export {
   parseVisitedGroups,
   visitedGroupsHeader,
 } from './visited-groups.js';
+export {
+  newerReports,
+  remoteDown,
+  formatLinkReport,
+  parseLinkReport,
+  SITE_LINK_STALE_MS,
+  downAcrossSites,
+} from './site-link-state.js';
+export type { SiteLinkReport } from './site-link-state.js';

@@ -47,6 +47,7 @@ export class Metrics {
   readonly messagesDeferred: Counter<'connector'>;
   readonly messagesBounced: Counter<'connector'>;
   readonly failovers: Counter<'from' | 'to'>;
+  readonly etrnRequests: Counter<'connector' | 'result'>;
   readonly jobsParked: Counter<'connector'>;
   readonly queueDepth: Gauge<'connector' | 'state'>;
   readonly queueOldestAge: Gauge<'connector'>;
@@ -110,6 +111,12 @@ export class Metrics {
       name: 'mailbus_failovers_total',
       help: 'Recipients moved to the next-cost connector after a transient failure.',
       labelNames: ['from', 'to'] as const,
+      registers,
+    });
+    this.etrnRequests = new Counter({
+      name: 'mailbus_etrn_requests_total',
+      help: 'ETRN commands sent for a connector (advanced.request: etrn), by result: ok (250-253) or failed.',
+      labelNames: ['connector', 'result'] as const,
       registers,
     });
     this.jobsParked = new Counter({

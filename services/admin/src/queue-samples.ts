@@ -11,7 +11,7 @@ export function queueSamples(connectors: readonly ConnectorSummary[]): QueueSamp
     connector: c.name,
     depth: {
       waiting: c.depth.waiting,
-      delayed: c.depth.delayedBySchedule,
+      delayed: c.depth.delayed,
       retrying: c.depth.retrying,
       held: c.depth.held,
       active: c.depth.active,

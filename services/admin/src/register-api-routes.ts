@@ -1,3 +1,4 @@
+import { isoTimes } from './iso-times.js';
 import { MESSAGE_STATES, type MessageState, type QueueOperations } from '@mailbus/queue';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -64,6 +65,10 @@ export function registerApiRoutes(
   ops: QueueOperations,
   logger: Logger,
 ): void {
+  // Times in ISO 8601, the epoch milliseconds beside them (`receivedAt` and `receivedAtMs`).
+  app.addHook('preSerialization', async (req, _reply, payload) =>
+    req.url.startsWith('/api/') ? isoTimes(payload) : payload,
+  );
   const audit = (req: FastifyRequest, action: string, fields: Record<string, unknown>): void => {
     logger.info({ category: 'queue', action, user: req.adminUser, ...fields }, `admin ${action}`);
   };

@@ -13,7 +13,17 @@ import {
 } from '@mailbus/queue';
 import type { OnwardStep } from '@mailbus/schedule';
 import { formatReply, reply, type SmtpReply } from '@mailbus/smtp';
-import { extractContext, SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
+import {
+  deliveryLogFields,
+  extractContext,
+  SpanAttr,
+  SpanName,
+  SpanStatusCode,
+  withSpan,
+  type DeliveryStatus,
+  type Metrics,
+  type SpanOutcome,
+} from '@mailbus/telemetry';
 import type { Logger } from 'pino';
 import type { DsnRequest } from './dsn-request.js';
 import { SendAttempts } from './send-attempts.js';
@@ -35,6 +45,16 @@ export interface DeliveryProcessorDeps {
   random?: () => number;
   /** Resolved password per connector (auth basic). */
   passwords: ReadonlyMap<string, string>;
+}
+
+/** What one attempt did, for its span. */
+interface AttemptSummary {
+  outcome: SpanOutcome;
+  delivered: number;
+  deferred: number;
+  bounced: number;
+  /** The reply of a recipient that did not get through, if any. */
+  reply?: string;
 }
 
 /** The error a job whose body is gone ends with: parked at once (retrying cannot bring it back). */
@@ -65,6 +85,7 @@ export class DeliveryProcessor {
       now: this.now,
       ...(deps.protocolLog ? { protocolLog: deps.protocolLog } : {}),
       ...(deps.random ? { random: deps.random } : {}),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
   }
 
@@ -103,17 +124,29 @@ export class DeliveryProcessor {
         return;
       }
     }
+    const previous = data.attempts[data.attempts.length - 1];
     await withSpan(
       SpanName.DeliveryAttempt,
       {
         [SpanAttr.QueueId]: data.messageId,
+        [SpanAttr.MessageId]: data.headerMessageId ?? data.messageId,
+        [SpanAttr.JobId]: job.id ?? '',
         [SpanAttr.Connector]: name,
+        [SpanAttr.VirtualServer]: this.deps.virtualServer.name,
         [SpanAttr.RecipientCount]: data.recipients.length,
         [SpanAttr.Size]: data.size,
+        [SpanAttr.Attempt]: data.attempts.length + 1,
+        [SpanAttr.Failover]: data.planIndex > 0,
+        ...(data.planIndex > 0 && previous ? { [SpanAttr.FailoverFrom]: previous.connector } : {}),
       },
       async (span) => {
-        const outcome = await this.attempt(data, connector, now);
-        span.setAttribute(SpanAttr.Outcome, outcome);
+        const a = await this.attempt(data, connector, now);
+        span.setAttribute(SpanAttr.Outcome, a.outcome);
+        span.setAttribute(SpanAttr.DeliveredCount, a.delivered);
+        span.setAttribute(SpanAttr.DeferredCount, a.deferred);
+        span.setAttribute(SpanAttr.BouncedCount, a.bounced);
+        if (a.outcome !== 'delivered' && a.reply)
+          span.setStatus({ code: SpanStatusCode.ERROR, message: a.reply });
       },
       { parent: extractContext(data.trace) },
     );
@@ -123,7 +156,7 @@ export class DeliveryProcessor {
     data: DeliveryJobData,
     connector: Connector | undefined,
     now: number,
-  ): Promise<string> {
+  ): Promise<AttemptSummary> {
     const { queue, logger } = this.deps;
     const name = connector?.name ?? LOCAL_DELIVERY;
     const log = logger.child({ message_id: data.messageId, connector: name });
@@ -139,12 +172,33 @@ export class DeliveryProcessor {
     const pending = data.recipients.filter((r) => !already.has(r.address));
     if (pending.length === 0) {
       await queue.store.release(data.messageId);
-      return 'delivered';
+      return { outcome: 'delivered', delivered: 0, deferred: 0, bounced: 0 };
     }
 
     // Recipients of the last host transaction come back unmarked: their marks are
     // written with the release below when nothing else follows (one round trip).
-    const { results, unmarked, attempts } = await this.send.run(data, connector, pending, body);
+    const sent = await this.send.run(data, connector, pending, body);
+    const { results, unmarked, attempts } = sent;
+    // One delivery log line per outcome, Postfix's fields (delivery-log-fields.ts).
+    const logLine = (status: DeliveryStatus, rs: RecipientResult[]) => {
+      const first = rs[0]?.reply;
+      log.info(
+        deliveryLogFields({
+          queueId: data.messageId,
+          recipients: rs.map((r) => r.recipient),
+          connector: name,
+          host: sent.host,
+          reply: first ? formatReply(first) : undefined,
+          dsn: first?.enhanced || undefined,
+          status,
+          receivedAt: data.receivedAt,
+          startedAt: now,
+          finishedAt: this.now(),
+          timing: sent.timing,
+        }),
+        status,
+      );
+    };
     const byAddr = new Map(pending.map((r) => [r.address, r]));
     const delivered = results.filter((r) => r.status === 'delivered');
     const permanent = results.filter((r) => r.status === 'permanent');
@@ -173,7 +227,7 @@ export class DeliveryProcessor {
       if (done) closing.push(event);
       else void queue.tracking.write(data.messageId, event).catch(() => undefined);
       if (connector) await queue.links.recordSuccess(connector.name, this.now());
-      log.info({ recipients: delivered.length, host: delivered[0]?.host }, 'delivered');
+      logLine('sent', delivered);
       await this.relayedDsn(data, delivered, byAddr);
     }
     if (unmarked.length > 0 && !done) {
@@ -189,8 +243,8 @@ export class DeliveryProcessor {
         recipients: permanent.map((r) => r.recipient),
         reply: first,
       });
-      log.info({ recipients: permanent.length, reply: first }, 'permanent failure');
-      await this.deps.sendDsn({
+      logLine('bounced', permanent);
+      await this.dsn('failure', {
         job: data,
         now: this.now(),
         dsnId: `${jobId(data.messageId, data.branch, data.hop)}F`,
@@ -203,6 +257,7 @@ export class DeliveryProcessor {
         })),
       });
     }
+    let onward: DeliveryStatus | undefined;
     if (transient.length > 0) {
       const step = queue.policy.decide({
         message: messageFacts(data),
@@ -210,7 +265,7 @@ export class DeliveryProcessor {
         now,
         forcedUntil: await queue.forced.read(data.plan, data.size),
       });
-      await this.onward(
+      onward = await this.onward(
         data,
         transient.map((r) => byAddr.get(r.recipient) ?? { address: r.recipient }),
         transient[0]?.reply ?? reply(451, '4.0.0', 'deferred'),
@@ -219,9 +274,22 @@ export class DeliveryProcessor {
         now,
         transient[0]?.host,
       );
+      logLine(onward, transient);
     }
     await queue.store.release(data.messageId, closing, done ? unmarked : [], this.now());
-    return transient.length > 0 ? 'deferred' : permanent.length > 0 ? 'failed' : 'delivered';
+    const worst = transient[0] ?? permanent[0];
+    return {
+      outcome:
+        onward === 'sent' || onward === undefined
+          ? permanent.length > 0
+            ? 'bounced'
+            : 'delivered'
+          : onward,
+      delivered: delivered.length,
+      deferred: transient.length,
+      bounced: permanent.length,
+      ...(worst ? { reply: formatReply(worst.reply) } : {}),
+    };
   }
 
   /**
@@ -237,7 +305,7 @@ export class DeliveryProcessor {
       (r) => r.nextHopDsn === false && byAddr.get(r.recipient)?.notify?.includes('SUCCESS'),
     );
     if (relayed.length === 0) return;
-    await this.deps.sendDsn({
+    await this.dsn('success', {
       job: data,
       now: this.now(),
       dsnId: `${jobId(data.messageId, data.branch, data.hop)}R`,
@@ -264,11 +332,11 @@ export class DeliveryProcessor {
     step: OnwardStep,
     now: number,
     host?: string,
-  ): Promise<void> {
+  ): Promise<'failover' | 'deferred' | 'expired'> {
     const { queue, metrics } = this.deps;
     if (step.kind === 'expire') {
       await this.expire(data, recipients, last, from, now, host);
-      return;
+      return 'expired';
     }
     const attempts = [
       ...data.attempts,
@@ -289,7 +357,7 @@ export class DeliveryProcessor {
       next = { ...base, planIndex: step.planIndex };
     } else {
       if (step.delayNotice)
-        await this.deps.sendDsn({
+        await this.dsn('delay', {
           job: data,
           now,
           dsnId: `${jobId(data.messageId, data.branch, data.hop)}D`,
@@ -325,6 +393,7 @@ export class DeliveryProcessor {
       jobId(data.messageId, data.branch, data.hop + 1),
       step.until - now,
     );
+    return step.kind === 'failover' ? 'failover' : 'deferred';
   }
 
   /** Gives up on recipients: DSN 5.4.7 with the last error. */
@@ -343,7 +412,7 @@ export class DeliveryProcessor {
       reply: formatReply(last),
     });
     this.deps.metrics?.messagesBounced.inc({ connector }, recipients.length);
-    await this.deps.sendDsn({
+    await this.dsn('failure', {
       job: data,
       now,
       dsnId: `${jobId(data.messageId, data.branch, data.hop)}X`,
@@ -357,10 +426,26 @@ export class DeliveryProcessor {
     });
   }
 
+  /**
+   * A DSN as a `dsn.send` span: a child of the attempt that caused it, so the DSN message (whose
+   * job carries this span's context) continues the original message's trace.
+   */
+  private dsn(kind: 'failure' | 'delay' | 'success', req: DsnRequest): Promise<void> {
+    return withSpan(
+      SpanName.DsnSend,
+      {
+        [SpanAttr.DsnKind]: kind,
+        [SpanAttr.QueueId]: req.job.messageId,
+        [SpanAttr.RecipientCount]: req.recipients.length,
+      },
+      () => this.deps.sendDsn(req),
+    );
+  }
+
   /** The body is gone (never delivered): the sender learns it; the job is parked for the operator. */
   private async bodyLost(data: DeliveryJobData, connector: string, log: Logger): Promise<void> {
     log.error({ recipients: data.recipients.length }, `${MISSING_BODY}: returned to the sender`);
-    await this.deps.sendDsn({
+    await this.dsn('failure', {
       job: data,
       now: this.now(),
       dsnId: `${jobId(data.messageId, data.branch, data.hop)}L`,

@@ -14,8 +14,16 @@ import {
   type TrackingWrite,
 } from '@mailbus/queue';
 import { formatReply, reply } from '@mailbus/smtp';
-import { SpanAttr, SpanName, withSpan } from '@mailbus/telemetry';
+import {
+  SpanAttr,
+  SpanKind,
+  SpanName,
+  SpanStatusCode,
+  withSpan,
+  type Metrics,
+} from '@mailbus/telemetry';
 import type { Logger } from 'pino';
+import { etrnAfterDelivery } from './etrn-after-delivery.js';
 import { writeOutboundLine } from './protocol-log-line.js';
 import { receivedHeader, receivingFqdn } from './received-header.js';
 
@@ -32,6 +40,8 @@ export interface SendAttemptsDeps {
   passwords: ReadonlyMap<string, string>;
   random?: () => number;
   now: () => number;
+  /** Counts ETRN requests (advanced.request: etrn). */
+  metrics?: Metrics;
 }
 
 /** What the SMTP transactions of one job gave. */
@@ -41,6 +51,10 @@ export interface SendOutcome {
   unmarked: string[];
   /** The last transaction's 'attempt' event, for the caller to write with its next step. */
   attempts: TrackingWrite[];
+  /** The host of the last transaction that reached one, for the delivery log line. */
+  host?: DeliveryHost;
+  /** Connection set-up and transmission time over every transaction (ms). */
+  timing: { connectMs: number; transmitMs: number };
 }
 
 /**
@@ -70,6 +84,8 @@ export class SendAttempts {
     const out: RecipientResult[] = [];
     let unmarked: string[] = [];
     let attempts: TrackingWrite[] = [];
+    let host: DeliveryHost | undefined;
+    const timing = { connectMs: 0, transmitMs: 0 };
     for (const [i, g] of groups.entries()) {
       if ('error' in g) {
         for (const r of g.recipients)
@@ -88,6 +104,9 @@ export class SendAttempts {
         host: g.hosts.map((h) => `${h.name}:${h.port}`).join(','),
       });
       const result = await this.transaction(data, connector, g.hosts, g.recipients, body);
+      host = result.host ?? host ?? g.hosts[g.hosts.length - 1];
+      timing.connectMs += result.timing.connectMs;
+      timing.transmitMs += result.timing.transmitMs;
       // Record success at once, before the next group or host: a crash from here
       // on must not re-send to these recipients (at-least-once, smallest window).
       const ok = result.results.filter((r) => r.status === 'delivered').map((r) => r.recipient);
@@ -101,7 +120,7 @@ export class SendAttempts {
       if (result.connectionFailure && connector) await this.linkFailed(connector, result.results);
       out.push(...result.results);
     }
-    return { results: out, unmarked, attempts };
+    return { results: out, unmarked, attempts, timing, ...(host ? { host } : {}) };
   }
 
   /** One SMTP transaction (over the hosts in order) as a child span of the attempt. */
@@ -147,12 +166,19 @@ export class SendAttempts {
               : {}),
           },
           ...(log ? { onProtocol: (l) => writeOutboundLine(log, l) } : {}),
+          ...etrnAfterDelivery(connector, data.messageId, this.deps),
         });
         if (r.host) span.setAttribute(SpanAttr.RemoteHost, `${r.host.name}:${r.host.port}`);
         const first = r.results[0];
-        if (first) span.setAttribute(SpanAttr.Reply, formatReply(first.reply));
+        if (first) {
+          span.setAttribute(SpanAttr.Reply, formatReply(first.reply));
+          span.setAttribute(SpanAttr.ReplyCode, first.reply.code);
+          if (first.status !== 'delivered')
+            span.setStatus({ code: SpanStatusCode.ERROR, message: formatReply(first.reply) });
+        }
         return r;
       },
+      { kind: SpanKind.CLIENT },
     );
   }
 

@@ -4,7 +4,8 @@ import type { Config, VirtualServer } from '@mailbus/config';
 import { parseListen } from '@mailbus/config';
 import type { AdminServer } from '@mailbus/admin';
 import { queueSamples } from '@mailbus/admin/queue-samples';
-import { Bridgehead, type DsnRequest } from '@mailbus/bridgehead';
+import { Bridgehead, LinkStateExchange, type DsnRequest } from '@mailbus/bridgehead';
+import { downAcrossSites, hasSites } from '@mailbus/routing';
 import { SmtpIngress, UserDirectory } from '@mailbus/ingress';
 import { ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
@@ -68,6 +69,8 @@ export class Gateway {
   readonly metrics = new Metrics();
   readonly ingresses: SmtpIngress[] = [];
   bridgehead: Bridgehead | undefined;
+  /** Link state to the routing groups this node's connectors connect to (docs/routing-groups.md). */
+  private readonly linkExchanges: LinkStateExchange[] = [];
   admin: AdminServer | undefined;
   nodeHttp: NodeHttp | undefined;
   /** Set when admin.tokenEnv was unset and the admin uses the token kept in this file. */
@@ -186,6 +189,14 @@ export class Gateway {
       this.bridgehead.start();
       // "mailbus running" means delivering: wait until the workers are connected.
       await this.bridgehead.ready();
+      if (hasSites(config)) {
+        for (const vs of vss) {
+          const logger = this.logger.child({ role: 'bridgehead', virtual_server: vs.name });
+          const x = new LinkStateExchange({ config, virtualServer: vs, queue, logger });
+          x.start();
+          this.linkExchanges.push(x);
+        }
+      }
     }
     if (this.roles.includes('ingress')) {
       const producer = createProducerConnection(target, r.commandTimeout, this.revived);
@@ -197,8 +208,10 @@ export class Gateway {
       this.ingressQueue = queue;
       const names = config.connectors.map((c) => c.name);
       const refresh = () => {
-        queue.links.down(names, Date.now()).then(
-          (d) => (this.down = d),
+        const now = Date.now();
+        // With sites, also what other routing groups reported about their connectors.
+        Promise.all([queue.links.down(names, now), queue.siteLinks.all()]).then(
+          ([d, reports]) => (this.down = downAcrossSites(config, vss[0]?.name, d, reports, now)),
           () => undefined,
         );
       };
@@ -306,6 +319,7 @@ export class Gateway {
         await Promise.all(this.ingresses.map((i) => i.close()));
         await this.admin?.close();
         await this.nodeHttp?.close();
+        await Promise.all(this.linkExchanges.map((x) => x.close()));
         await this.bridgehead?.close();
         if (this.embeddedRedis && this.ops) {
           const list = await withDeadline(this.ops.connectors(Date.now()), 3000);
@@ -314,7 +328,7 @@ export class Gateway {
               (n, c) =>
                 n +
                 c.depth.waiting +
-                c.depth.delayedBySchedule +
+                c.depth.delayed +
                 c.depth.retrying +
                 c.depth.held +
                 c.depth.active,

@@ -3,6 +3,7 @@ import type { SMTPServer } from 'smtp-server';
 import { isRelayProbe, refuseCommand } from './command-guard.js';
 import { explicitEnhancedCode } from './enhanced-status-codes.js';
 import { answerEtrn, type EtrnHandler } from './etrn.js';
+import type { LinkStateHandler } from './link-state-command.js';
 
 /** What a mailbus virtual server adds to smtp-server's options, per server. */
 export interface MailbusSessionOptions {
@@ -18,6 +19,8 @@ export interface MailbusSessionOptions {
   etrnAllowed: (ip: string) => boolean;
   /** Answers ETRN (RFC 1985); absent ⇒ 502 5.5.1. */
   onEtrn?: EtrnHandler;
+  /** Answers X-LINK2STATE (link state between sites, link-state-command.ts); absent ⇒ 502 5.5.1. */
+  onLinkState?: LinkStateHandler;
 }
 
 /** The server side of a connection, as MailbusSmtpConnection sees it. */
@@ -111,6 +114,22 @@ export class MailbusSmtpConnection extends SMTPConnection {
   handler_ETRN(command: Buffer, callback: () => void): void {
     void answerEtrn(command.toString(), this.session, this.mailbus.onEtrn).then((r) => {
       this.send(r.code, r.enhanced ? `${r.enhanced} ${r.text}` : r.text, false);
+      callback();
+    });
+  }
+
+  /** Link state of another routing group, from its bridgehead (docs/routing-groups.md). */
+  'handler_X-LINK2STATE'(command: Buffer, callback: () => void): void {
+    const arg = command.toString().replace(/^\S+\s*/, '');
+    const answer = this.mailbus.onLinkState
+      ? this.mailbus.onLinkState(arg, this.session).catch(() => ({
+          code: 451,
+          enhanced: '4.3.0',
+          text: 'Link state not stored, try again later',
+        }))
+      : Promise.resolve({ code: 502, enhanced: '5.5.1', text: 'Command not implemented' });
+    void answer.then((r) => {
+      this.send(r.code, `${r.enhanced} ${r.text}`, false);
       callback();
     });
   }

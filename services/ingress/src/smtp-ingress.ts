@@ -48,6 +48,7 @@ import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { RecipientValidator } from './recipient-validator.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import { siteRoute } from './site-route-header.js';
+import { createLinkStateHandler } from './link-state-command.js';
 import type { UserDirectory } from './user-directory.js';
 
 /** A DSN for recipients accepted at RCPT but unroutable once size and priority were known. */
@@ -226,6 +227,12 @@ export class SmtpIngress {
       allowPlaintextAuth: plaintextAuth,
       etrnAllowed: etrnAllowed(vs),
       onEtrn: createEtrnHandler(deps),
+      onLinkState: createLinkStateHandler({
+        config: deps.config,
+        virtualServer: vs.name,
+        queue: deps.queue,
+        trusted: (session) => this.relayAllowed(session.remoteAddress) || Boolean(session.user),
+      }),
     });
     this.server.on('error', (err) => deps.logger.warn({ err }, 'smtp server error'));
   }

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@mailbus/testing';
 
-const MAIN = resolve(
+export const MAIN = resolve(
   dirname(fileURLToPath(import.meta.url)),
   '../../../../services/cli/dist/src/main.js',
 );

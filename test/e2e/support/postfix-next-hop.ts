@@ -36,7 +36,8 @@ export interface PostfixEnvelope {
  * it accepts is put on hold, so its queue file shows what it was given:
  * `BODY=8BITMIME` as `encoding=8bit`, NOTIFY as `notify_flags`, ORCPT as
  * `dsn_orig_rcpt`. `discard` lists EHLO keywords it hides
- * (`smtpd_discard_ehlo_keywords`), e.g. `['dsn', '8bitmime']`.
+ * (`smtpd_discard_ehlo_keywords`), e.g. `['dsn', '8bitmime']`; `main` adds
+ * main.cf lines that override these (e.g. no hold, relay domains, ETRN).
  */
 export class PostfixNextHop {
   private constructor(
@@ -48,9 +49,11 @@ export class PostfixNextHop {
     return join(this.dir, 'etc');
   }
 
-  static async start(o: { discard?: string[] } = {}): Promise<PostfixNextHop> {
+  static async start(
+    o: { discard?: string[]; port?: number; main?: string[] } = {},
+  ): Promise<PostfixNextHop> {
     const dir = mkdtempSync(join(tmpdir(), 'mailbus-postfix-'));
-    const port = await freePort();
+    const port = o.port ?? (await freePort());
     const p = new PostfixNextHop(dir, port);
     chmodSync(dir, 0o755);
     for (const d of ['etc', 'queue', 'data']) mkdirSync(join(dir, d));
@@ -83,6 +86,8 @@ export class PostfixNextHop {
       `maillog_file = ${join(dir, 'maillog')}`,
       `maillog_file_prefixes = ${dir}`,
       'master_service_disable =',
+      // Settings of the caller's own: a later line overrides an earlier one in main.cf.
+      ...(o.main ?? []),
     ];
     writeFileSync(join(dir, 'etc', 'main.cf'), `${main.join('\n')}\n`);
     const master = readFileSync('/etc/postfix/master.cf', 'utf8')
@@ -139,6 +144,21 @@ export class PostfixNextHop {
         ];
       });
     return { id, records, content: run('-bh').replace(/^\*\*\*.*\n/gm, '') };
+  }
+
+  /** Queue ids in the deferred queue (hashed subdirectories). */
+  deferred(): string[] {
+    const root = join(this.dir, 'queue', 'deferred');
+    if (!existsSync(root)) return [];
+    return readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
+  }
+
+  /** The instance's mail log (maillog_file). */
+  log(): string {
+    const f = join(this.dir, 'maillog');
+    return existsSync(f) ? readFileSync(f, 'utf8') : '';
   }
 
   /** Removes every held message (between cases). */

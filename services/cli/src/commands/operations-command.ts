@@ -47,7 +47,7 @@ function formatConnector(c: ConnectorSummary): string {
   const d = c.depth;
   const state = `${c.link.state}${c.frozen ? ',frozen' : ''}`;
   const err = c.link.lastError ? `  last error: ${c.link.lastError}` : '';
-  return `${c.name.padEnd(16)} ${state.padEnd(14)} waiting ${d.waiting}  schedule ${d.delayedBySchedule}  retrying ${d.retrying}  held ${d.held}  active ${d.active}  failed ${d.failed}  oldest ${age(c.oldestAgeSeconds)}${err}`;
+  return `${c.name.padEnd(16)} ${state.padEnd(14)} waiting ${d.waiting}  delayed ${d.delayed}  retrying ${d.retrying}  held ${d.held}  active ${d.active}  failed ${d.failed}  oldest ${age(c.oldestAgeSeconds)}${err}`;
 }
 
 /** `mailbus connector …` and `mailbus queue …`: the admin operations from a terminal, on Redis directly. */

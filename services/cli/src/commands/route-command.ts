@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createWorkerConnection, MailQueue } from '@mailbus/queue';
 import {
+  downAcrossSites,
   explainRoute,
   routeRecipients,
   routeToJson,
@@ -68,10 +69,14 @@ export async function routeCommand(
     const redis = createWorkerConnection(target);
     try {
       await waitReachable(redis, target);
-      down = await new MailQueue(redis, config, 'cli').links.down(
+      const queue = new MailQueue(redis, config, 'cli');
+      const now = Date.now();
+      const local = await queue.links.down(
         config.connectors.map((c) => c.name),
-        Date.now(),
+        now,
       );
+      // With sites: also what other routing groups reported (X-LINK2STATE).
+      down = downAcrossSites(config, facts.virtualServer, local, await queue.siteLinks.all(), now);
     } finally {
       redis.disconnect();
     }

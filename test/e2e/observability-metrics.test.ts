@@ -106,9 +106,7 @@ connectors:
     );
     await waitFor(
       async () =>
-        (await ops.connectors(Date.now())).some(
-          (c) => c.name === 'Held' && c.depth.delayed === 1,
-        ),
+        (await ops.connectors(Date.now())).some((c) => c.name === 'Held' && c.depth.delayed === 1),
       {
         timeoutMs: 10_000,
         intervalMs: 100,

@@ -591,10 +591,7 @@ describe('QueueOperations', () => {
       assert.deepEqual(await f.ops.moveQueue('Internet', 'Backup'), { moved: 7, skipped: 0 });
       const internet = await f.ops.connector('Internet', Date.now());
       const backup = await f.ops.connector('Backup', Date.now());
-      assert.equal(
-        internet.depth.waiting + internet.depth.delayed + internet.depth.retrying,
-        0,
-      );
+      assert.equal(internet.depth.waiting + internet.depth.delayed + internet.depth.retrying, 0);
       assert.equal(backup.depth.delayed + backup.depth.retrying, 7);
       for (const id of ids)
         assert.equal(await stateOf(f, 'Backup', `${jobId(id, 0, 0)}m`), 'delayed');

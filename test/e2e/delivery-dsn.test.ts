@@ -150,10 +150,9 @@ connectors:
     assert.equal(r['final-recipient'], 'rfc822; x@expire.example');
     assert.equal(r.action, 'failed');
     assert.equal(r.status, '5.4.7');
-    assert.match(
-      r['diagnostic-code'] ?? '',
-      /^smtp; 451 4\.4\.1 Connection failed to 127\.0\.0\.1: .*ECONNREFUSED/,
-    );
+    // No server replied: the refusal is described as such, without the internal address.
+    assert.equal(r['diagnostic-code'], 'X-mailbus; the connection to the next server was refused');
+    assert.equal(r['remote-mta'], undefined);
     await sleep(2500);
     assert.equal(
       dsnsFor('expiring', 'Undeliverable').length,
@@ -179,7 +178,7 @@ connectors:
     assert.equal(r['final-recipient'], 'rfc822; y@delay.example');
     assert.equal(r.action, 'delayed');
     assert.equal(r.status, '4.4.1');
-    assert.match(r['diagnostic-code'] ?? '', /ECONNREFUSED/);
+    assert.equal(r['diagnostic-code'], 'X-mailbus; the connection to the next server was refused');
     assert.ok(r['will-retry-until'], 'says until when it keeps trying');
     // Several more retry rounds (1 s each) pass: still one delay DSN.
     await sleep(3500);

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { freePort, RedisServer, SinkServer, SmtpDialog } from '@mailbus/testing';
+import { hasBounceParser, parseBounce } from './support/bounce-parser.js';
 import { MailbusProcess } from './support/mailbus-process.js';
 import { hasPostfix, PostfixNextHop, record } from './support/postfix-next-hop.js';
 
@@ -118,6 +119,13 @@ connectors:
       assert.match(dsn, /^Original-Recipient: rfc822; A@Contoso\.test$/m, 'one rfc822; type');
       assert.match(dsn, /^Final-Recipient: rfc822; a@bare\.test$/m);
       assert.match(dsn, /^Original-Envelope-Id: env\+id$/m);
+      if (hasBounceParser) {
+        const parsed = parseBounce(Buffer.from(dsn, 'utf8'));
+        // The parser reads the delivery-status part, finds Action: relayed and, by design,
+        // reports no recipients for a notice that is not a failure.
+        assert.equal(parsed.isBounce, false);
+        assert.equal(parsed.type, 'delivery-status relayed');
+      }
       assert.equal(senderSide.messages.length, 1, 'no relayed DSN for the DSN-capable next hop');
     });
 

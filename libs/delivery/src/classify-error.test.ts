@@ -148,15 +148,18 @@ describe('classifyResponse: a per-recipient reply', () => {
     const r = classifyResponse(
       '550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown in virtual mailbox table',
       'mx',
+      'RCPT TO',
     );
     assert.equal(r.category, 'permanent');
     assert.equal(r.reply.enhanced, '5.1.1');
     assert.match(r.reply.text, /User unknown/);
+    assert.equal(r.reply.inReplyTo, 'RCPT TO');
   });
   test('a 450 greylisting reply is transient', () => {
     const r = classifyResponse(
       '450 4.2.0 <a@b.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/',
       'mx',
+      'RCPT TO',
     );
     assert.equal(r.category, 'transient');
     assert.equal(r.reply.enhanced, '4.2.0');
@@ -165,13 +168,41 @@ describe('classifyResponse: a per-recipient reply', () => {
     const r = classifyResponse(
       "553 sorry, that domain isn't in my list of allowed rcpthosts",
       'mx',
+      'RCPT TO',
     );
     assert.equal(r.category, 'permanent');
     assert.equal(r.reply.code, 553);
     assert.equal(r.reply.enhanced, '5.0.0');
   });
   test('garbage is transient, never permanent', () => {
-    const r = classifyResponse('garbage', 'mx');
+    const r = classifyResponse('garbage', 'mx', 'RCPT TO');
     assert.equal(r.category, 'transient');
+  });
+});
+
+describe('which command a reply answered', () => {
+  test('a refusal at the end of DATA is "end of DATA", one of the DATA command "DATA"', () => {
+    const end = classifyError(
+      { code: 'EMESSAGE', responseCode: 554, response: '554 5.7.1 spam', command: 'DATA' },
+      'mx',
+    );
+    assert.equal(end.reply.inReplyTo, 'end of DATA');
+    const data = classifyError(
+      { code: 'EENVELOPE', responseCode: 554, response: '554 5.5.1 no', command: 'DATA' },
+      'mx',
+    );
+    assert.equal(data.reply.inReplyTo, 'DATA');
+  });
+  test('a 421 greeting answered the greeting; a refused connection answered nothing', () => {
+    const greeting = classifyError(
+      { code: 'EPROTOCOL', responseCode: 421, response: '421 4.3.2 bye', command: 'CONN' },
+      'mx',
+    );
+    assert.equal(greeting.reply.inReplyTo, 'greeting');
+    const refused = classifyError(
+      { code: 'ESOCKET', message: 'connect ECONNREFUSED 127.0.0.1:2526', command: 'CONN' },
+      'mx',
+    );
+    assert.equal(refused.reply.inReplyTo, undefined);
   });
 });

@@ -1,4 +1,4 @@
-import { parseReply, reply, type SmtpReply } from '@mailbus/smtp';
+import { parseReply, peerReply, reply, type SmtpReply } from '@mailbus/smtp';
 
 /** What an outbound failure means for the recipients it hit: a closed union. */
 export type FailureCategory =
@@ -106,14 +106,25 @@ function oneLine(s: string | undefined): string {
   return (s ?? 'unknown error').replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
+/**
+ * The command a reply answered, as Postfix names it in bounces: nodemailer labels the
+ * DATA command and the end of the message both "DATA"; the latter fails as EMESSAGE.
+ */
+function answeredCommand(e: ErrorLike): string {
+  if (e.command === 'CONN') return 'greeting';
+  if (e.command === 'DATA' && e.code === 'EMESSAGE') return 'end of DATA';
+  return e.command || 'SMTP';
+}
+
+/** A peer's reply; without an enhanced code it gets the class code ("5.0.0"). */
+function withEnhanced(r: SmtpReply): SmtpReply {
+  return r.enhanced ? r : reply(r.code, `${String(r.code)[0]}.0.0`, r.text);
+}
+
 function fromResponse(e: ErrorLike, fallback: SmtpReply): SmtpReply {
   if (e.response) {
     const r = parseReply(e.response);
-    if (r && r.code >= 200) {
-      if (r.enhanced) return r;
-      // The peer sent no enhanced code: derive the class from the reply code.
-      return reply(r.code, `${String(r.code)[0]}.0.0`, r.text);
-    }
+    if (r && r.code >= 200) return peerReply(withEnhanced(r), answeredCommand(e));
   }
   return fallback;
 }
@@ -127,13 +138,16 @@ export function classifyError(err: unknown, host: string): ClassifiedFailure {
   return { category: 'connection', reply: reply(451, '4.4.1', oneLine(e.message)) };
 }
 
-/** Classifies a reply string (a per-recipient RCPT rejection). */
-export function classifyResponse(response: string, host: string): ClassifiedFailure {
+/**
+ * Classifies a reply string the peer sent to `command` (a per-recipient RCPT rejection,
+ * the reply at the end of DATA).
+ */
+export function classifyResponse(
+  response: string,
+  host: string,
+  command: string,
+): ClassifiedFailure {
   const r = parseReply(response);
-  const rr = r
-    ? r.enhanced
-      ? r
-      : reply(r.code, `${String(r.code)[0]}.0.0`, r.text)
-    : reply(451, '4.0.0', `${host}: ${response}`);
+  const rr = r ? peerReply(withEnhanced(r), command) : reply(451, '4.0.0', `${host}: ${response}`);
   return { category: rr.code >= 500 ? 'permanent' : 'transient', reply: rr };
 }

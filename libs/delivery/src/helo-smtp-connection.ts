@@ -1,4 +1,5 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { readRepliesAsUtf8 } from './utf8-replies.js';
 
 interface ConnectionInternals {
   name: string;
@@ -19,6 +20,7 @@ export class HeloSmtpConnection extends SMTPConnection {}
 
 const base = SMTPConnection.prototype as unknown as ConnectionInternals;
 const helo = HeloSmtpConnection.prototype as unknown as ConnectionInternals;
+readRepliesAsUtf8(helo);
 helo._actionGreeting = function (this: ConnectionInternals, str: string): void {
   if (!str.startsWith('220')) return base._actionGreeting.call(this, str);
   clearTimeout(this._greetingTimeout);

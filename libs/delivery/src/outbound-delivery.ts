@@ -393,7 +393,7 @@ export class OutboundDelivery {
       [];
     for (const re of rejectedErrors as Array<{ recipient?: string; response?: string }>) {
       if (!re.recipient) continue;
-      const c = classifyResponse(re.response ?? '', host.name);
+      const c = classifyResponse(re.response ?? '', host.name, 'RCPT TO');
       perRecipient.set(re.recipient, {
         recipient: re.recipient,
         status: c.category === 'permanent' ? 'permanent' : 'transient',
@@ -415,7 +415,7 @@ export class OutboundDelivery {
       const sessionLost = c.category === 'connection' || c.reply.code === 421;
       return { results, reusable, connectionLevel, clean: false, sessionLost };
     }
-    const ok = classifyResponse(info.response, host.name).reply;
+    const ok = classifyResponse(info.response, host.name, 'end of DATA').reply;
     const nextHopDsn = (
       conn as unknown as { _supportedExtensions?: string[] }
     )._supportedExtensions?.includes('DSN');

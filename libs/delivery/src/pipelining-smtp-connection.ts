@@ -1,5 +1,6 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { encodeXText } from 'nodemailer/lib/shared/index.js';
+import { readRepliesAsUtf8 } from './utf8-replies.js';
 
 type Done = (err: Error | null, info?: unknown) => void;
 
@@ -56,6 +57,7 @@ export class PipeliningSmtpConnection extends SMTPConnection {}
 
 const base = SMTPConnection.prototype as unknown as ConnectionInternals;
 const proto = PipeliningSmtpConnection.prototype as unknown as ConnectionInternals;
+readRepliesAsUtf8(proto);
 
 /**
  * The NOTIFY and ORCPT of each recipient of the next transaction on `conn`:

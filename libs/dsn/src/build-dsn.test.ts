@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
-import { reply } from '@mailbus/smtp';
+import { peerReply, reply } from '@mailbus/smtp';
 import { buildDsn } from './build-dsn.js';
 import type { DsnInput } from './dsn-input.js';
 
@@ -94,10 +94,9 @@ describe('buildDsn', () => {
           action: 'failed',
           status: '5.1.1',
           remoteMta: 'mx1.example.com',
-          diagnostic: reply(
-            550,
-            '5.1.1',
-            '<bob@example.com>: Recipient address rejected: User unknown',
+          diagnostic: peerReply(
+            reply(550, '5.1.1', '<bob@example.com>: Recipient address rejected: User unknown'),
+            'RCPT TO',
           ),
           lastAttempt: Date.parse('2026-03-28T20:00:03Z'),
         },
@@ -129,7 +128,7 @@ describe('buildDsn', () => {
     assert.match(human?.body ?? '', /Bad destination mailbox address/);
     assert.match(
       human?.body ?? '',
-      /The remote server mx1\.example\.com replied: 550 5\.1\.1 <bob@example\.com>: Recipient address rejected: User unknown/,
+      /The remote server mx1\.example\.com replied: 550 5\.1\.1 <bob@example\.com>: Recipient address rejected: User unknown \(in reply to RCPT TO command\)/,
     );
 
     assert.match(report?.headers ?? '', /^Content-Type: message\/delivery-status$/m);
@@ -190,7 +189,7 @@ describe('buildDsn', () => {
           action: 'delayed',
           status: '4.4.7',
           remoteMta: 'mx.example.net',
-          diagnostic: reply(451, '4.7.1', 'Greylisted, try again later'),
+          diagnostic: peerReply(reply(451, '4.7.1', 'Greylisted, try again later'), 'RCPT TO'),
           lastAttempt: Date.parse('2026-03-29T08:00:00Z'),
           willRetryUntil: Date.parse('2026-03-30T20:00:00Z'),
         },
@@ -232,7 +231,7 @@ describe('buildDsn', () => {
           action: 'delivered',
           status: '2.0.0',
           remoteMta: 'mx.example.com',
-          diagnostic: reply(250, '2.0.0', 'Ok: queued as 1A2B'),
+          diagnostic: peerReply(reply(250, '2.0.0', 'Ok: queued as 1A2B'), 'end of DATA'),
         },
         {
           recipient: 'b@example.com',
@@ -294,7 +293,10 @@ describe('buildDsn', () => {
           recipient: 'jörg@example.de',
           action: 'failed',
           status: '5.7.1',
-          diagnostic: reply(550, '5.7.1', `Nachricht abgelehnt — ${'policy '.repeat(300)}`),
+          diagnostic: peerReply(
+            reply(550, '5.7.1', `Nachricht abgelehnt — ${'policy '.repeat(300)}`),
+            'end of DATA',
+          ),
         },
       ],
     });
@@ -310,6 +312,71 @@ describe('buildDsn', () => {
     const parsed = await simpleParser(raw);
     assert.match(parsed.text ?? '', /Contosø/);
     assert.match(parsed.text ?? '', /jörg@example\.de/);
+    assert.match(parsed.text ?? '', /replied: 550 5\.7\.1 Nachricht abgelehnt — policy/);
+  });
+
+  test('a refused connection is described as such: no "replied", no Remote-MTA, no internal address', async () => {
+    const { raw } = buildDsn({
+      ...base,
+      recipients: [
+        {
+          recipient: 'bob@example.com',
+          action: 'failed',
+          status: '5.4.7',
+          remoteMta: '10.1.2.3',
+          diagnostic: reply(
+            451,
+            '4.4.1',
+            'Connection failed to 10.1.2.3: connect ECONNREFUSED 10.1.2.3:2525',
+          ),
+        },
+        {
+          recipient: 'carol@example.net',
+          action: 'failed',
+          status: '5.4.7',
+          diagnostic: reply(451, '4.4.2', 'Timeout talking to 10.1.2.3: Connection timeout'),
+        },
+      ],
+    });
+    assertWellFormed(raw);
+    const text = raw.toString('latin1');
+    assert.doesNotMatch(text, /10\.1\.2\.3|ECONNREFUSED|The (remote )?server .*replied/);
+    const [, bob, carol] = statusBlocks(splitMime(text).parts[1]?.body ?? '');
+    assert.equal(bob?.has('remote-mta'), false);
+    assert.equal(
+      bob?.get('diagnostic-code'),
+      'X-mailbus; the connection to the next server was refused',
+    );
+    assert.equal(
+      carol?.get('diagnostic-code'),
+      'X-mailbus; the connection to the next server timed out',
+    );
+    const parsed = await simpleParser(raw);
+    assert.match(
+      parsed.text ?? '',
+      /No server replied: the connection to the next server was refused\./,
+    );
+  });
+
+  test('a server reply in UTF-8 stays UTF-8 in the human part and names the command it answered', async () => {
+    const { raw } = buildDsn({
+      ...base,
+      recipients: [
+        {
+          recipient: 'bob@example.com',
+          action: 'failed',
+          status: '5.1.1',
+          remoteMta: 'mx1.example.com',
+          diagnostic: peerReply(reply(550, '5.1.1', 'bäd mailbox'), 'RCPT TO'),
+        },
+      ],
+    });
+    const parsed = await simpleParser(raw);
+    assert.match(
+      parsed.text ?? '',
+      /The remote server mx1\.example\.com replied: 550 5\.1\.1 bäd mailbox \(in reply to RCPT TO command\)/,
+    );
+    assert.doesNotMatch(parsed.text ?? '', /Ã/);
   });
 
   test('picks another boundary when the original happens to contain it', () => {

@@ -1,4 +1,4 @@
-import { formatReply } from '@mailbus/smtp';
+import { diagnosticCode, serverReplied } from './diagnostic.js';
 import type { DsnInput, DsnRecipient } from './dsn-input.js';
 import { formatRfc5322Date } from './format-rfc5322-date.js';
 import { CRLF, asciiEscaped, foldField, isAscii } from './mime-encoding.js';
@@ -15,10 +15,12 @@ function recipientFields(r: DsnRecipient): string[] {
   fields.push(foldField('Final-Recipient', typedAddress(r.recipient)));
   fields.push(`Action: ${r.action}`);
   fields.push(`Status: ${asciiEscaped(r.status)}`);
-  if (r.remoteMta !== undefined)
+  // Remote-MTA is the server that gave the Diagnostic-Code (RFC 3464 §2.3.5): none when no server replied.
+  const replied = r.diagnostic === undefined || serverReplied(r.diagnostic);
+  if (r.remoteMta !== undefined && replied)
     fields.push(foldField('Remote-MTA', `dns; ${asciiEscaped(r.remoteMta)}`));
   if (r.diagnostic !== undefined)
-    fields.push(foldField('Diagnostic-Code', `smtp; ${asciiEscaped(formatReply(r.diagnostic))}`));
+    fields.push(foldField('Diagnostic-Code', diagnosticCode(r.diagnostic)));
   if (r.lastAttempt !== undefined)
     fields.push(`Last-Attempt-Date: ${formatRfc5322Date(r.lastAttempt)}`);
   if (r.action === 'delayed' && r.willRetryUntil !== undefined) {

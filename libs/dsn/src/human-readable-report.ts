@@ -1,4 +1,5 @@
 import { formatReply } from '@mailbus/smtp';
+import { inReplyToText, noReplyReason, serverReplied } from './diagnostic.js';
 import type { DsnAction, DsnInput, DsnRecipient } from './dsn-input.js';
 import { formatRfc5322Date } from './format-rfc5322-date.js';
 import { CRLF, oneLine } from './mime-encoding.js';
@@ -19,10 +20,13 @@ function describe(r: DsnRecipient): string[] {
   const lines = [`  ${oneLine(r.recipient)}`];
   const meaning = statusText(r.status);
   lines.push(`    ${meaning ? `${meaning} (${r.status})` : `Status ${oneLine(r.status)}`}`);
-  if (r.diagnostic !== undefined) {
+  const d = r.diagnostic;
+  if (d !== undefined && serverReplied(d)) {
     const who =
       r.remoteMta !== undefined ? `The remote server ${oneLine(r.remoteMta)}` : 'The server';
-    lines.push(`    ${who} replied: ${oneLine(formatReply(r.diagnostic))}`);
+    lines.push(`    ${who} replied: ${oneLine(formatReply(d))}${inReplyToText(d)}`);
+  } else if (d !== undefined) {
+    lines.push(`    No server replied: ${noReplyReason(d).replace(/\.$/, '')}.`);
   }
   if (r.explanation !== undefined) lines.push(`    ${oneLine(r.explanation)}`);
   if (r.action === 'delayed' && r.willRetryUntil !== undefined) {

@@ -1,5 +1,6 @@
 export {
   reply,
+  peerReply,
   isTransient,
   isPermanent,
   isPositive,

@@ -4,10 +4,21 @@ export interface SmtpReply {
   /** Enhanced status code, e.g. "5.7.1"; empty when the peer sent none. */
   readonly enhanced: string;
   readonly text: string;
+  /**
+   * The command a remote server's reply answered, as Postfix names it in a bounce
+   * ("RCPT TO", "MAIL FROM", "DATA", "end of DATA", "greeting"); absent on a reply
+   * mailbus made up (refused connection, timeout, expiry, routing).
+   */
+  readonly inReplyTo?: string;
 }
 
 export function reply(code: number, enhanced: string, text: string): SmtpReply {
   return Object.freeze({ code, enhanced, text });
+}
+
+/** `r` as the reply a remote server sent to `command`. */
+export function peerReply(r: SmtpReply, command: string): SmtpReply {
+  return Object.freeze({ code: r.code, enhanced: r.enhanced, text: r.text, inReplyTo: command });
 }
 
 export function isTransient(r: SmtpReply): boolean {

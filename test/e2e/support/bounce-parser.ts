@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 /** What Debian's Mail::DeliveryStatus::BounceParser (perl) reads off a DSN. */
 export interface ParsedBounce {
   isBounce: boolean;
+  /** The parser's classification, e.g. "delivery-status relayed" for a success notice. */
+  type: string;
   reports: Array<{
     email: string;
     status: string;
@@ -27,7 +29,7 @@ my @r = map { {
   diagnostic => $_->get('Diagnostic-Code') // '', action => $_->get('Action') // '',
   originalRecipient => $_->get('Original-Recipient') // '',
 } } $b->reports;
-print encode_json({ isBounce => $b->is_bounce ? JSON::PP::true : JSON::PP::false, reports => \\@r });
+print encode_json({ isBounce => $b->is_bounce ? JSON::PP::true : JSON::PP::false, type => $b->{type} // '', reports => \\@r });
 `;
 
 export const hasBounceParser =

@@ -38,7 +38,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case 'start':
-        return await startCommand(rest, process.env, out);
+        // The banner and the stop lines on stderr: stdout carries only log lines, in one format.
+        return await startCommand(rest, process.env, err);
       case 'config':
         return configCommand(rest, process.env, out, err);
       case 'route':

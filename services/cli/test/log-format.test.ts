@@ -75,7 +75,12 @@ async function runUntilListening(command: string, args: string[]): Promise<strin
 
 test('piped (not a terminal), mailbus start logs one JSON object per line', async () => {
   const out = await runUntilListening(process.execPath, [MAIN, 'start', '--config', file]);
-  const stopping = out.split('\n').find((l) => l.includes('stopping'));
+  // The banner went to stderr: stdout is nothing but JSON lines.
+  const lines = out.split('\n').filter((l) => l !== '');
+  assert.ok(lines.length > 0);
+  for (const l of lines) assert.match(l, /^\{.*\}$/, `a JSON line on stdout: ${l}`);
+  assert.doesNotMatch(out, /mailbus running/);
+  const stopping = lines.find((l) => l.includes('stopping'));
   assert.ok(stopping, out);
   const o = JSON.parse(stopping) as { level?: string; signal?: string; msg?: string };
   assert.equal(o.level, 'info');

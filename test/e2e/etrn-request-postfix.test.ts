@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,15 +13,8 @@ import {
   waitFor,
 } from '@mailbus/testing';
 import { MAIN, MailbusProcess } from './support/mailbus-process.js';
+import { protocolLog } from './support/protocol-log-files.js';
 import { hasPostfix, PostfixNextHop } from './support/postfix-next-hop.js';
-
-/** Every line of every protocol log file under `dir`. */
-function protocolLog(dir: string): string {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'))
-    .join('');
-}
 
 /**
  * "Request ETRN/TURN when sending messages" against a real ISP: a private

@@ -26,7 +26,11 @@ interface CommandInternals {
 }
 
 /** Sends one command on an idle session and resolves with the whole reply ('' on timeout or loss). */
-function command(conn: SMTPConnection, line: string, timeoutMs: number): Promise<string> {
+export function sendCommand(
+  conn: SMTPConnection,
+  line: string,
+  timeoutMs: number,
+): Promise<string> {
   const c = conn as unknown as CommandInternals;
   return new Promise((resolve) => {
     let settled = false;
@@ -65,7 +69,7 @@ export async function requestEtrn(
       outcomes.push({ domain, code: 0, reply: 'connection closed', ok: false });
       continue;
     }
-    const text = await command(conn, `ETRN ${domain}`, timeoutMs);
+    const text = await sendCommand(conn, `ETRN ${domain}`, timeoutMs);
     const code = /^\d{3}/.test(text) ? Number(text.slice(0, 3)) : 0;
     outcomes.push({
       domain,

@@ -19,3 +19,5 @@ export { HeloSmtpConnection } from './helo-smtp-connection.js';
 export { SmtpPool } from './smtp-pool.js';
 export { requestEtrn, etrnSucceeded } from './etrn-request.js';
 export type { EtrnOutcome } from './etrn-request.js';
+export { requestTurn, offersAtrn, turnCommand } from './turn-request.js';
+export type { TurnOutcome } from './turn-request.js';

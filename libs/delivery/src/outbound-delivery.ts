@@ -4,6 +4,8 @@ import { coalesceWrites, reply, type SmtpReply } from '@mailbus/smtp';
 import { classifyError, classifyResponse } from './classify-error.js';
 import { requestEtrn, type EtrnOutcome } from './etrn-request.js';
 import { HeloSmtpConnection } from './helo-smtp-connection.js';
+import { ntlmAuth } from './ntlm-auth.js';
+import { requestTurn, type TurnOutcome } from './turn-request.js';
 import type { DeliveryHost } from './resolve-mx.js';
 import './fast-data-stream.js';
 import { PipeliningSmtpConnection, setRecipientDsnParams } from './pipelining-smtp-connection.js';
@@ -13,7 +15,8 @@ import type SmtpConnectionClass from 'nodemailer/lib/smtp-connection/index.js';
 export interface OutboundSecurity {
   tls: 'none' | 'opportunistic' | 'required';
   verifyCertificates: boolean;
-  auth?: { user: string; pass: string };
+  /** `basic`: AUTH PLAIN or LOGIN as offered; `ntlm`: AUTH NTLM (NTLMv2, ntlm-auth.ts). */
+  auth?: { method?: 'basic' | 'ntlm'; user: string; pass: string };
 }
 
 export interface OutboundRecipient {
@@ -52,6 +55,12 @@ export interface OutboundRequest {
   etrnDomains?: readonly string[];
   /** What each ETRN got; never changes the delivery's result. */
   onEtrn?: (outcomes: EtrnOutcome[], host: DeliveryHost) => void;
+  /**
+   * "Issue TURN": after the transaction, TURN (or ATRN for these domains where
+   * offered, RFC 2645); on 250 `onTurn` gets the socket to receive on.
+   */
+  turnDomains?: readonly string[];
+  onTurn?: (outcome: TurnOutcome, host: DeliveryHost) => void;
 }
 
 export type RecipientStatus = 'delivered' | 'transient' | 'permanent';
@@ -96,6 +105,7 @@ const STAGES_BEFORE_ENVELOPE = new Set([
   'AUTH LOGIN',
   'AUTH CRAM-MD5',
   'AUTH XOAUTH2',
+  'AUTH NTLM',
 ]);
 
 type Logger = {
@@ -214,6 +224,12 @@ export class OutboundDelivery {
           req.onEtrn?.(etrn.outcomes, host);
           reusable = etrn.usable;
         }
+        if (reusable && !outcome.sessionLost && req.onTurn) {
+          const turn = await requestTurn(got.conn, req.turnDomains ?? [], this.timeouts.socketMs);
+          req.onTurn(turn, host);
+          // After 250 the socket is the caller's: this client no longer owns it.
+          reusable = !turn.socket && !(got.conn as unknown as { _destroyed?: boolean })._destroyed;
+        }
         if (reusable) this.pool.give(key, got.conn, outcome.clean);
         else got.conn.close();
         // A pooled session reused without RSET that the server had closed meanwhile
@@ -270,6 +286,25 @@ export class OutboundDelivery {
     return { conn: await this.open(host, req), unchecked: false };
   }
 
+  /**
+   * A new session to `host` (never pooled), greeted, with TLS and AUTH as
+   * `security` says, its lines to `onProtocol`: for ETRN or TURN on a
+   * connection time, with no mail to send. The caller closes it.
+   */
+  openSession(
+    host: DeliveryHost,
+    o: Pick<OutboundRequest, 'connector' | 'heloName' | 'security' | 'onProtocol'>,
+  ): Promise<SMTPConnection> {
+    return this.open(host, {
+      ...o,
+      hosts: [host],
+      heloInsteadOfEhlo: false,
+      sender: '',
+      recipients: [],
+      body: Buffer.alloc(0),
+    });
+  }
+
   private async open(host: DeliveryHost, req: OutboundRequest): Promise<SMTPConnection> {
     const Ctor = req.heloInsteadOfEhlo ? HeloSmtpConnection : PipeliningSmtpConnection;
     const listeners = this.listeners;
@@ -309,6 +344,7 @@ export class OutboundDelivery {
       socketTimeout: this.timeouts.socketMs,
       logger: logger as unknown as boolean,
       transactionLog: true,
+      customAuth: { NTLM: ntlmAuth },
     } as ConstructorParameters<typeof SmtpConnectionClass>[0]);
     self.conn = c;
     this.listeners.set(c, (l) => req.onProtocol?.({ ...l, host }));
@@ -325,7 +361,11 @@ export class OutboundDelivery {
       }
       if (sec.auth) {
         const auth = sec.auth;
-        await untilDone(c, (done) => c.login({ user: auth.user, pass: auth.pass }, done));
+        const login =
+          auth.method === 'ntlm'
+            ? { type: 'custom' as const, method: 'NTLM', user: auth.user, pass: auth.pass }
+            : { user: auth.user, pass: auth.pass };
+        await untilDone(c, (done) => c.login(login, done));
       }
     } catch (err) {
       // A connection that fails before any reply (refused, timed out, reset) still leaves a

@@ -65,6 +65,15 @@ export class Keys {
     return `${this.prefix}:frozen`;
   }
 
+  /**
+   * The lease of one connection time of a connector (`advanced.server` and
+   * `advanced.schedule`): the node that sets it first requests ETRN/TURN for
+   * that due time (ms since epoch), the others do not.
+   */
+  dequeueLease(connector: string, due: number): string {
+    return `${this.prefix}:dequeue:{c:${connector}}:${due}`;
+  }
+
   /** Held jobs of a remote-triggered connector, per domain (ETRN). */
   held(connector: string, domain: string): string {
     return `${this.prefix}:held:{c:${connector}}:${domain.toLowerCase()}`;

@@ -72,7 +72,8 @@ export class MailQueue {
   constructor(
     readonly redis: RedisClient,
     readonly config: Config,
-    node: string,
+    /** This node's name, as tracking events and leases record it. */
+    readonly node: string,
   ) {
     this.keys = new Keys(config.redis.prefix);
     const maxExpire = Math.max(2 * DAY, ...config.connectors.map((c) => c.retry.expireAfter));

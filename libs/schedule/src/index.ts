@@ -13,3 +13,5 @@ export type {
   RetryRules,
   WaitReason,
 } from './delivery-policy.js';
+export { nextConnectionTime } from './connection-time.js';
+export type { ConnectionTime } from './connection-time.js';

@@ -48,6 +48,7 @@ export class Metrics {
   readonly messagesBounced: Counter<'connector'>;
   readonly failovers: Counter<'from' | 'to'>;
   readonly etrnRequests: Counter<'connector' | 'result'>;
+  readonly turnRequests: Counter<'connector' | 'result'>;
   readonly jobsParked: Counter<'connector'>;
   readonly queueDepth: Gauge<'connector' | 'state'>;
   readonly queueOldestAge: Gauge<'connector'>;
@@ -116,6 +117,12 @@ export class Metrics {
     this.etrnRequests = new Counter({
       name: 'mailbus_etrn_requests_total',
       help: 'ETRN commands sent for a connector (advanced.request: etrn), by result: ok (250-253) or failed.',
+      labelNames: ['connector', 'result'] as const,
+      registers,
+    });
+    this.turnRequests = new Counter({
+      name: 'mailbus_turn_requests_total',
+      help: 'TURN or ATRN commands sent for a connector (advanced.request: turn), by result: reversed (250, mail received on the connection) or failed.',
       labelNames: ['connector', 'result'] as const,
       registers,
     });

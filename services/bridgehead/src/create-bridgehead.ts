@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import type { Config, VirtualServer } from '@mailbus/config';
+import type { Config, Connector, VirtualServer } from '@mailbus/config';
 import { parseListen } from '@mailbus/config';
 import { OutboundDelivery } from '@mailbus/delivery';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
@@ -17,6 +17,9 @@ import type { Logger } from 'pino';
 import { DeliveryProcessor } from './delivery-processor.js';
 import type { DsnRequest } from './dsn-request.js';
 import { onJobFailed } from './parked-jobs.js';
+import { outboundSecurity } from './outbound-security.js';
+import { ScheduledDequeue } from './scheduled-dequeue.js';
+import type { ReceiveOn } from './turn-after-delivery.js';
 
 export interface BridgeheadDeps {
   config: Config;
@@ -36,6 +39,8 @@ export interface BridgeheadDeps {
   stalledIntervalMs?: number;
   /** Wait before the first retry of a job that failed unexpectedly (doubles each time). */
   poisonBackoffMs?: number;
+  /** Serves SMTP on a connection TURN/ATRN reversed, as that virtual server's ingress. */
+  receiveOn?: ReceiveOn;
 }
 
 /**
@@ -59,6 +64,9 @@ export class Bridgehead {
   /** Each worker under a watchdog that restarts it when it stops fetching. */
   private readonly workers: WorkerWatchdog<Worker<DeliveryJobData>>[] = [];
   private readonly outbound: OutboundDelivery;
+  /** Connection times of connectors with a different server to request ETRN/TURN from. */
+  private dequeue: ScheduledDequeue | undefined;
+  private vsFor: ((c: Connector) => VirtualServer | undefined) | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly deps: BridgeheadDeps) {
@@ -100,7 +108,7 @@ export class Bridgehead {
     const passwords = new Map<string, string>();
     for (const c of config.connectors) {
       const s = c.outboundSecurity;
-      if (s.auth !== 'basic') continue;
+      if (s.auth === 'none') continue;
       if (s.passwordEnv && env[s.passwordEnv] !== undefined)
         passwords.set(c.name, env[s.passwordEnv] as string);
       else if (s.passwordFile && this.deps.readFile)
@@ -120,6 +128,7 @@ export class Bridgehead {
         sendDsn: this.deps.sendDsn,
         ownHosts,
         passwords,
+        ...(this.deps.receiveOn ? { receiveOn: this.deps.receiveOn } : {}),
       });
     const home = this.deps.virtualServers[0];
     if (!home) return;
@@ -130,6 +139,18 @@ export class Bridgehead {
       if (vs) targets.push({ connector: c.name, vs, concurrency: c.concurrency });
     }
     targets.push({ connector: LOCAL_DELIVERY, vs: home, concurrency: 20 });
+    this.dequeue = new ScheduledDequeue({
+      config,
+      queue,
+      outbound: this.outbound,
+      logger: this.deps.logger.child({ category: 'delivery' }),
+      ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
+      ...(this.deps.protocolLogs ? { protocolLogs: this.deps.protocolLogs } : {}),
+      ...(this.deps.receiveOn ? { receiveOn: this.deps.receiveOn } : {}),
+      security: (c) => outboundSecurity(c, passwords.get(c.name)),
+    });
+    this.vsFor = (c) =>
+      c.bridgeheads.map((b) => byVs.get(b.toLowerCase())).find((v) => v !== undefined);
     const backoff = poisonBackoff(
       this.deps.poisonBackoffMs ?? msFromEnv(env, 'MAILBUS_POISON_BACKOFF_MS') ?? 30_000,
     );
@@ -189,12 +210,21 @@ export class Bridgehead {
   }
 
   /**
+   * Starts the connection times (`advanced.server` + `advanced.schedule`): once
+   * this node's ingress listens, so mail an ETRN releases finds it up.
+   */
+  startConnectionTimes(): void {
+    if (this.dequeue && this.vsFor) this.dequeue.start(this.vsFor);
+  }
+
+  /**
    * Finishes deliveries in flight and leaves the rest queued for other nodes.
    * Idempotent.
    */
   close(): Promise<void> {
     if (!this.closing) {
       this.closing = (async () => {
+        await this.dequeue?.close();
         await Promise.all(this.workers.map((w) => w.close().catch(() => undefined)));
         this.outbound.close();
       })();

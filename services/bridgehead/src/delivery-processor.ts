@@ -27,6 +27,7 @@ import {
 import type { Logger } from 'pino';
 import type { DsnRequest } from './dsn-request.js';
 import { SendAttempts } from './send-attempts.js';
+import type { ReceiveOn } from './turn-after-delivery.js';
 
 export interface DeliveryProcessorDeps {
   config: Config;
@@ -43,8 +44,10 @@ export interface DeliveryProcessorDeps {
   ownHosts: ReadonlySet<string>;
   now?: () => number;
   random?: () => number;
-  /** Resolved password per connector (auth basic). */
+  /** Resolved password per connector (auth basic or ntlm). */
   passwords: ReadonlyMap<string, string>;
+  /** Receives on a connection TURN/ATRN reversed (advanced.request: turn). */
+  receiveOn?: ReceiveOn;
 }
 
 /** What one attempt did, for its span. */
@@ -86,6 +89,7 @@ export class DeliveryProcessor {
       ...(deps.protocolLog ? { protocolLog: deps.protocolLog } : {}),
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.receiveOn ? { receiveOn: deps.receiveOn } : {}),
     });
   }
 

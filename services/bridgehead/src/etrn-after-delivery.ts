@@ -1,8 +1,6 @@
 import type { Connector } from '@mailbus/config';
 import type { DeliveryHost, EtrnOutcome, OutboundRequest } from '@mailbus/delivery';
-import type { MailQueue } from '@mailbus/queue';
-import type { Metrics } from '@mailbus/telemetry';
-import type { Logger } from 'pino';
+import { reportEtrn, type DequeueReportDeps } from './dequeue-report.js';
 
 /**
  * "Request ETRN when sending messages" (seed 002, DESIGN 8): for a smart-host
@@ -14,7 +12,7 @@ import type { Logger } from 'pino';
 export function etrnAfterDelivery(
   connector: Connector | undefined,
   messageId: string,
-  deps: { queue: MailQueue; logger: Logger; metrics?: Metrics },
+  deps: DequeueReportDeps,
 ): Pick<OutboundRequest, 'etrnDomains' | 'onEtrn'> {
   const a = connector?.advanced;
   if (!connector || connector.dns || !a || a.request !== 'etrn' || a.server !== undefined) {
@@ -23,30 +21,7 @@ export function etrnAfterDelivery(
   if (a.domains.length === 0) return {};
   return {
     etrnDomains: a.domains,
-    onEtrn: (outcomes: EtrnOutcome[], host: DeliveryHost) => {
-      for (const o of outcomes) {
-        deps.metrics?.etrnRequests.inc({
-          connector: connector.name,
-          result: o.ok ? 'ok' : 'failed',
-        });
-        const fields = {
-          connector: connector.name,
-          host: `${host.name}:${host.port}`,
-          domain: o.domain,
-          reply: o.reply,
-        };
-        if (o.ok) deps.logger.info(fields, 'ETRN requested');
-        else deps.logger.warn(fields, 'ETRN request failed');
-        void deps.queue.tracking
-          .record(messageId, {
-            type: 'etrn',
-            connector: connector.name,
-            host: `${host.name}:${host.port}`,
-            reply: o.reply,
-            detail: `ETRN ${o.domain}: ${o.ok ? 'ok' : 'failed'}`,
-          })
-          .catch(() => undefined);
-      }
-    },
+    onEtrn: (outcomes: EtrnOutcome[], host: DeliveryHost) =>
+      reportEtrn(connector.name, messageId, outcomes, host, deps),
   };
 }

@@ -24,6 +24,8 @@ import {
 } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
 import { etrnAfterDelivery } from './etrn-after-delivery.js';
+import { turnAfterDelivery, type ReceiveOn } from './turn-after-delivery.js';
+import { outboundSecurity } from './outbound-security.js';
 import { writeOutboundLine } from './protocol-log-line.js';
 import { receivedHeader, receivingFqdn } from './received-header.js';
 
@@ -42,6 +44,8 @@ export interface SendAttemptsDeps {
   now: () => number;
   /** Counts ETRN requests (advanced.request: etrn). */
   metrics?: Metrics;
+  /** Receives on a connection TURN/ATRN reversed (advanced.request: turn). */
+  receiveOn?: ReceiveOn;
 }
 
 /** What the SMTP transactions of one job gave. */
@@ -140,7 +144,6 @@ export class SendAttempts {
       receivedAt: data.receivedAt,
       ...(recipients.length === 1 ? { recipient: recipients[0]?.address as string } : {}),
     });
-    const sec = connector?.outboundSecurity;
     const pass = connector ? this.deps.passwords.get(connector.name) : undefined;
     const log = this.deps.protocolLog;
     return withSpan(
@@ -158,15 +161,10 @@ export class SendAttempts {
           ...(data.envId ? { envId: data.envId } : {}),
           ...(data.ret ? { ret: data.ret } : {}),
           ...(data.body8bit ? { body8bit: true } : {}),
-          security: {
-            tls: sec?.tls ?? 'opportunistic',
-            verifyCertificates: sec?.verifyCertificates ?? false,
-            ...(sec?.auth === 'basic' && sec.username
-              ? { auth: { user: sec.username, pass: pass ?? '' } }
-              : {}),
-          },
+          security: outboundSecurity(connector, pass),
           ...(log ? { onProtocol: (l) => writeOutboundLine(log, l) } : {}),
           ...etrnAfterDelivery(connector, data.messageId, this.deps),
+          ...turnAfterDelivery(connector, data.messageId, vs.name, this.deps),
         });
         if (r.host) span.setAttribute(SpanAttr.RemoteHost, `${r.host.name}:${r.host.port}`);
         const first = r.results[0];

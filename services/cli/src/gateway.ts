@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Config, VirtualServer } from '@mailbus/config';
@@ -68,6 +69,8 @@ export class Gateway {
   readonly logger: Logger;
   readonly metrics = new Metrics();
   readonly ingresses: SmtpIngress[] = [];
+  /** Ingresses that only receive on connections TURN/ATRN reversed (a node without the ingress role). */
+  private readonly receivers: SmtpIngress[] = [];
   bridgehead: Bridgehead | undefined;
   /** Link state to the routing groups this node's connectors connect to (docs/routing-groups.md). */
   private readonly linkExchanges: LinkStateExchange[] = [];
@@ -183,6 +186,7 @@ export class Gateway {
         env,
         readFile: (p) => readFileSync(p, 'utf8'),
         sendDsn,
+        receiveOn: (vs, socket) => this.receiveOn(vs, socket),
         ...(this.o.lockDurationMs ? { lockDurationMs: this.o.lockDurationMs } : {}),
         ...(this.o.stalledIntervalMs ? { stalledIntervalMs: this.o.stalledIntervalMs } : {}),
       });
@@ -219,24 +223,7 @@ export class Gateway {
       this.downTimer = setInterval(refresh, 1000);
       this.downTimer.unref();
       for (const vs of vss) {
-        const tls = vs.tls
-          ? { key: readFileSync(vs.tls.key), cert: readFileSync(vs.tls.cert) }
-          : undefined;
-        const users = vs.auth ? UserDirectory.fromFile(vs.auth.usersFile) : undefined;
-        const ingress = new SmtpIngress({
-          config,
-          virtualServer: vs,
-          queue,
-          logger: this.logger.child({ role: 'ingress', virtual_server: vs.name, category: 'smtp' }),
-          metrics: this.metrics,
-          downConnectors: () => this.down,
-          sendDsn: (req) => (this.o.sendDsn ? this.o.sendDsn(req, queue) : Promise.resolve()),
-          ...(this.protocolLogs.get(vs.name)
-            ? { protocolLog: this.protocolLogs.get(vs.name) as ProtocolLogWriter }
-            : {}),
-          ...(tls ? { tls } : {}),
-          ...(users ? { users } : {}),
-        });
+        const ingress = this.ingressFor(vs, queue);
         const l = parseListen(vs.listen);
         if (!l) throw new UserError(`virtual server ${vs.name}: bad listen address ${vs.listen}`);
         await ingress.listen(l.host, l.port).catch((e: unknown) => {
@@ -247,6 +234,8 @@ export class Gateway {
         this.ingresses.push(ingress);
       }
     }
+    // ETRN/TURN at connection times: once this node's ingress can take what they release.
+    this.bridgehead?.startConnectionTimes();
     const listen = this.o.httpListen ?? config.admin.listen;
     const http = parseListen(listen);
     if (!http) throw new UserError(`admin.listen: bad address ${listen}`);
@@ -300,6 +289,48 @@ export class Gateway {
     }
   }
 
+  /** A virtual server's ingress on this node's queue connection (not listening yet). */
+  private ingressFor(vs: VirtualServer, queue: MailQueue): SmtpIngress {
+    const tls = vs.tls
+      ? { key: readFileSync(vs.tls.key), cert: readFileSync(vs.tls.cert) }
+      : undefined;
+    const users = vs.auth ? UserDirectory.fromFile(vs.auth.usersFile) : undefined;
+    return new SmtpIngress({
+      config: this.o.config,
+      virtualServer: vs,
+      queue,
+      logger: this.logger.child({ role: 'ingress', virtual_server: vs.name, category: 'smtp' }),
+      metrics: this.metrics,
+      downConnectors: () => this.down,
+      sendDsn: (req) => (this.o.sendDsn ? this.o.sendDsn(req, queue) : Promise.resolve()),
+      ...(this.protocolLogs.get(vs.name)
+        ? { protocolLog: this.protocolLogs.get(vs.name) as ProtocolLogWriter }
+        : {}),
+      ...(tls ? { tls } : {}),
+      ...(users ? { users } : {}),
+    });
+  }
+
+  /**
+   * A connection whose roles TURN or ATRN reversed: the virtual server's
+   * ingress receives on it; a node without the ingress role makes one (not
+   * listening) on its own queue connection.
+   */
+  private receiveOn(virtualServer: string, socket: Socket): Promise<void> {
+    const same = (i: SmtpIngress) => i.vs.name.toLowerCase() === virtualServer.toLowerCase();
+    let ingress = this.ingresses.find(same) ?? this.receivers.find(same);
+    const vs = this.o.config.virtualServers.find((v) => v.name === virtualServer);
+    if (!ingress && vs && this.workerQueue) {
+      ingress = this.ingressFor(vs, this.workerQueue);
+      this.receivers.push(ingress);
+    }
+    if (!ingress) {
+      socket.destroy();
+      return Promise.resolve();
+    }
+    return ingress.receiveOn(socket);
+  }
+
   /** Where each virtual server listens, once started. */
   listening(): Array<{ virtualServer: string; host: string; port: number }> {
     return this.ingresses.flatMap((i) => {
@@ -316,7 +347,7 @@ export class Gateway {
     if (!this.closing) {
       this.closing = (async () => {
         if (this.downTimer) clearInterval(this.downTimer);
-        await Promise.all(this.ingresses.map((i) => i.close()));
+        await Promise.all([...this.ingresses, ...this.receivers].map((i) => i.close()));
         await this.admin?.close();
         await this.nodeHttp?.close();
         await Promise.all(this.linkExchanges.map((x) => x.close()));

@@ -53,3 +53,4 @@ export { superviseConnection, reconnectDelay } from './connection-supervisor.js'
 export type { ConnectionEndedHandler } from './connection-supervisor.js';
 export { WorkerWatchdog, workerStopped } from './worker-watchdog.js';
 export type { WorkerWatchdogOptions, WorkerObservation, TrackJob } from './worker-watchdog.js';
+export { closeConnection, withDeadline } from './close-connection.js';

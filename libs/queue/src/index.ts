@@ -35,7 +35,6 @@ export {
   type ConnectorDepth,
   type QueuedMessage,
   type MessageState,
-  type DelayReason,
   type ListMessagesOptions,
   type MessageLookup,
   type DeleteOptions,

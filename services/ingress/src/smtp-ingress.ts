@@ -4,6 +4,8 @@ import {
   type SMTPServerSession,
   type SMTPServerOptions,
 } from 'smtp-server';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Config, VirtualServer } from '@mailbus/config';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import { inboundProtocolLogger, type LoggedSession } from './inbound-protocol-log.js';
@@ -252,6 +254,21 @@ export class SmtpIngress {
         resolve();
       });
     });
+  }
+
+  /**
+   * Receives mail on a connection that is already open: one mailbus made
+   * itself, after TURN or ATRN (RFC 2645) reversed the roles. mailbus greets
+   * with 220 and the peer delivers as any client of this virtual server's
+   * listener would: the same limits, relay rules, routing, and 250 only once
+   * the message is durable on Redis. Resolves when the session ends.
+   */
+  receiveOn(socket: Socket | TLSSocket): Promise<void> {
+    if (this.closing) {
+      socket.destroy();
+      return Promise.resolve();
+    }
+    return this.server.adopt(socket);
   }
 
   /** Graceful drain: stops listening, lets open transactions finish (up to 30 s), then 421 4.3.2. */

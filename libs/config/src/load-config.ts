@@ -4,11 +4,18 @@ import { inFileOrder } from './config-positions.js';
 import { isUnder, repairForRules, schemaErrors } from './schema-errors.js';
 import type { Config } from './effective-config.js';
 import { configSchema } from './schema.js';
+import { checkTriggerAccounts } from './resolve-advanced.js';
 import { validateConfig } from './validate-config.js';
 
 export interface LoadOptions {
   /** Environment (for MAILBUS_REDIS_URL); pass process.env from main.ts. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The user names of a users file (`auth.usersFile`), undefined when it cannot be
+   * read: checks `delivery.triggerAccounts`. main.ts reads the files; without it
+   * the accounts are not checked against them.
+   */
+  userNames?: (usersFile: string) => readonly string[] | undefined;
 }
 
 export type ConfigResult =
@@ -64,8 +71,11 @@ export function parseConfig(text: string, options: LoadOptions = {}): ConfigResu
   const parsed = configSchema.safeParse(withEnv);
   if (parsed.success) {
     const { config, errors, warnings } = validateConfig(parsed.data);
-    if (config) return { ok: true, config, warnings };
-    return { ok: false, errors: inFileOrder(errors.map(asRuleError), doc) };
+    if (!config) return { ok: false, errors: inFileOrder(errors.map(asRuleError), doc) };
+    const accounts = options.userNames ? checkTriggerAccounts(config, options.userNames) : [];
+    if (accounts.length > 0)
+      return { ok: false, errors: inFileOrder(accounts.map(asRuleError), doc) };
+    return { ok: true, config, warnings };
   }
   // Schema errors (unknown keys, durations, types) do not hide the rules: the
   // rules run on the config with those values dropped, and every error of both

@@ -21,3 +21,5 @@ export { requestEtrn, etrnSucceeded } from './etrn-request.js';
 export type { EtrnOutcome } from './etrn-request.js';
 export { requestTurn, offersAtrn, turnCommand } from './turn-request.js';
 export type { TurnOutcome } from './turn-request.js';
+export { ReversedDelivery } from './reversed-delivery.js';
+export type { ReversedMessage, ReversedSession } from './reversed-delivery.js';

@@ -305,7 +305,12 @@ export class OutboundDelivery {
     });
   }
 
-  private async open(host: DeliveryHost, req: OutboundRequest): Promise<SMTPConnection> {
+  /** A new session to `host`; with `socket`, over that open connection (reversed roles, reversed-delivery.ts). */
+  protected async open(
+    host: DeliveryHost,
+    req: OutboundRequest,
+    socket?: Socket,
+  ): Promise<SMTPConnection> {
     const Ctor = req.heloInsteadOfEhlo ? HeloSmtpConnection : PipeliningSmtpConnection;
     const listeners = this.listeners;
     // The logger exists before the connection it reports on.
@@ -334,6 +339,7 @@ export class OutboundDelivery {
       host: host.address,
       port: host.port,
       secure: false,
+      ...(socket ? { connection: socket, secured: true } : {}),
       name: req.heloName,
       ignoreTLS: sec.tls === 'none' || req.heloInsteadOfEhlo,
       requireTLS: sec.tls === 'required',
@@ -380,7 +386,7 @@ export class OutboundDelivery {
     return c;
   }
 
-  private transaction(
+  protected transaction(
     conn: SMTPConnection,
     host: DeliveryHost,
     req: OutboundRequest,

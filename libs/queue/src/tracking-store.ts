@@ -16,7 +16,8 @@ export type TrackingEventType =
   | 'deleted'
   | 'moved'
   | 'etrn'
-  | 'turn';
+  | 'turn'
+  | 'atrn';
 
 /** One event in the life of a message, as `mailbus track` prints it. */
 export interface TrackingEvent {

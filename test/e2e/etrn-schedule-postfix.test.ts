@@ -109,13 +109,13 @@ connectors:
       server: "[127.0.0.1]:${isp.port}"
       schedule: "${w.schedule}"
 `;
-      const [a, b] = await Promise.all([
-        MailbusProcess.start(yaml, {
-          listening: [`127.0.0.1:${smtp}`],
-          args: ['--role', 'ingress,bridgehead'],
-        }),
-        MailbusProcess.start(yaml, { listening: [], args: ['--role', 'bridgehead'] }),
-      ]);
+      // The node with the ingress first (the ETRN releases mail to it), then a bridgehead-only
+      // node: both in the same window, so both find the same due time.
+      const a = await MailbusProcess.start(yaml, {
+        listening: [`127.0.0.1:${smtp}`],
+        args: ['--role', 'ingress,bridgehead'],
+      });
+      const b = await MailbusProcess.start(yaml, { listening: [], args: ['--role', 'bridgehead'] });
       nodes.push(a, b);
 
       const requested = /connection time: requesting ETRN/;

@@ -13,7 +13,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, makeMessage, RedisServer, sendMail, waitFor } from '@mailbus/testing';
+import {
+  freePort,
+  makeMessage,
+  RedisServer,
+  sendMail,
+  SinkServer,
+  waitFor,
+} from '@mailbus/testing';
 import { MailbusProcess } from './support/mailbus-process.js';
 import { protocolLog } from './support/protocol-log-files.js';
 import { hasPostfix, PostfixNextHop } from './support/postfix-next-hop.js';
@@ -150,3 +157,49 @@ connectors:
     });
   },
 );
+
+describe('outboundSecurity.auth: ntlm toward a server without NTLM', () => {
+  test('AUTH NTLM is refused: the delivery is deferred with the reply, never sent without AUTH', async () => {
+    const redis = await RedisServer.start();
+    const sink = await SinkServer.start({ auth: { user: 'contoso', pass: 'pw' } });
+    const smtp = await freePort();
+    const gateway = await MailbusProcess.start(
+      `
+redis: { url: "${redis.url}" }
+virtualServers:
+  - name: gw
+    listen: "127.0.0.1:${smtp}"
+    fqdn: gw.contoso.test
+    relay: { allow: [127.0.0.0/8] }
+connectors:
+  - name: Plain
+    smartHosts: ["[127.0.0.1]:${sink.port}"]
+    bridgeheads: [gw]
+    addressSpaces: [{ domain: outside.test }]
+    outboundSecurity: { tls: none, auth: ntlm, username: contoso, passwordEnv: PW }
+`,
+      { listening: [`127.0.0.1:${smtp}`], env: { PW: 'pw' } },
+    );
+    try {
+      await sendMail({
+        port: smtp,
+        from: 'alice@contoso.test',
+        to: ['dave@outside.test'],
+        raw: makeMessage({ from: 'alice@contoso.test', to: 'dave@outside.test', subject: 'x' }),
+      });
+      await waitFor(() => /"status":"deferred"/.test(gateway.output), {
+        timeoutMs: 30_000,
+        what: `the delivery deferred (output: ${gateway.output})`,
+      });
+      assert.match(
+        gateway.output,
+        /"status":"deferred","reply":"504 5\.5\.4 Error: Unrecognized authentication type"/,
+      );
+      assert.equal(sink.messages.length, 0);
+    } finally {
+      await gateway.close();
+      await sink.close();
+      await redis.close();
+    }
+  });
+});

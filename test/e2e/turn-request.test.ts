@@ -1,5 +1,6 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import {
   SinkServer,
   waitFor,
 } from '@mailbus/testing';
-import { MailbusProcess } from './support/mailbus-process.js';
+import { MAIN, MailbusProcess } from './support/mailbus-process.js';
 import { protocolLog } from './support/protocol-log-files.js';
 import { TurnPeer } from './support/turn-peer.js';
 
@@ -28,6 +29,7 @@ describe('advanced.request: turn against a scripted ISP', () => {
   let redis: RedisServer;
   let mailbox: SinkServer;
   let gateway: MailbusProcess | undefined;
+  let ingressOnly: MailbusProcess | undefined;
   let peer: TurnPeer | undefined;
   let smtp: number;
   let logs: string;
@@ -39,8 +41,10 @@ describe('advanced.request: turn against a scripted ISP', () => {
   });
   afterEach(async () => {
     await gateway?.close();
+    await ingressOnly?.close();
     await peer?.close();
     gateway = undefined;
+    ingressOnly = undefined;
     peer = undefined;
   });
   after(async () => {
@@ -54,7 +58,8 @@ describe('advanced.request: turn against a scripted ISP', () => {
     subject: 'held at the ISP',
   });
 
-  async function run(atrn: boolean, subject: string) {
+  /** With `split`, one process runs the ingress and another only the bridgehead (it receives after TURN). */
+  async function run(atrn: boolean, subject: string, split = false) {
     logs = mkdtempSync(join(tmpdir(), 'mailbus-turn-logs-'));
     peer = await TurnPeer.start({
       atrn,
@@ -63,8 +68,7 @@ describe('advanced.request: turn against a scripted ISP', () => {
       heldFor: 'alice@contoso.test',
       held,
     });
-    gateway = await MailbusProcess.start(
-      `
+    const yaml = `
 redis: { url: "${redis.url}" }
 recipientPolicies:
   - { domain: contoso.test, mailboxHosts: ["[127.0.0.1]:${mailbox.port}"], recipientValidation: none }
@@ -81,11 +85,28 @@ connectors:
     addressSpaces: [{ domain: outside.test }]
     outboundSecurity: { tls: none, auth: basic, username: contoso, passwordEnv: ISP_PASSWORD }
     advanced: { request: turn, domains: [contoso.test, branch.contoso.test] }
-`,
-      { listening: [`127.0.0.1:${smtp}`], env: { ISP_PASSWORD: 'isp-s3cret' } },
-    );
+`;
+    const env = { ISP_PASSWORD: 'isp-s3cret' };
+    if (split) {
+      ingressOnly = await MailbusProcess.start(yaml, {
+        listening: [`127.0.0.1:${smtp}`],
+        args: ['--role', 'ingress', '--http-listen', '127.0.0.1:0'],
+        env,
+      });
+      gateway = await MailbusProcess.start(yaml, {
+        listening: [],
+        args: ['--role', 'bridgehead'],
+        env,
+      });
+      await waitFor(() => /mailbus running/.test(gateway?.output ?? ''), {
+        timeoutMs: 30_000,
+        what: 'the bridgehead',
+      });
+    } else {
+      gateway = await MailbusProcess.start(yaml, { listening: [`127.0.0.1:${smtp}`], env });
+    }
     const before = mailbox.messages.length;
-    await sendMail({
+    const sent = await sendMail({
       port: smtp,
       from: 'alice@contoso.test',
       to: ['dave@outside.test'],
@@ -96,11 +117,17 @@ connectors:
       timeoutMs: 30_000,
       what: `the ISP's mail for us in the mailbox (peer saw: ${p.sessions.map((s) => s.transcript.join('\n')).join('\n---\n')}; mailbus: ${gateway.output})`,
     });
-    return { session: p.sessions[0], message: mailbox.messages[mailbox.messages.length - 1] };
+    const queueId = /queued as ([0-9A-Z]+)/.exec(sent.response)?.[1] ?? '';
+    return {
+      session: p.sessions[0],
+      message: mailbox.messages[mailbox.messages.length - 1],
+      queueId,
+      out: gateway.output,
+    };
   }
 
   test('the host offers ATRN: "ATRN contoso.test,branch.contoso.test", 250, and mailbus receives on the same connection', async () => {
-    const { session, message } = await run(true, 'out via ATRN');
+    const { session, message, queueId } = await run(true, 'out via ATRN');
     const t = session?.transcript ?? [];
     // One connection: mailbus's mail out, then ATRN, then the roles reversed.
     const at = (l: string) => t.findIndex((x) => x.startsWith(l));
@@ -121,6 +148,19 @@ connectors:
     );
     assert.match(log, /OutboundConnectionResponse[^\r\n]* 250 /);
     assert.match(gateway?.output ?? '', /TURN accepted: roles reversed, receiving/);
+    const metrics = await (await fetch('http://127.0.0.1:8025/metrics')).text();
+    assert.match(metrics, /mailbus_turn_requests_total\{connector="ISP",result="reversed"\} 1/);
+    // Tracked on the message whose delivery it followed.
+    const track = spawnSync(
+      process.execPath,
+      [MAIN, 'track', queueId, '--config', join(gateway?.dir ?? '', 'mailbus.yaml'), '--json'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    assert.equal(track.status, 0, track.stderr);
+    assert.match(
+      track.stdout,
+      /"type":\s*"turn"[^}]*ATRN contoso\.test,branch\.contoso\.test: roles reversed/,
+    );
   });
 
   test('the host does not offer ATRN: TURN, 250, and the same reversal', async () => {
@@ -133,5 +173,12 @@ connectors:
     assert.match(session?.dataReply ?? '', /^250 2\.0\.0 .*queued as [0-9A-Z]+/);
     assert.deepEqual(message?.to, ['alice@contoso.test']);
     assert.match(protocolLog(logs), /OutboundConnectionCommand[^\r\n]* TURN /);
+  });
+
+  test('a node with only the bridgehead role receives after TURN all the same', async () => {
+    const { session, message, out } = await run(false, 'out from a bridgehead-only node', true);
+    assert.match(out, /TURN accepted: roles reversed, receiving/);
+    assert.match(session?.dataReply ?? '', /^250 2\.0\.0 .*queued as [0-9A-Z]+/);
+    assert.deepEqual(message?.to, ['alice@contoso.test']);
   });
 });

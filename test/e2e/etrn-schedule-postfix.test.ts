@@ -13,21 +13,9 @@ import {
   waitFor,
 } from '@mailbus/testing';
 import { MAIN, MailbusProcess } from './support/mailbus-process.js';
+import { windowOpenNow } from './support/open-window.js';
 import { protocolLog } from './support/protocol-log-files.js';
 import { hasPostfix, PostfixNextHop } from './support/postfix-next-hop.js';
-
-/**
- * A time zone whose wall clock reads about noon now, and a window of it that
- * opened at 11:00 local today: every node computes that opening as the due
- * time, whenever in the window it starts.
- */
-function windowOpenNow(): { timezone: string; schedule: string } {
-  const offset = 12 - new Date().getUTCHours();
-  return {
-    timezone: offset >= 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`,
-    schedule: 'Mon-Sun 11:00-14:00',
-  };
-}
 
 /**
  * "Request ETRN/TURN from a different server … specify a connection time"

@@ -14,6 +14,7 @@ import {
 } from '@mailbus/testing';
 import { MAIN, MailbusProcess } from './support/mailbus-process.js';
 import { protocolLog } from './support/protocol-log-files.js';
+import { windowOpenNow } from './support/open-window.js';
 import { TurnPeer } from './support/turn-peer.js';
 
 /**
@@ -180,5 +181,52 @@ connectors:
     assert.match(out, /TURN accepted: roles reversed, receiving/);
     assert.match(session?.dataReply ?? '', /^250 2\.0\.0 .*queued as [0-9A-Z]+/);
     assert.deepEqual(message?.to, ['alice@contoso.test']);
+  });
+
+  test('advanced.server on a connection time: mailbus connects with nothing to send, TURN, and receives', async () => {
+    logs = mkdtempSync(join(tmpdir(), 'mailbus-turn-logs-'));
+    const p = await TurnPeer.start({
+      atrn: false,
+      user: 'contoso',
+      pass: 'isp-s3cret',
+      heldFor: 'alice@contoso.test',
+      held,
+    });
+    peer = p;
+    const w = windowOpenNow();
+    const before = mailbox.messages.length;
+    gateway = await MailbusProcess.start(
+      `
+redis: { url: "${redis.url}" }
+recipientPolicies:
+  - { domain: contoso.test, mailboxHosts: ["[127.0.0.1]:${mailbox.port}"], recipientValidation: none }
+virtualServers:
+  - name: gw
+    listen: "127.0.0.1:${smtp}"
+    fqdn: gw.contoso.test
+    relay: { allow: [127.0.0.0/8] }
+connectors:
+  - name: ISP
+    smartHosts: ["[127.0.0.1]:9"]
+    bridgeheads: [gw]
+    addressSpaces: [{ domain: outside.test }]
+    delivery: { timezone: "${w.timezone}" }
+    outboundSecurity: { tls: none, auth: basic, username: contoso, passwordEnv: ISP_PASSWORD }
+    advanced: { request: turn, server: "[127.0.0.1]:${p.port}", schedule: "${w.schedule}" }
+`,
+      { listening: [`127.0.0.1:${smtp}`], env: { ISP_PASSWORD: 'isp-s3cret' } },
+    );
+    await waitFor(() => mailbox.messages.length > before, {
+      timeoutMs: 30_000,
+      what: `the ISP's mail for us (peer saw: ${p.sessions.map((x) => x.transcript.join('\n')).join('\n---\n')}; mailbus: ${gateway.output})`,
+    });
+    const t = p.sessions[0]?.transcript ?? [];
+    assert.equal(t.filter((l) => /^C: (MAIL|DATA)/.test(l)).length, 0, 'nothing sent before TURN');
+    assert.ok(
+      t.some((l) => l === 'C: TURN'),
+      t.join('\n'),
+    );
+    assert.match(p.sessions[0]?.dataReply ?? '', /^250 2\.0\.0 .*queued as [0-9A-Z]+/);
+    assert.match(gateway.output, /connection time: requesting TURN/);
   });
 });

@@ -127,7 +127,11 @@ connectors:
       const r = await fetchmail(dir, rc('branch'));
       assert.equal(r.status, 0, r.output);
       assert.match(r.output, /ODMR> ATRN branch\.example/);
+      assert.match(r.output, /SMTP< 250-AUTH PLAIN LOGIN CRAM-MD5/);
       assert.match(r.output, /Turnaround now/);
+      // fetchmail relays the reversed session: mailbus's side of it is on the ODMR< lines.
+      assert.match(r.output, /ODMR< EHLO odmr\.mailbus\.test/);
+      assert.match(r.output, /ODMR< QUIT/);
       const got = await sink.waitForMessages(2);
       assert.deepEqual(got.map((m) => m.to.join(',')).sort(), [
         'bob@branch.example',

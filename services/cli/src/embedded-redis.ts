@@ -1,21 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, realpathSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { REDIS_SERVER_ARGS } from '@mailbus/config';
+import {
+  RedisServerStartError,
+  startRedisServer,
+  type RedisServerProcess,
+} from '@mailbus/redis-server';
 import { Redis } from 'ioredis';
 import { isAlive, readRunFile, removeRunFile, writeRunFile } from './run-file.js';
 import { UserError } from './usage-error.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,14 +31,18 @@ function probeClient(url: string): Redis {
  * directory tells the other commands where it listens.
  */
 export class EmbeddedRedis {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
-    readonly dir: string,
-  ) {}
+  private constructor(private readonly redis: RedisServerProcess) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return this.redis.url;
+  }
+
+  get port(): number {
+    return this.redis.port;
+  }
+
+  get dir(): string {
+    return this.redis.dir;
   }
 
   static async start(dataDir: string, binary = 'redis-server'): Promise<EmbeddedRedis> {
@@ -58,72 +53,24 @@ export class EmbeddedRedis {
     }
     const dir = realpathSync(dataDir);
     await takeOver(dir);
-    const port = await freePort();
-    const child = spawn(
-      binary,
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        ...REDIS_SERVER_ARGS,
-        '--loglevel',
-        'warning',
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
+    const redis = await startRedisServer({ dir, binary, detached: true, stderr: 'inherit' }).catch(
+      (e: unknown) => {
+        if (!(e instanceof RedisServerStartError)) throw e;
+        if (e.reason === 'spawn')
+          throw new UserError(
+            `${e.message} (install redis-server, or set redis.url / MAILBUS_REDIS_URL)`,
+          );
+        if (e.reason === 'exit') throw new UserError(`${e.message} (data directory ${dir})`);
+        throw new UserError(e.message);
+      },
     );
-    const failed = new Promise<never>((_, reject) => {
-      child.once('error', (e) =>
-        reject(
-          new UserError(
-            `cannot start ${binary}: ${e.message} (install redis-server, or set redis.url / MAILBUS_REDIS_URL)`,
-          ),
-        ),
-      );
-      child.once('exit', (code) =>
-        reject(new UserError(`${binary} exited with status ${code} (data directory ${dir})`)),
-      );
-    });
-    failed.catch(() => undefined);
-    const ready = (async () => {
-      // Loading a large AOF answers LOADING for a while: wait for a real PONG.
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        const c = probeClient(`redis://127.0.0.1:${port}`);
-        try {
-          await c.connect();
-          if ((await c.ping()) === 'PONG') return;
-        } catch {
-          // not up yet
-        } finally {
-          c.disconnect();
-        }
-        await sleep(25);
-      }
-      throw new UserError(`${binary} did not answer on port ${port} within 30 s`);
-    })();
-    try {
-      await Promise.race([ready, failed]);
-    } catch (e) {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      throw e;
-    }
-    const redis = new EmbeddedRedis(child, port, dir);
-    writeRunFile(dir, { pid: process.pid, redisPid: child.pid ?? 0, url: redis.url });
-    return redis;
+    writeRunFile(dir, { pid: process.pid, redisPid: redis.child.pid ?? 0, url: redis.url });
+    return new EmbeddedRedis(redis);
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-      this.child.kill('SIGTERM');
-      // AOF is fsynced on every write: a Redis that has not stopped after 10 s is killed.
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    // AOF is fsynced on every write: a Redis that has not stopped after 10 s is killed.
+    await this.redis.stop(10_000);
     removeRunFile(this.dir);
   }
 }

@@ -53,3 +53,5 @@ export type { ConnectionEndedHandler } from './connection-supervisor.js';
 export { WorkerWatchdog, workerStopped } from './worker-watchdog.js';
 export type { WorkerWatchdogOptions, WorkerObservation, TrackJob } from './worker-watchdog.js';
 export { closeConnection, withDeadline } from './close-connection.js';
+export { HeldMail } from './held-mail.js';
+export type { HeldJob } from './held-mail.js';

@@ -45,6 +45,8 @@ import type { Logger } from 'pino';
 import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
 import { createEtrnHandler, etrnAllowed } from './etrn.js';
+import { createTurnaroundHandler } from './atrn.js';
+import { ReversedDelivery } from '@mailbus/delivery';
 import { drainSmtpServer } from './graceful-drain.js';
 import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { RecipientValidator } from './recipient-validator.js';
@@ -229,6 +231,17 @@ export class SmtpIngress {
       allowPlaintextAuth: plaintextAuth,
       etrnAllowed: etrnAllowed(vs),
       onEtrn: createEtrnHandler(deps),
+      ...(deps.users && deps.config.connectors.some((c) => c.delivery.triggerAccounts.length > 0)
+        ? {
+            turnaround: {
+              handler: createTurnaroundHandler({
+                ...deps,
+                delivery: new ReversedDelivery(),
+              }),
+              mayCollect: (user: string) => deps.queue.held.collectable(user).length > 0,
+            },
+          }
+        : {}),
       onLinkState: createLinkStateHandler({
         config: deps.config,
         virtualServer: vs.name,

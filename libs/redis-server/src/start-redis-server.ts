@@ -17,12 +17,16 @@ export interface StartRedisServerOptions {
   stderr?: 'inherit' | 'ignore';
   /** Give up when it has not answered PING within this long (default 30 s: a large AOF loads). */
   readyTimeoutMs?: number;
+  /** Aborts the start (Ctrl-C while Redis still loads): the child is stopped and awaited. */
+  signal?: AbortSignal;
+  /** Told as soon as the child is spawned, before it answers (to record its pid). */
+  onSpawn?: (redis: RedisServerProcess) => void;
 }
 
-/** Why a redis-server did not start: it could not be run, it exited, or it never answered. */
+/** Why a redis-server did not start: it could not be run, it exited, it never answered, or the start was aborted. */
 export class RedisServerStartError extends Error {
   constructor(
-    readonly reason: 'spawn' | 'exit' | 'timeout',
+    readonly reason: 'spawn' | 'exit' | 'timeout' | 'aborted',
     message: string,
   ) {
     super(message);
@@ -94,9 +98,11 @@ export class RedisServerProcess {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Whether the process has not exited yet. */
+  /** Whether the process was spawned and has not exited yet. */
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return (
+      this.child.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null
+    );
   }
 
   /**
@@ -126,13 +132,17 @@ export class RedisServerProcess {
  * Starts a redis-server with mailbus's settings (REDIS_SERVER_ARGS: AOF
  * always, noeviction, no RDB) on 127.0.0.1 and resolves once it answers
  * PING with PONG (not LOADING) itself; rejects with RedisServerStartError when it
- * cannot be run, exits first, or does not answer within the timeout. The
+ * cannot be run, exits first, does not answer within the timeout, or `signal`
+ * aborts the start; the child is then stopped before the promise settles. The
  * one way mailbus starts a Redis: the embedded default of `mailbus start`
  * and every test's Redis.
  */
 export async function startRedisServer(o: StartRedisServerOptions): Promise<RedisServerProcess> {
   const binary = o.binary ?? 'redis-server';
   const port = o.port ?? (await freePort());
+  const aborted = () =>
+    new RedisServerStartError('aborted', `stopped while ${binary} was starting`);
+  if (o.signal?.aborted) throw aborted();
   const child = spawn(
     binary,
     [
@@ -160,6 +170,13 @@ export async function startRedisServer(o: StartRedisServerOptions): Promise<Redi
     );
   });
   failed.catch(() => undefined);
+  const redis = new RedisServerProcess(child, port, o.dir);
+  if (child.pid !== undefined) o.onSpawn?.(redis);
+  const abort = new Promise<never>((_, reject) => {
+    if (o.signal?.aborted) reject(aborted());
+    o.signal?.addEventListener('abort', () => reject(aborted()), { once: true });
+  });
+  abort.catch(() => undefined);
   const timeoutMs = o.readyTimeoutMs ?? 30_000;
   let waiting = true;
   const ready = (async () => {
@@ -177,12 +194,13 @@ export async function startRedisServer(o: StartRedisServerOptions): Promise<Redi
   })();
   ready.catch(() => undefined);
   try {
-    await Promise.race([ready, failed]);
+    await Promise.race([ready, failed, abort]);
   } catch (e) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // Never left running on its own: stopped (killed after 10 s) and awaited.
+    await redis.stop();
     throw e;
   } finally {
     waiting = false;
   }
-  return new RedisServerProcess(child, port, o.dir);
+  return redis;
 }

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probeRedis, RedisServerStartError, startRedisServer } from '../src/index.js';
+import {
+  probeRedis,
+  RedisServerStartError,
+  startRedisServer,
+  type RedisServerProcess,
+} from '../src/index.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'mailbus-redis-server-test-'));
@@ -67,6 +72,30 @@ test('a redis-server that exits before answering (its port taken by another Redi
     assert.ok(Date.now() - started < 10_000, 'not after the ready timeout');
   } finally {
     await first.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an aborted start stops the spawned child before it rejects', async () => {
+  const dir = tempDir();
+  const controller = new AbortController();
+  let spawned: RedisServerProcess | undefined;
+  try {
+    await assert.rejects(
+      startRedisServer({
+        dir,
+        signal: controller.signal,
+        onSpawn: (r) => {
+          spawned = r;
+          controller.abort();
+        },
+      }),
+      (e: unknown) => e instanceof RedisServerStartError && e.reason === 'aborted',
+    );
+    assert.ok(spawned, 'onSpawn was told of the child');
+    assert.equal(spawned.running, false, 'the child has exited');
+  } finally {
+    await spawned?.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import {
   RedisServerStartError,
   startRedisServer,
@@ -45,7 +45,15 @@ export class EmbeddedRedis {
     return this.redis.dir;
   }
 
-  static async start(dataDir: string, binary = 'redis-server'): Promise<EmbeddedRedis> {
+  /**
+   * Starts redis-server on the data directory and waits for its PONG. `signal`
+   * aborts the start (Ctrl-C while Redis still loads): the child is stopped and
+   * awaited, never left running on its own.
+   */
+  static async start(
+    dataDir: string,
+    o: { binary?: string; signal?: AbortSignal } = {},
+  ): Promise<EmbeddedRedis> {
     try {
       mkdirSync(dataDir, { recursive: true });
     } catch (e) {
@@ -53,18 +61,32 @@ export class EmbeddedRedis {
     }
     const dir = realpathSync(dataDir);
     await takeOver(dir);
-    const redis = await startRedisServer({ dir, binary, detached: true, stderr: 'inherit' }).catch(
-      (e: unknown) => {
-        if (!(e instanceof RedisServerStartError)) throw e;
-        if (e.reason === 'spawn')
+    const redis = await startRedisServer({
+      dir,
+      detached: true,
+      stderr: 'inherit',
+      ...(o.binary ? { binary: o.binary } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      // Recorded at once: a mailbus killed (SIGKILL) while Redis still loads leaves
+      // a run file, so the next start stops this redis-server (takeOver).
+      onSpawn: (r) =>
+        writeRunFile(dir, { pid: process.pid, redisPid: r.child.pid ?? 0, url: r.url }),
+    }).catch((e: unknown) => {
+      removeRunFile(dir);
+      if (!(e instanceof RedisServerStartError)) throw e;
+      switch (e.reason) {
+        case 'spawn':
           throw new UserError(
             `${e.message} (install redis-server, or set redis.url / MAILBUS_REDIS_URL)`,
           );
-        if (e.reason === 'exit') throw new UserError(`${e.message} (data directory ${dir})`);
-        throw new UserError(e.message);
-      },
-    );
-    writeRunFile(dir, { pid: process.pid, redisPid: redis.child.pid ?? 0, url: redis.url });
+        case 'exit':
+          throw new UserError(`${e.message} (data directory ${dir})`);
+        case 'aborted':
+          throw new UserError('stopped while the embedded redis-server was starting');
+        default:
+          throw new UserError(e.message);
+      }
+    });
     return new EmbeddedRedis(redis);
   }
 
@@ -72,6 +94,18 @@ export class EmbeddedRedis {
     // AOF is fsynced on every write: a Redis that has not stopped after 10 s is killed.
     await this.redis.stop(10_000);
     removeRunFile(this.dir);
+  }
+}
+
+/** Whether `pid` is a redis-server listening on `port` (its process title, on Linux). */
+function isRedisOnPort(pid: number, port: string): boolean {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    return (
+      cmd.includes('redis-server') && (cmd.includes(`:${port}`) || cmd.includes(`--port ${port}`))
+    );
+  } catch {
+    return false;
   }
 }
 
@@ -93,7 +127,9 @@ async function takeOver(dir: string): Promise<void> {
       const [, redisDir] = (await c.config('GET', 'dir')) as [string, string];
       if (redisDir === dir) await c.shutdown().catch(() => undefined);
     } catch {
-      // not a Redis of ours any more
+      // Still loading its AOF (no CONFIG yet), or not a Redis of ours any more:
+      // a redis-server on the run file's port is ours.
+      if (isRedisOnPort(run.redisPid, new URL(run.url).port)) process.kill(run.redisPid, 'SIGTERM');
     } finally {
       c.disconnect();
     }

@@ -23,12 +23,13 @@ const jsonLines = (output: string): LogLine[] =>
 const queueIdOf = (response: string): string => /queued as ([0-9A-Z]+)$/.exec(response)?.[1] ?? '';
 
 /**
- * What an operator sees of three messages through one real `mailbus start`: one that fails over
+ * What an operator sees of four messages through one real `mailbus start`: one that fails over
  * (its first connector's smart host refuses connections) and is then delivered, one that
- * bounces (550 5.1.1 at RCPT), one that expires. Logs from its stdout, traces from an OTLP/HTTP
- * receiver in the test.
+ * bounces (the remote's 550 5.1.1 at RCPT), one that expires, and one that mailbus itself
+ * refuses at RCPT (its only connector refuses the sender). Logs from its stdout, traces from an
+ * OTLP/HTTP receiver in the test, metrics from /metrics, the protocol log from its files.
  */
-describe('failover then delivered, bounced, expired: the log lines and the trace tree', () => {
+describe('failover then delivered, bounced, expired, refused at RCPT: logs, traces, metrics, protocol log', () => {
   let redis: RedisServer;
   let sink: SinkServer;
   let collector: Awaited<ReturnType<typeof startCollector>>;
@@ -36,6 +37,7 @@ describe('failover then delivered, bounced, expired: the log lines and the trace
   let http: number;
   let logs: string;
   const ids = { failover: '', bounce: '', expire: '' };
+  let refusal = '';
 
   before(async () => {
     redis = await RedisServer.start();
@@ -73,6 +75,11 @@ connectors:
     addressSpaces: [{ domain: doomed.example, cost: 1 }]
     retry: { intervals: [1s], expireAfter: 3s, delayNotifyAfter: 2s }
     linkState: { failuresToMarkDown: 1000 }
+  - name: Closed
+    smartHosts: ["[127.0.0.1]:${sink.port}"]
+    bridgeheads: [edge]
+    addressSpaces: [{ domain: refused.example, cost: 1 }]
+    deliveryRestrictions: { reject: [alice@sender.test] }
 `,
       {
         listening: [`127.0.0.1:${smtp}`],
@@ -98,6 +105,15 @@ connectors:
     ids.failover = await send('bob@remote.example');
     ids.bounce = await send('nobody@remote.example');
     ids.expire = await send('carol@doomed.example');
+    refusal = await sendMail({
+      port: smtp,
+      from: 'alice@sender.test',
+      to: ['dave@refused.example'],
+      raw: makeMessage({ from: 'alice@sender.test', to: 'dave@refused.example' }),
+    }).then(
+      () => 'accepted',
+      (err: unknown) => String((err as { response?: string }).response ?? err),
+    );
     await waitFor(
       () => {
         const msgs = jsonLines(mailbus.output).map(
@@ -214,6 +230,30 @@ connectors:
     assert.equal(dsn.traceId, receive?.traceId);
   });
 
+  test('the refusal at RCPT: the client gets 550 5.7.1 and the log line names client, HELO, sender, recipient and reply', () => {
+    assert.match(refusal, /^550 5\.7\.1 /);
+    const line = jsonLines(mailbus.output).find(
+      (l) => l['msg'] === 'rejected' && l['recipient'] === 'dave@refused.example',
+    );
+    assert.ok(line, `a rejected line (output: ${mailbus.output})`);
+    assert.equal(line['category'], 'smtp');
+    assert.equal(line['command'], 'RCPT');
+    assert.equal(line['client_ip'], '127.0.0.1');
+    assert.equal(line['sender'], 'alice@sender.test');
+    assert.equal(line['dsn'], '5.7.1');
+    assert.equal(line['status'], 'rejected');
+    assert.ok(typeof line['helo'] === 'string' && line['helo'] !== '');
+    assert.match(String(line['reply']), /^550 5\.7\.1 /);
+    // Refused before DATA: no message, so no queue id and no trace of its own (as Postfix's NOQUEUE).
+    assert.equal(line['queue_id'], undefined);
+    assert.ok(
+      !collector.spans.some((s) =>
+        Object.values(s.attributes).some((v) => String(v).includes('dave@refused.example')),
+      ),
+      'no span for a message that was never accepted',
+    );
+  });
+
   test('the metrics count each outcome on its connector', async () => {
     const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
     const value = (metric: string, labels: string): number =>
@@ -226,6 +266,10 @@ connectors:
     assert.equal(value('mailbus_messages_bounced_total', 'connector="Backup"'), 1, 'the 550');
     assert.equal(value('mailbus_messages_bounced_total', 'connector="Doomed"'), 1, 'the expiry');
     assert.equal(value('mailbus_messages_accepted_total', 'virtual_server="edge"'), 3);
+    assert.ok(value('mailbus_messages_rejected_total', 'code="550",enhanced="5.7.1"') >= 1);
+    assert.ok(
+      value('mailbus_smtp_replies_total', 'virtual_server="edge",code="550",enhanced="5.7.1"') >= 1,
+    );
   });
 
   test('the protocol log has the refused connection, the 550 and the 250 in IIS form', () => {
@@ -253,5 +297,9 @@ connectors:
     );
     const inbound = rows.filter((r) => / DATA <[^>]+> 250 /.test(r));
     assert.equal(inbound.length, 3, 'one inbound DATA line per message, with its Message-ID');
+    assert.ok(
+      rows.some((r) => / RCPT TO:<dave@refused\.example> 550 /.test(r)),
+      'the refused RCPT, on its line with its status',
+    );
   });
 });

@@ -137,6 +137,15 @@ const cases: ErrorCase[] = [
     errors: [['connectors[0].delivery.triggerAccounts', /auth\.usersFile/]],
   },
   {
+    name: 'trigger accounts with HELO mode are an error quoting the seed',
+    yaml: withAuth(
+      yamlWith(
+        `${isp}\nheloInsteadOfEhlo: true\ndelivery: { remoteTriggered: true, triggerAccounts: [branch] }`,
+      ),
+    ),
+    errors: [['connectors[0].delivery.triggerAccounts', /you cannot use TURN commands/]],
+  },
+  {
     name: 'auth: ntlm needs a username and a password source, like basic',
     yaml: yamlWith(`${isp}\noutboundSecurity: { auth: ntlm }`),
     errors: [
@@ -148,6 +157,34 @@ const cases: ErrorCase[] = [
 
 describe('config validation: the Advanced tab (DESIGN 8)', () => {
   testErrorCases(cases);
+
+  const triggered = withAuth(
+    yamlWith(`${isp}\ndelivery: { remoteTriggered: true, triggerAccounts: [branch, ghost] }`),
+  );
+
+  test('a trigger account that is no user of the users file is an error naming it and the file', () => {
+    const r = parseConfig(triggered, { userNames: () => ['branch', 'alice'] });
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.deepEqual(
+      r.errors.map((e) => e.path),
+      ['connectors[0].delivery.triggerAccounts[1]'],
+    );
+    assert.match(r.errors[0]?.reason ?? '', /"ghost" is not a user of .*users\.passwd/);
+  });
+
+  test('an unreadable users file is named in the error', () => {
+    const r = parseConfig(triggered, { userNames: () => undefined });
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.equal(r.errors.length, 2);
+    assert.match(r.errors[0]?.reason ?? '', /cannot read users\.passwd/);
+  });
+
+  test('every trigger account in the users file: valid', () => {
+    const r = parseConfig(triggered, { userNames: () => ['ghost', 'branch'] });
+    assert.ok(r.ok);
+  });
 
   test('defaults: request none, no domains, no trigger accounts', () => {
     const r = parseConfig(yamlWith(isp));

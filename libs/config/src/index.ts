@@ -36,4 +36,4 @@ export type { SmartHost, SmartHostParse } from './smart-host.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { REDIS_SERVER_ARGS } from './redis-server-args.js';
 export type { AdvancedConfig } from './advanced-schema.js';
-export { HELO_RULE, TURN_RULE } from './resolve-advanced.js';
+export { checkTriggerAccounts, HELO_RULE, TURN_RULE } from './resolve-advanced.js';

@@ -3,11 +3,18 @@ import type { z } from 'zod';
 import { ConfigValidationError, formatPath, type ConfigError } from './config-error.js';
 import type { Config } from './effective-config.js';
 import { configSchema } from './schema.js';
+import { checkTriggerAccounts } from './resolve-advanced.js';
 import { validateConfig } from './validate-config.js';
 
 export interface LoadOptions {
   /** Environment (for MAILBUS_REDIS_URL); pass process.env from main.ts. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The user names of a users file (`auth.usersFile`), undefined when it cannot be
+   * read: checks `delivery.triggerAccounts`. main.ts reads the files; without it
+   * the accounts are not checked against them.
+   */
+  userNames?: (usersFile: string) => readonly string[] | undefined;
 }
 
 export type ConfigResult =
@@ -62,6 +69,8 @@ export function parseConfig(text: string, options: LoadOptions = {}): ConfigResu
   if (!parsed.success) return { ok: false, errors: zodErrors(parsed.error.issues) };
   const { config, errors, warnings } = validateConfig(parsed.data);
   if (!config) return { ok: false, errors };
+  const accounts = options.userNames ? checkTriggerAccounts(config, options.userNames) : [];
+  if (accounts.length > 0) return { ok: false, errors: accounts };
   return { ok: true, config, warnings };
 }
 

@@ -1,5 +1,6 @@
 import { parseSchedule } from '@mailbus/schedule';
-import type { VirtualServer } from './effective-config.js';
+import type { ConfigError } from './config-error.js';
+import type { Config, VirtualServer } from './effective-config.js';
 import type { ConnectorConfig } from './schema.js';
 import { parseSmartHost } from './smart-host.js';
 
@@ -67,6 +68,12 @@ export function checkAdvanced(
         'trigger accounts collect held mail: set delivery.remoteTriggered: true ("Queue mail for remote triggered delivery")',
       );
     }
+    if (c.heloInsteadOfEhlo) {
+      err(
+        at('delivery.triggerAccounts'),
+        `trigger accounts with heloInsteadOfEhlo: true: ${HELO_RULE}`,
+      );
+    }
     if (!virtualServers.some((v) => v.auth !== undefined)) {
       err(
         at('delivery.triggerAccounts'),
@@ -85,4 +92,37 @@ export function checkAdvanced(
       );
     }
   }
+}
+
+/**
+ * Every `delivery.triggerAccounts` entry must be a user of some virtual
+ * server's `auth.usersFile` (the accounts that can AUTH and then ATRN/TURN).
+ * `userNames` reads a users file (I/O, injected by main.ts).
+ */
+export function checkTriggerAccounts(
+  config: Config,
+  userNames: (usersFile: string) => readonly string[] | undefined,
+): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const files = [
+    ...new Set(config.virtualServers.flatMap((v) => (v.auth ? [v.auth.usersFile] : []))),
+  ];
+  const known = new Set<string>();
+  const unreadable: string[] = [];
+  for (const f of files) {
+    const names = userNames(f);
+    if (names) for (const n of names) known.add(n);
+    else unreadable.push(f);
+  }
+  config.connectors.forEach((c, i) =>
+    c.delivery.triggerAccounts.forEach((a, j) => {
+      if (known.has(a)) return;
+      const why = unreadable.length > 0 ? ` (cannot read ${unreadable.join(', ')})` : '';
+      errors.push({
+        path: `connectors[${i}].delivery.triggerAccounts[${j}]`,
+        reason: `"${a}" is not a user of any virtual server's auth.usersFile (${files.join(', ') || 'none'})${why}: it could never AUTH to collect the held mail`,
+      });
+    }),
+  );
+  return errors;
 }

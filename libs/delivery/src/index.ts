@@ -19,3 +19,5 @@ export { HeloSmtpConnection } from './helo-smtp-connection.js';
 export { SmtpPool } from './smtp-pool.js';
 export { requestEtrn, etrnSucceeded } from './etrn-request.js';
 export type { EtrnOutcome } from './etrn-request.js';
+export { ReversedDelivery } from './reversed-delivery.js';
+export type { ReversedMessage, ReversedSession } from './reversed-delivery.js';

@@ -279,7 +279,12 @@ export class OutboundDelivery {
     return { conn: await this.open(host, req), unchecked: false };
   }
 
-  private async open(host: DeliveryHost, req: OutboundRequest): Promise<SMTPConnection> {
+  /** A new session to `host`; with `socket`, over that open connection (reversed roles, reversed-delivery.ts). */
+  protected async open(
+    host: DeliveryHost,
+    req: OutboundRequest,
+    socket?: Socket,
+  ): Promise<SMTPConnection> {
     const Ctor = req.heloInsteadOfEhlo ? HeloSmtpConnection : PipeliningSmtpConnection;
     const listeners = this.listeners;
     // The logger exists before the connection it reports on.
@@ -308,6 +313,7 @@ export class OutboundDelivery {
       host: host.address,
       port: host.port,
       secure: false,
+      ...(socket ? { connection: socket, secured: true } : {}),
       name: req.heloName,
       ignoreTLS: sec.tls === 'none' || req.heloInsteadOfEhlo,
       requireTLS: sec.tls === 'required',
@@ -349,7 +355,7 @@ export class OutboundDelivery {
     return c;
   }
 
-  private transaction(
+  protected transaction(
     conn: SMTPConnection,
     host: DeliveryHost,
     req: OutboundRequest,

@@ -35,7 +35,6 @@ export {
   type ConnectorDepth,
   type QueuedMessage,
   type MessageState,
-  type DelayReason,
   type ListMessagesOptions,
   type MessageLookup,
   type DeleteOptions,
@@ -53,3 +52,6 @@ export { superviseConnection, reconnectDelay } from './connection-supervisor.js'
 export type { ConnectionEndedHandler } from './connection-supervisor.js';
 export { WorkerWatchdog, workerStopped } from './worker-watchdog.js';
 export type { WorkerWatchdogOptions, WorkerObservation, TrackJob } from './worker-watchdog.js';
+export { closeConnection, withDeadline } from './close-connection.js';
+export { HeldMail } from './held-mail.js';
+export type { HeldJob } from './held-mail.js';

@@ -70,6 +70,11 @@ export class Keys {
     return `${this.prefix}:held:{c:${connector}}:${domain.toLowerCase()}`;
   }
 
+  /** String: the session collecting a domain's held mail with ATRN/TURN (one per domain, cluster-wide). */
+  collecting(domain: string): string {
+    return `${this.prefix}:collect:{d:${domain.toLowerCase()}}`;
+  }
+
   /** Cached result of a recipient callout (`valid` / `invalid`), with its TTL; shared by every node. */
   recipientVerification(address: string): string {
     return `${this.prefix}:rv:{${address.toLowerCase()}}`;

@@ -10,6 +10,7 @@ import {
   type JobRecipient,
 } from './delivery-job.js';
 import { jobId } from './job-id.js';
+import { HeldMail } from './held-mail.js';
 import { Keys } from './keys.js';
 import { LinkStateStore } from './link-state-store.js';
 import { SiteLinkStateStore } from './site-link-state-store.js';
@@ -69,6 +70,8 @@ export class MailQueue {
   /** Every delivery decision (schedules, failover, retry, expiry): pure, time as a parameter. */
   readonly policy: DeliveryPolicy;
   readonly forced: ForceWindows;
+  /** Held mail of remote-triggered connectors, for ATRN/TURN collectors. */
+  readonly held: HeldMail;
 
   constructor(
     readonly redis: RedisClient,
@@ -85,6 +88,7 @@ export class MailQueue {
     this.siteLinks = new SiteLinkStateStore(redis, this.keys);
     this.policy = deliveryPolicy(config);
     this.forced = new ForceWindows(redis, this.keys, this.policy);
+    this.held = new HeldMail(redis, this.keys, config, this.queues, this.store);
   }
 
   /** Every queue-bearing connector name, the local delivery queue included. */

@@ -37,15 +37,27 @@ export class QueueOperationError extends Error {
   }
 }
 
-/** States an operator lists messages by; `waiting` includes paused (frozen) and prioritized jobs. */
-export const MESSAGE_STATES = ['waiting', 'delayed', 'active', 'failed'] as const;
+/**
+ * The state of a queued message: one name per state, the same as a connector's
+ * depth fields and the `mailbus_queue_depth` metric's `state` label. `waiting`
+ * includes paused (frozen) and prioritized jobs; `delayed`, `retrying` and
+ * `held` are BullMQ's delayed jobs, told apart by why they wait.
+ */
+export const MESSAGE_STATES = [
+  'waiting',
+  'delayed',
+  'retrying',
+  'held',
+  'active',
+  'failed',
+] as const;
 export type MessageState = (typeof MESSAGE_STATES)[number];
 
-/** Why a delayed job waits: its delivery schedule is closed, a retry interval, or held for ETRN. */
-export type DelayReason = 'schedule' | 'retry' | 'held';
+/** Where BullMQ keeps a job: the four places a message state is read from. */
+type JobPlace = 'waiting' | 'delayed' | 'active' | 'failed';
 
-/** Jobs of one connector, summed over its partitions. */
-export interface ConnectorDepth {
+/** Jobs of one connector, summed over its partitions (a field per message state). */
+export interface ConnectorDepth extends Record<MessageState, number> {
   /** Ready to deliver (or frozen): BullMQ wait, paused and prioritized. */
   waiting: number;
   /** Delayed until the delivery (or oversize) schedule opens. */
@@ -91,8 +103,8 @@ export interface QueuedMessage {
   connector: string;
   /** BullMQ queue name (partition). */
   queue: string;
+  /** One of MESSAGE_STATES: the same word as the connector's depth and the metric. */
   state: MessageState;
-  delayReason?: DelayReason;
   sender: string;
   recipients: string[];
   headerMessageId?: string;
@@ -146,11 +158,20 @@ export interface QueueOperationsOptions {
 }
 
 const WAITING_TYPES: JobType[] = ['wait', 'paused', 'prioritized'];
-const TYPES_OF: Record<MessageState, JobType[]> = {
+const TYPES_OF: Record<JobPlace, JobType[]> = {
   waiting: WAITING_TYPES,
   delayed: ['delayed'],
   active: ['active'],
   failed: ['failed'],
+};
+/** Where each message state is read from. */
+const PLACE_OF: Record<MessageState, JobPlace> = {
+  waiting: 'waiting',
+  delayed: 'delayed',
+  retrying: 'delayed',
+  held: 'delayed',
+  active: 'active',
+  failed: 'failed',
 };
 /** BullMQ packs a counter into the low 12 bits of a delayed job's score. */
 const DELAYED_SCORE_SHIFT = 0x1000;
@@ -238,10 +259,7 @@ export class QueueOperations {
       let scannedDelayed = 0;
       for await (const job of this.scan(q, ['delayed'])) {
         scannedDelayed++;
-        const reason = this.delayReason(connector, job.data);
-        if (reason === 'held') depth.held++;
-        else if (reason === 'retry') depth.retrying++;
-        else depth.delayed++;
+        depth[this.delayedState(connector, job.data)]++;
         older(job.data.receivedAt);
       }
       const rest = n('delayed') - scannedDelayed;
@@ -351,26 +369,25 @@ export class QueueOperations {
         `unknown state "${String(options.state)}"; one of ${MESSAGE_STATES.join(', ')}`,
       );
     }
-    const states: readonly MessageState[] = options.state
-      ? [options.state]
+    const wanted = options.state;
+    const places: readonly JobPlace[] = wanted
+      ? [PLACE_OF[wanted]]
       : ['active', 'waiting', 'delayed', 'failed'];
     const now = Date.now();
     const out: QueuedMessage[] = [];
     let skip = offset;
-    for (const state of states) {
+    for (const place of places) {
       for (const q of this.queue.queues.all(c)) {
-        for (const type of TYPES_OF[state]) {
-          const need = skip + limit - out.length;
-          if (need <= 0) return out;
-          const jobs = (await q.getJobs([type], 0, need - 1, true)) as Job<DeliveryJobData>[];
-          for (const job of jobs) {
-            if (skip > 0) {
-              skip--;
-              continue;
-            }
-            if (out.length >= limit) return out;
-            out.push(await this.describe(c, q, job, state, now));
+        // A page at a time: with a state filter, delayed jobs of other states are passed over.
+        for await (const job of pages(q, TYPES_OF[place])) {
+          const m = await this.describe(c, q, job, place, now);
+          if (wanted && m.state !== wanted) continue;
+          if (skip > 0) {
+            skip--;
+            continue;
           }
+          out.push(m);
+          if (out.length >= limit) return out;
         }
       }
     }
@@ -494,9 +511,11 @@ export class QueueOperations {
     return out;
   }
 
-  private delayReason(connector: string, data: DeliveryJobData): DelayReason {
+  /** Why a delayed job waits: held for ETRN, a retry interval, or a closed (oversize) schedule. */
+  private delayedState(connector: string, data: DeliveryJobData): 'delayed' | 'retrying' | 'held' {
     if (this.remoteTriggered.has(connector)) return 'held';
-    return data.round > 0 || data.attempts.length > 0 ? 'retry' : 'schedule';
+    const attempts = Array.isArray(data.attempts) ? data.attempts.length : 0;
+    return data.round > 0 || attempts > 0 ? 'retrying' : 'delayed';
   }
 
   /** Jobs of the given types, oldest first, up to scanLimit, a page at a time. */
@@ -634,10 +653,9 @@ export class QueueOperations {
       if (!q) continue;
       const job = (await q.getJob(f.jobId)) as Job<DeliveryJobData> | undefined;
       if (!job?.data) continue;
-      const st = await job.getState();
-      const state = toMessageState(st);
-      if (!state) continue;
-      out.push(await this.describe(connector, q, job, state, now));
+      const place = toJobPlace(await job.getState());
+      if (!place) continue;
+      out.push(await this.describe(connector, q, job, place, now));
     }
     return out.sort((a, b) => a.jobId.localeCompare(b.jobId));
   }
@@ -646,7 +664,7 @@ export class QueueOperations {
     connector: string,
     q: Queue<DeliveryJobData>,
     job: Job<DeliveryJobData>,
-    state: MessageState,
+    place: JobPlace,
     now: number,
   ): Promise<QueuedMessage> {
     // A parked job may be a corrupt one: it is listed all the same, with what it has.
@@ -655,7 +673,7 @@ export class QueueOperations {
     const last = attempts[attempts.length - 1];
     let next: number | null = null;
     const delayedKey = q.keys.delayed;
-    if (state === 'delayed' && job.id && delayedKey) {
+    if (place === 'delayed' && job.id && delayedKey) {
       const score = await this.queue.redis.zscore(delayedKey, job.id);
       next =
         score !== null
@@ -667,8 +685,7 @@ export class QueueOperations {
       jobId: job.id ?? '',
       connector,
       queue: q.name,
-      state,
-      ...(state === 'delayed' ? { delayReason: this.delayReason(connector, d) } : {}),
+      state: place === 'delayed' ? this.delayedState(connector, d) : place,
       sender: d.sender,
       recipients: addressesOf(d),
       ...(d.headerMessageId ? { headerMessageId: d.headerMessageId } : {}),
@@ -676,7 +693,7 @@ export class QueueOperations {
       receivedAt: d.receivedAt,
       ageSeconds: Math.max(0, Math.round((now - d.receivedAt) / 1000)),
       // A parked job shows the unexpected error that parked it.
-      lastError: (state === 'failed' ? job.failedReason : undefined) || (last?.result ?? null),
+      lastError: (place === 'failed' ? job.failedReason : undefined) || (last?.result ?? null),
       lastAttemptAt: last?.at ?? null,
       nextAttemptAt: next,
       attempts: attempts.length,
@@ -693,7 +710,26 @@ function addressesOf(data: DeliveryJobData): string[] {
   return Array.isArray(rs) ? rs.map((r: { address?: unknown } | null) => String(r?.address)) : [];
 }
 
-function toMessageState(s: string): MessageState | undefined {
+/** Every job of the given types, oldest first, a page at a time (corrupt ones too). */
+async function* pages(
+  q: Queue<DeliveryJobData>,
+  types: JobType[],
+): AsyncGenerator<Job<DeliveryJobData>> {
+  for (const type of types) {
+    for (let start = 0; ; start += PAGE) {
+      const jobs = (await q.getJobs(
+        [type],
+        start,
+        start + PAGE - 1,
+        true,
+      )) as Job<DeliveryJobData>[];
+      for (const j of jobs) if (j) yield j;
+      if (jobs.length < PAGE) break;
+    }
+  }
+}
+
+function toJobPlace(s: string): JobPlace | undefined {
   if (s === 'waiting' || s === 'wait' || s === 'paused' || s === 'prioritized') return 'waiting';
   if (s === 'delayed' || s === 'active' || s === 'failed') return s;
   return undefined;

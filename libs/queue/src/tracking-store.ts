@@ -15,7 +15,8 @@ export type TrackingEventType =
   | 'expired'
   | 'deleted'
   | 'moved'
-  | 'etrn';
+  | 'etrn'
+  | 'atrn';
 
 /** One event in the life of a message, as `mailbus track` prints it. */
 export interface TrackingEvent {

@@ -317,12 +317,11 @@ describe('QueueOperations', () => {
       assert.equal(sched.jobId, jobId(a, 0, 0));
       assert.equal(sched.queue, '{Backup}');
       assert.equal(sched.state, 'delayed');
-      assert.equal(sched.delayReason, 'schedule');
       assert.deepEqual(sched.recipients, ['x@example.net', 'y@example.net']);
       assert.equal(sched.sender, 'alice@contoso.com');
       assert.equal(sched.lastError, null);
       assert.ok(sched.nextAttemptAt !== null && sched.nextAttemptAt > now);
-      assert.equal(retry.delayReason, 'retry');
+      assert.equal(retry.state, 'retrying');
       assert.equal(retry.lastError, '451 4.3.0 try later');
       assert.ok(
         retry.nextAttemptAt !== null && Math.abs(retry.nextAttemptAt - (now + HOUR)) < 5000,
@@ -335,6 +334,21 @@ describe('QueueOperations', () => {
       assert.equal(page2.length, 1);
       assert.notEqual(page1[0]?.jobId, page2[0]?.jobId);
       assert.deepEqual(await f.ops.listMessages('Backup', { state: 'waiting' }), []);
+      // The filter uses the depth's words: delayed (schedule) and retrying are apart.
+      const delayed = await f.ops.listMessages('Backup', { state: 'delayed' });
+      const retrying = await f.ops.listMessages('Backup', { state: 'retrying' });
+      assert.deepEqual(
+        delayed.map((m) => m.queueId),
+        [a],
+      );
+      assert.deepEqual(
+        retrying.map((m) => m.queueId),
+        [r],
+      );
+      assert.deepEqual(await f.ops.listMessages('Backup', { state: 'retrying', offset: 1 }), []);
+      const depth = (await f.ops.connector('Backup', Date.now())).depth;
+      assert.equal(depth.delayed, delayed.length);
+      assert.equal(depth.retrying, retrying.length);
 
       await submit(f, ['Internet']);
       await submit(f, ['Internet']);
@@ -549,8 +563,7 @@ describe('QueueOperations', () => {
       const id = await submit(f, ['Internet']);
       await f.ops.moveMessage('Internet', jobId(id, 0, 0), 'Partner');
       const [held] = await f.ops.listMessages('Partner', {});
-      assert.equal(held?.state, 'delayed');
-      assert.equal(held?.delayReason, 'held');
+      assert.equal(held?.state, 'held');
     } finally {
       await f.close();
     }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { SMTPServer, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { VerbatimReplyServer } from './verbatim-reply-server.js';
 import { freePort, waitFor } from './free-port.js';
@@ -127,6 +128,14 @@ export class SinkServer {
       server.listen(port, options.host ?? '127.0.0.1', () => resolve());
     });
     return sink;
+  }
+
+  /**
+   * Serves a connection that is already open: the client side of a session
+   * whose roles were reversed (ATRN, TURN). The sink sends its 220 on it.
+   */
+  serve(socket: Socket): void {
+    this.server.connect(socket);
   }
 
   /** Waits until at least n messages have arrived. */

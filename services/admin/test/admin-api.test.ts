@@ -334,7 +334,7 @@ describe('admin: REST API', () => {
   test('GET messages lists a queue by state with limit and offset; bad input is 400, an unknown connector 404', async () => {
     const a = await f.submit(['Partner'], ['p1@partner.example']);
     const b = await f.submit(['Partner'], ['p2@partner.example']);
-    const r = await call(f, 'GET', '/api/connectors/Partner/messages?state=delayed&limit=10');
+    const r = await call(f, 'GET', '/api/connectors/Partner/messages?state=held&limit=10');
     assert.equal(r.status, 200);
     const body = r.body as {
       connector: string;
@@ -342,7 +342,7 @@ describe('admin: REST API', () => {
       messages: Array<{
         queueId: string;
         jobId: string;
-        delayReason: string;
+        state: string;
         sender: string;
         recipients: string[];
         nextAttemptAt: string;
@@ -355,7 +355,8 @@ describe('admin: REST API', () => {
     const ids = body.messages.map((m) => m.queueId);
     assert.ok(ids.includes(a) && ids.includes(b));
     const m = body.messages.find((x) => x.queueId === a);
-    assert.equal(m?.delayReason, 'held');
+    assert.equal(m?.state, 'held');
+    assert.ok(!('delayReason' in (m ?? {})), 'one word per state: no separate delay reason');
     assert.equal(m?.sender, 'alice@contoso.com');
     assert.deepEqual(m?.recipients, ['p1@partner.example']);
     assert.equal(m?.lastError, null);

@@ -6,3 +6,5 @@ export type { DsnRequest, DsnRecipient } from './dsn-request.js';
 export { receivedHeader } from './received-header.js';
 export { createDsnSender } from './dsn-sender.js';
 export { LinkStateExchange, LINK_STATE_INTERVAL_MS } from './link-state-exchange.js';
+export { BridgeheadNode, createBridgeheadNode } from './create-bridgehead-node.js';
+export type { BridgeheadNodeDeps } from './create-bridgehead-node.js';

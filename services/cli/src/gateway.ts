@@ -4,21 +4,20 @@ import type { Config, VirtualServer } from '@mailbus/config';
 import { parseListen } from '@mailbus/config';
 import type { AdminServer } from '@mailbus/admin';
 import { queueSamples } from '@mailbus/admin/queue-samples';
-import { Bridgehead, LinkStateExchange, type DsnRequest } from '@mailbus/bridgehead';
-import { downAcrossSites, hasSites } from '@mailbus/routing';
-import { SmtpIngress, UserDirectory } from '@mailbus/ingress';
+import { createBridgeheadNode, type BridgeheadNode, type DsnRequest } from '@mailbus/bridgehead';
+import { createIngressNode, IngressStartError, type IngressNode } from '@mailbus/ingress';
 import { ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
   checkClusterSettings,
   checkRedisSettings,
-  createProducerConnection,
+  closeConnection,
   createWorkerConnection,
   describeRedisTarget,
   isCluster,
   MailQueue,
   QueueOperations,
   redisTargetOf,
-  whenReady,
+  withDeadline,
   type ConnectionEndedHandler,
   type RedisClient,
 } from '@mailbus/queue';
@@ -62,15 +61,17 @@ export interface GatewayOptions {
 /**
  * The composition root: starts the roles this process runs against one Redis
  * (an embedded redis-server when none is configured), and stops them in order.
+ * The ingress and bridgehead roles are their own nodes (createIngressNode,
+ * createBridgeheadNode): this only orders them.
  */
 export class Gateway {
   readonly roles: readonly Role[];
   readonly logger: Logger;
   readonly metrics = new Metrics();
-  readonly ingresses: SmtpIngress[] = [];
-  bridgehead: Bridgehead | undefined;
-  /** Link state to the routing groups this node's connectors connect to (docs/routing-groups.md). */
-  private readonly linkExchanges: LinkStateExchange[] = [];
+  /** The ingress role, when this process runs it. */
+  ingressNode: IngressNode | undefined;
+  /** The bridgehead role, when this process runs it. */
+  bridgeheadNode: BridgeheadNode | undefined;
   admin: AdminServer | undefined;
   nodeHttp: NodeHttp | undefined;
   /** Set when admin.tokenEnv was unset and the admin uses the token kept in this file. */
@@ -79,13 +80,9 @@ export class Gateway {
   /** With the embedded Redis: messages still queued when it stopped (delivered on the next start). */
   queuedAtStop: number | undefined;
   private ops: QueueOperations | undefined;
-  private producer: RedisClient | undefined;
   private worker: RedisClient | undefined;
-  private ingressQueue: MailQueue | undefined;
   workerQueue: MailQueue | undefined;
   private readonly protocolLogs = new Map<string, ProtocolLogWriter>();
-  private downTimer: NodeJS.Timeout | undefined;
-  private down: ReadonlySet<string> = new Set();
   private closing: Promise<void> | undefined;
   redisUrl = '';
   /** A Redis connection that ended by itself is connected again (connection-supervisor.ts). */
@@ -171,13 +168,12 @@ export class Gateway {
     this.metrics.setQueueCollector(async () => queueSamples(await ops.connectors(Date.now())));
     const isReady = async () => (await worker.ping().catch(() => '')) === 'PONG';
     if (this.roles.includes('bridgehead')) {
-      const queue = this.workerQueue;
-      this.bridgehead = new Bridgehead({
+      this.bridgeheadNode = createBridgeheadNode({
         config,
         virtualServers: vss,
-        queue,
+        queue: this.workerQueue,
         workerConnection: worker,
-        logger: this.logger.child({ role: 'bridgehead' }),
+        logger: this.logger,
         metrics: this.metrics,
         protocolLogs: this.protocolLogs,
         env,
@@ -186,66 +182,23 @@ export class Gateway {
         ...(this.o.lockDurationMs ? { lockDurationMs: this.o.lockDurationMs } : {}),
         ...(this.o.stalledIntervalMs ? { stalledIntervalMs: this.o.stalledIntervalMs } : {}),
       });
-      this.bridgehead.start();
-      // "mailbus running" means delivering: wait until the workers are connected.
-      await this.bridgehead.ready();
-      if (hasSites(config)) {
-        for (const vs of vss) {
-          const logger = this.logger.child({ role: 'bridgehead', virtual_server: vs.name });
-          const x = new LinkStateExchange({ config, virtualServer: vs, queue, logger });
-          x.start();
-          this.linkExchanges.push(x);
-        }
-      }
+      await this.bridgeheadNode.start();
     }
     if (this.roles.includes('ingress')) {
-      const producer = createProducerConnection(target, r.commandTimeout, this.revived);
-      this.producer = producer;
-      // Fail-fast connections refuse commands until ready (a cluster: until
-      // it has the slot map); wait a moment so the first message is not a 451.
-      await whenReady(producer, r.commandTimeout);
-      const queue = new MailQueue(producer, config, node);
-      this.ingressQueue = queue;
-      const names = config.connectors.map((c) => c.name);
-      const refresh = () => {
-        const now = Date.now();
-        // With sites, also what other routing groups reported about their connectors.
-        Promise.all([queue.links.down(names, now), queue.siteLinks.all()]).then(
-          ([d, reports]) => (this.down = downAcrossSites(config, vss[0]?.name, d, reports, now)),
-          () => undefined,
-        );
-      };
-      refresh();
-      this.downTimer = setInterval(refresh, 1000);
-      this.downTimer.unref();
-      for (const vs of vss) {
-        const tls = vs.tls
-          ? { key: readFileSync(vs.tls.key), cert: readFileSync(vs.tls.cert) }
-          : undefined;
-        const users = vs.auth ? UserDirectory.fromFile(vs.auth.usersFile) : undefined;
-        const ingress = new SmtpIngress({
-          config,
-          virtualServer: vs,
-          queue,
-          logger: this.logger.child({ role: 'ingress', virtual_server: vs.name, category: 'smtp' }),
-          metrics: this.metrics,
-          downConnectors: () => this.down,
-          sendDsn: (req) => (this.o.sendDsn ? this.o.sendDsn(req, queue) : Promise.resolve()),
-          ...(this.protocolLogs.get(vs.name)
-            ? { protocolLog: this.protocolLogs.get(vs.name) as ProtocolLogWriter }
-            : {}),
-          ...(tls ? { tls } : {}),
-          ...(users ? { users } : {}),
-        });
-        const l = parseListen(vs.listen);
-        if (!l) throw new UserError(`virtual server ${vs.name}: bad listen address ${vs.listen}`);
-        await ingress.listen(l.host, l.port).catch((e: unknown) => {
-          throw new UserError(
-            `MAILBUS_ERR_LISTEN: virtual server ${vs.name} cannot listen on ${vs.listen}: ${(e as Error).message}`,
-          );
-        });
-        this.ingresses.push(ingress);
-      }
+      this.ingressNode = createIngressNode({
+        config,
+        virtualServers: vss,
+        redis: target,
+        node,
+        logger: this.logger,
+        metrics: this.metrics,
+        protocolLogs: this.protocolLogs,
+        ...(this.o.sendDsn ? { sendDsn: this.o.sendDsn } : {}),
+        onConnectionEnded: this.revived,
+      });
+      await this.ingressNode.start().catch((e: unknown) => {
+        throw e instanceof IngressStartError ? new UserError(`${e.code}: ${e.message}`) : e;
+      });
     }
     const listen = this.o.httpListen ?? config.admin.listen;
     const http = parseListen(listen);
@@ -302,10 +255,7 @@ export class Gateway {
 
   /** Where each virtual server listens, once started. */
   listening(): Array<{ virtualServer: string; host: string; port: number }> {
-    return this.ingresses.flatMap((i) => {
-      const a = i.address();
-      return a ? [{ virtualServer: i.vs.name, ...a }] : [];
-    });
+    return this.ingressNode?.listening() ?? [];
   }
 
   /**
@@ -315,12 +265,10 @@ export class Gateway {
   close(): Promise<void> {
     if (!this.closing) {
       this.closing = (async () => {
-        if (this.downTimer) clearInterval(this.downTimer);
-        await Promise.all(this.ingresses.map((i) => i.close()));
+        await this.ingressNode?.close();
         await this.admin?.close();
         await this.nodeHttp?.close();
-        await Promise.all(this.linkExchanges.map((x) => x.close()));
-        await this.bridgehead?.close();
+        await this.bridgeheadNode?.close();
         if (this.embeddedRedis && this.ops) {
           const list = await withDeadline(this.ops.connectors(Date.now()), 3000);
           if (list)
@@ -337,42 +285,12 @@ export class Gateway {
         }
         // Queues and connections get a deadline: with Redis gone, BullMQ's close
         // and QUIT on a reconnecting client would wait forever.
-        await withDeadline(this.ingressQueue?.close(), 5000);
         await withDeadline(this.workerQueue?.close(), 5000);
-        await Promise.all(
-          [this.producer, this.worker].map(async (c) => {
-            if (!c) return;
-            // Never connected (Redis unreachable at start): nothing to QUIT.
-            if (c.status !== 'ready') return c.disconnect();
-            const quit = await withDeadline(
-              c.quit().then(
-                () => true,
-                () => false,
-              ),
-              2000,
-            );
-            if (!quit) c.disconnect();
-          }),
-        );
+        await closeConnection(this.worker);
         await Promise.all([...this.protocolLogs.values()].map((w) => w.close()));
         await this.embeddedRedis?.stop();
       })();
     }
     return this.closing;
-  }
-}
-
-/** Waits for `p` at most `ms`; resolves undefined when the deadline passes first. */
-async function withDeadline<T>(p: Promise<T> | undefined, ms: number): Promise<T | undefined> {
-  if (!p) return undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([p.catch(() => undefined), deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,6 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { formatConfigError, parseConfig, type Config } from '@mailbus/config';
+import { formatConfigError, parseConfig, type Config, type LoadOptions } from '@mailbus/config';
+import { UserDirectory } from '@mailbus/ingress';
 import { UserError } from './usage-error.js';
+
+/** What parseConfig needs from the files beside the config: the users files' names. */
+export function loadOptions(env: NodeJS.ProcessEnv): LoadOptions {
+  return {
+    env,
+    userNames: (file) => {
+      try {
+        return UserDirectory.fromFile(file).names();
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
 
 /** The config file to use: --config, else $MAILBUS_CONFIG, else ./mailbus.yaml. */
 export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -18,7 +33,7 @@ export function readConfigText(path: string): string {
 
 /** Reads and validates the config; a UserError lists every `<path>: <reason>`. */
 export function readConfig(path: string, env: NodeJS.ProcessEnv): Config {
-  const r = parseConfig(readConfigText(path), { env });
+  const r = parseConfig(readConfigText(path), loadOptions(env));
   if (!r.ok) throw new UserError(r.errors.map(formatConfigError).join('\n'));
   return r.config;
 }

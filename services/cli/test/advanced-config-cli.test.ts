@@ -1,5 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { mailbus, workDir } from './mailbus-process.js';
 
 /** DESIGN 8's example: an ISP connector issuing ETRN, and a branch collecting its held mail. */
@@ -30,7 +32,13 @@ ${isp
 `;
 }
 
-const check = (yaml: string) => mailbus(['config', 'check', '--config', workDir(yaml).config]);
+/** `mailbus config check` in a directory holding the config and its users file (users.passwd). */
+function check(yaml: string, users = 'branch', ...extra: string[]) {
+  const w = workDir(yaml);
+  const line = (u: string) => `${u}:$scrypt$N=16384,r=8,p=1$c2FsdA==$a2V5\n`;
+  writeFileSync(join(w.dir, 'users.passwd'), users.split(',').map(line).join(''));
+  return mailbus(['config', 'check', ...extra, '--config', w.config], { cwd: w.dir });
+}
 
 describe('mailbus config check: the Advanced tab (DESIGN 8)', () => {
   test('the DESIGN 8 example is valid and --print shows advanced and triggerAccounts', () => {
@@ -44,7 +52,7 @@ advanced:
     const r = check(yaml);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
-    const p = mailbus(['config', 'check', '--print', '--config', workDir(yaml).config]);
+    const p = check(yaml, 'branch', '--print');
     assert.equal(p.status, 0, p.stderr);
     const printed = JSON.parse(p.stdout) as {
       connectors: Array<{ advanced: unknown; delivery: { triggerAccounts: string[] } }>;
@@ -86,6 +94,15 @@ advanced: { request: turn, domains: [contoso.com], server: "192.0.2.7", schedule
     assert.match(lines[1] ?? '', /if you use the TURN command, you must use authentication/);
     assert.match(lines[2] ?? '', /brackets: "\[192\.0\.2\.7\]"/);
     assert.match(lines[4] ?? '', /remoteTriggered: true/);
+  });
+
+  test('a trigger account that is no user of the users file: exit 1 naming the account and the file', () => {
+    const r = check(advancedYaml('advanced: { request: none }'), 'alice');
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(
+      r.stderr.trim(),
+      /^connectors\[1\]\.delivery\.triggerAccounts\[0\]: "branch" is not a user of any virtual server's auth\.usersFile \(users\.passwd\)/,
+    );
   });
 
   test('auth: ntlm is accepted with a username and a password source, refused without', () => {

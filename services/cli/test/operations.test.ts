@@ -157,8 +157,31 @@ connectors:
     const jobs = await q.getJobs(['wait']);
     const data = jobs[0]?.data;
     assert.ok(data);
-    await queue.queues.add('Backup', data, `${data.messageId}.9.9`, 3_600_000);
+    // A job that already went round its plan once: waiting for a retry interval.
+    await queue.queues.add('Backup', { ...data, round: 1 }, `${data.messageId}.9.9`, 3_600_000);
     assert.equal(await q.getDelayedCount(), 1);
+    // One word per state, the same in the list, the status line and the metric.
+    const retrying = await mailbus([
+      'queue',
+      'list',
+      'Backup',
+      '--state',
+      'retrying',
+      '--config',
+      file,
+    ]);
+    assert.equal(retrying.status, 0, retrying.stderr);
+    assert.match(
+      retrying.stdout,
+      new RegExp(`^${data.messageId}\\.9\\.9 +retrying from <a@sender\\.test> `, 'm'),
+    );
+    assert.doesNotMatch(retrying.stdout, /delayed\(/);
+    const status = await mailbus(['connector', 'status', 'Backup', '--config', file]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(
+      status.stdout,
+      /^Backup +up +waiting \d+  delayed 0  retrying 1  held 0  active 0  failed 0  oldest /m,
+    );
     const r = await mailbus(['connector', 'retry', 'Backup', '--config', file]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /1 messages released/);

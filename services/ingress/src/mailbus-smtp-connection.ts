@@ -1,8 +1,10 @@
+import type { Socket } from 'node:net';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPServer } from 'smtp-server';
 import { isRelayProbe, refuseCommand } from './command-guard.js';
 import { explicitEnhancedCode } from './enhanced-status-codes.js';
 import { answerEtrn, type EtrnHandler } from './etrn.js';
+import { atrnReplies, type TurnaroundAnswer, type TurnaroundHandler } from './atrn.js';
 import type { LinkStateHandler } from './link-state-command.js';
 
 /** What a mailbus virtual server adds to smtp-server's options, per server. */
@@ -19,6 +21,15 @@ export interface MailbusSessionOptions {
   etrnAllowed: (ip: string) => boolean;
   /** Answers ETRN (RFC 1985); absent ⇒ 502 5.5.1. */
   onEtrn?: EtrnHandler;
+  /**
+   * ATRN/TURN for trigger accounts (atrn.ts); absent ⇒ 502 5.5.1. `offered`: EHLO lists
+   * ATRN (with AUTH available, since fetchmail asks before it authenticates);
+   * `mayCollect(user)`: once authenticated, EHLO lists it only for such an account.
+   */
+  turnaround?: {
+    handler: TurnaroundHandler;
+    mayCollect: (user: string) => boolean;
+  };
   /** Answers X-LINK2STATE (link state between sites, link-state-command.ts); absent ⇒ 502 5.5.1. */
   onLinkState?: LinkStateHandler;
 }
@@ -42,6 +53,8 @@ export interface MailbusServerView extends SMTPServer {
 export class MailbusSmtpConnection extends SMTPConnection {
   /** Set while smtp-server's EHLO handler builds its reply, so send() can edit the keyword list. */
   private ehloReply = false;
+  /** Roles reversed (ATRN/TURN): the socket is mailbus's client side now; nothing is sent as a server. */
+  private reversed = false;
 
   private get mailbus(): MailbusSessionOptions {
     return (this._server as MailbusServerView).mailbus;
@@ -64,6 +77,7 @@ export class MailbusSmtpConnection extends SMTPConnection {
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    if (this.reversed) return;
     if (this.ehloReply && code === 250 && Array.isArray(data)) {
       this.ehloReply = false;
       return super.send(code, this.ehloKeywords(data), context);
@@ -82,6 +96,10 @@ export class MailbusSmtpConnection extends SMTPConnection {
       (k) => !/^AUTH\b/i.test(k) || this.secure || this.mailbus.allowPlaintextAuth,
     );
     if (this.mailbus.onEtrn && this.mailbus.etrnAllowed(this.remoteAddress)) out.push('ETRN');
+    const t = this.mailbus.turnaround;
+    const user = typeof this.session.user === 'string' ? this.session.user : undefined;
+    const authOffered = out.some((k) => /^AUTH\b/i.test(k));
+    if (t && (user ? t.mayCollect(user) : authOffered)) out.push('ATRN');
     return [greeting, ...out];
   }
 
@@ -116,6 +134,48 @@ export class MailbusSmtpConnection extends SMTPConnection {
       this.send(r.code, r.enhanced ? `${r.enhanced} ${r.text}` : r.text, false);
       callback();
     });
+  }
+
+  /** RFC 2645 ATRN: roles reversed for a trigger account's held mail (atrn.ts). */
+  handler_ATRN(command: Buffer, callback: () => void): void {
+    this.turnaround('ATRN', command, callback);
+  }
+
+  /** RFC 821 TURN, accepted only as ATRN is (after AUTH over TLS), for every domain the account may collect. */
+  handler_TURN(command: Buffer, callback: () => void): void {
+    this.turnaround('TURN', command, callback);
+  }
+
+  private turnaround(verb: 'ATRN' | 'TURN', command: Buffer, callback: () => void): void {
+    const t = this.mailbus.turnaround;
+    const arg = command
+      .toString()
+      .replace(/^\S+\s*/, '')
+      .trim();
+    const answer = t
+      ? t.handler(verb, arg, this.session).catch(() => ({ reply: atrnReplies.failed() }))
+      : Promise.resolve({ reply: atrnReplies.unavailable() });
+    void answer.then((a: TurnaroundAnswer) => {
+      this.send(a.reply.code, `${a.reply.enhanced} ${a.reply.text}`, false);
+      if (!a.collect) return callback();
+      void a.collect(this.detach());
+    });
+  }
+
+  /**
+   * Stops serving the socket (the 250 already written): no more parsing, no idle
+   * timeout 421, no replies. The session ends when the socket closes.
+   */
+  private detach(): Socket {
+    this.reversed = true;
+    const socket = this._socket;
+    if (this._parser) {
+      socket.unpipe(this._parser);
+      this._parser.isClosed = true;
+    }
+    socket.removeAllListeners('timeout');
+    socket.setTimeout(0);
+    return socket;
   }
 
   /** Link state of another routing group, from its bridgehead (docs/routing-groups.md). */

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
 import { MailbusSmtpConnection, type MailbusSessionOptions } from './mailbus-smtp-connection.js';
@@ -21,10 +21,28 @@ export class MailbusSmtpServer extends SMTPServer {
 
   override connect(socket: Socket | TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
     const connection = new MailbusSmtpConnection(this, socket, socketOptions);
+    if (socket instanceof TLSSocket && socket.encrypted && !connection.secure) {
+      // A socket handed over already encrypted (STARTTLS done before TURN/ATRN reversed the roles).
+      connection.secure = connection.session.secure = true;
+      connection.tlsOptions = connection.session.tlsOptions = socket.getCipher();
+    }
     this.connections.add(connection);
     connection.on('error', (err: Error) => this._onError(err));
     connection.on('connect', (data) => this._onClientConnect(data));
     connection.init();
+  }
+
+  /**
+   * Serves SMTP on a socket that is already open, as if it had just been
+   * accepted on the listener: the 220 greeting, then the peer's commands.
+   * Resolves when the socket closes.
+   */
+  adopt(socket: Socket | TLSSocket): Promise<void> {
+    return new Promise((resolve) => {
+      if (socket.destroyed) return resolve();
+      socket.once('close', () => resolve());
+      this.connect(socket, { id: newSessionId(), ignore: false });
+    });
   }
 
   override _handleProxy(

@@ -5,6 +5,8 @@ import {
   type SMTPServerOptions,
 } from 'smtp-server';
 import { isAscii } from 'node:buffer';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Config, VirtualServer } from '@mailbus/config';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import { inboundProtocolLogger, type LoggedSession } from './inbound-protocol-log.js';
@@ -44,6 +46,8 @@ import type { Logger } from 'pino';
 import { AuthThrottle, type AuthThrottleLimits } from './auth-throttle.js';
 import { BackPressure, type BackPressureLimits } from './back-pressure.js';
 import { createEtrnHandler, etrnAllowed } from './etrn.js';
+import { createTurnaroundHandler } from './atrn.js';
+import { ReversedDelivery } from '@mailbus/delivery';
 import { drainSmtpServer } from './graceful-drain.js';
 import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { RecipientValidator } from './recipient-validator.js';
@@ -228,6 +232,17 @@ export class SmtpIngress {
       allowPlaintextAuth: plaintextAuth,
       etrnAllowed: etrnAllowed(vs),
       onEtrn: createEtrnHandler(deps),
+      ...(deps.users && deps.config.connectors.some((c) => c.delivery.triggerAccounts.length > 0)
+        ? {
+            turnaround: {
+              handler: createTurnaroundHandler({
+                ...deps,
+                delivery: new ReversedDelivery(),
+              }),
+              mayCollect: (user: string) => deps.queue.held.collectable(user).length > 0,
+            },
+          }
+        : {}),
       onLinkState: createLinkStateHandler({
         config: deps.config,
         virtualServer: vs.name,
@@ -253,6 +268,21 @@ export class SmtpIngress {
         resolve();
       });
     });
+  }
+
+  /**
+   * Receives mail on a connection that is already open: one mailbus made
+   * itself, after TURN or ATRN (RFC 2645) reversed the roles. mailbus greets
+   * with 220 and the peer delivers as any client of this virtual server's
+   * listener would: the same limits, relay rules, routing, and 250 only once
+   * the message is durable on Redis. Resolves when the session ends.
+   */
+  receiveOn(socket: Socket | TLSSocket): Promise<void> {
+    if (this.closing) {
+      socket.destroy();
+      return Promise.resolve();
+    }
+    return this.server.adopt(socket);
   }
 
   /** Graceful drain: stops listening, lets open transactions finish (up to 30 s), then 421 4.3.2. */

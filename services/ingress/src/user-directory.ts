@@ -36,6 +36,11 @@ export class UserDirectory {
     return new UserDirectory(users);
   }
 
+  /** The user names, in file order. */
+  names(): string[] {
+    return [...this.users.keys()];
+  }
+
   async verify(user: string, password: string): Promise<boolean> {
     const stored = this.users.get(user);
     if (!stored) {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, createServer, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { MailbusSmtpServer } from '../src/mailbus-smtp-server.js';
 import { newSessionId } from '../src/session-id.js';
@@ -106,5 +106,66 @@ describe('MailbusSmtpServer: pooled session ids, EHLO keywords, no process-wide 
     } finally {
       await Promise.all([mailbus, plain].map((s) => new Promise<void>((r) => s.close(() => r()))));
     }
+  });
+});
+
+describe('MailbusSmtpServer.adopt: SMTP on a socket that is already open (TURN/ATRN)', () => {
+  test('the peer on the other end gets the 220 greeting and a full session; adopt resolves when it closes', async () => {
+    const mailFrom: string[] = [];
+    const server = new MailbusSmtpServer(
+      {
+        ...BASE,
+        onMailFrom(address, _session, cb) {
+          mailFrom.push(address.address);
+          cb();
+        },
+      },
+      MAILBUS,
+    );
+    // A connection made from this side (as mailbus makes one to a smart host): the
+    // listener's end plays the remote, which waits for our greeting after TURN.
+    const remote = createServer();
+    await new Promise<void>((resolve) => remote.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<Socket>((resolve) => remote.once('connection', resolve));
+    const ours = connect((remote.address() as { port: number }).port, '127.0.0.1');
+    const peer = await accepted;
+    await new Promise<void>((resolve) => ours.once('connect', () => resolve()));
+    try {
+      const served = server.adopt(ours);
+      let got = '';
+      let waiting: (() => void) | undefined;
+      peer.on('data', (d: Buffer) => {
+        got += d.toString();
+        waiting?.();
+      });
+      const next = (re: RegExp) =>
+        new Promise<void>((resolve) => {
+          waiting = () => {
+            if (re.test(got)) resolve();
+          };
+          waiting();
+        });
+      await next(/^220 /m);
+      peer.write('EHLO isp.example\r\n');
+      await next(/^250 /m);
+      peer.write('MAIL FROM:<carol@isp.example>\r\n');
+      await next(/^250 .*Accepted/m);
+      peer.write('QUIT\r\n');
+      await served;
+      assert.deepEqual(mailFrom, ['carol@isp.example']);
+      assert.match(got, /^221 /m);
+    } finally {
+      peer.destroy();
+      remote.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test('a socket already closed resolves at once', async () => {
+    const server = new MailbusSmtpServer(BASE, MAILBUS);
+    const s = new Socket();
+    s.destroy();
+    await server.adopt(s);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { formatConfigError, parseConfig, printEffectiveConfig } from '@mailbus/config';
-import { configPath, readConfigText } from '../read-config.js';
+import { configPath, loadOptions, readConfigText } from '../read-config.js';
 import { UsageError } from '../usage-error.js';
 
 /** `mailbus config check [--config FILE] [--print]` */
@@ -21,7 +21,7 @@ export function configCommand(
     strict: true,
   });
   const path = configPath(values.config, env);
-  const r = parseConfig(readConfigText(path), { env });
+  const r = parseConfig(readConfigText(path), loadOptions(env));
   if (!r.ok) {
     for (const e of r.errors) err(formatConfigError(e));
     return 1;

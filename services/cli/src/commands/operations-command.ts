@@ -125,7 +125,7 @@ export async function operationsCommand(
         print(list, () =>
           list.map(
             (m) =>
-              `${m.jobId.padEnd(24)} ${m.state}${m.delayReason ? `(${m.delayReason})` : ''} from <${m.sender}> to ${m.recipients.join(',')} ${m.size}B age ${age(m.ageSeconds)}` +
+              `${m.jobId.padEnd(24)} ${m.state} from <${m.sender}> to ${m.recipients.join(',')} ${m.size}B age ${age(m.ageSeconds)}` +
               `${m.nextAttemptAt ? ` next ${new Date(m.nextAttemptAt).toISOString()}` : ''}${m.lastError ? ` last error: ${m.lastError}` : ''}`,
           ),
         );

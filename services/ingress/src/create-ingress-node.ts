@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import type { Config, VirtualServer } from '@mailbus/config';
+import { parseListen } from '@mailbus/config';
+import type { ProtocolLogWriter } from '@mailbus/protocol-log';
+import {
+  closeConnection,
+  createProducerConnection,
+  MailQueue,
+  whenReady,
+  withDeadline,
+  type ConnectionEndedHandler,
+  type RedisClient,
+  type RedisTarget,
+} from '@mailbus/queue';
+import { downAcrossSites } from '@mailbus/routing';
+import type { Metrics } from '@mailbus/telemetry';
+import type { Logger } from 'pino';
+import { SmtpIngress, type IngressDsnRequest } from './smtp-ingress.js';
+import { UserDirectory } from './user-directory.js';
+
+/** Why an ingress node could not start, with the code the CLI prints first. */
+export class IngressStartError extends Error {
+  constructor(
+    readonly code: 'MAILBUS_ERR_LISTEN',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IngressStartError';
+  }
+}
+
+export interface IngressNodeDeps {
+  config: Config;
+  /** The virtual servers this node accepts SMTP for. */
+  virtualServers: readonly VirtualServer[];
+  /** Where Redis is: the node opens its own fail-fast producer connection to it. */
+  redis: RedisTarget;
+  /** This process's name in queue records (host:pid). */
+  node: string;
+  logger: Logger;
+  metrics: Metrics;
+  /** Per virtual server name, shared with the bridgehead of the same process. */
+  protocolLogs: ReadonlyMap<string, ProtocolLogWriter>;
+  /** Queues a DSN through the node's queue (wired by the composition root). */
+  sendDsn?: (req: IngressDsnRequest, queue: MailQueue) => Promise<void>;
+  /** Told when the producer connection ended by itself and is connected again. */
+  onConnectionEnded?: ConnectionEndedHandler;
+}
+
+/**
+ * The ingress role of a process: one SMTP server per virtual server over one
+ * producer connection, and the connectors marked down (refreshed every
+ * second) that routing puts last. The composition root only starts and closes it.
+ */
+export class IngressNode {
+  readonly ingresses: SmtpIngress[] = [];
+  private producer: RedisClient | undefined;
+  private queue: MailQueue | undefined;
+  private downTimer: NodeJS.Timeout | undefined;
+  private down: ReadonlySet<string> = new Set();
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly deps: IngressNodeDeps) {}
+
+  /** Connects to Redis and listens on every virtual server; rejects with IngressStartError when one cannot listen. */
+  async start(): Promise<void> {
+    const { config, logger, metrics } = this.deps;
+    const vss = this.deps.virtualServers;
+    const producer = createProducerConnection(
+      this.deps.redis,
+      config.redis.commandTimeout,
+      this.deps.onConnectionEnded,
+    );
+    this.producer = producer;
+    // Fail-fast connections refuse commands until ready (a cluster: until
+    // it has the slot map); wait a moment so the first message is not a 451.
+    await whenReady(producer, config.redis.commandTimeout);
+    const queue = new MailQueue(producer, config, this.deps.node);
+    this.queue = queue;
+    const names = config.connectors.map((c) => c.name);
+    const refresh = () => {
+      const now = Date.now();
+      // With sites, also what other routing groups reported about their connectors.
+      Promise.all([queue.links.down(names, now), queue.siteLinks.all()]).then(
+        ([d, reports]) => (this.down = downAcrossSites(config, vss[0]?.name, d, reports, now)),
+        () => undefined,
+      );
+    };
+    refresh();
+    this.downTimer = setInterval(refresh, 1000);
+    this.downTimer.unref();
+    const sendDsn = this.deps.sendDsn;
+    for (const vs of vss) {
+      const tls = vs.tls
+        ? { key: readFileSync(vs.tls.key), cert: readFileSync(vs.tls.cert) }
+        : undefined;
+      const users = vs.auth ? UserDirectory.fromFile(vs.auth.usersFile) : undefined;
+      const protocolLog = this.deps.protocolLogs.get(vs.name);
+      const ingress = new SmtpIngress({
+        config,
+        virtualServer: vs,
+        queue,
+        logger: logger.child({ role: 'ingress', virtual_server: vs.name, category: 'smtp' }),
+        metrics,
+        downConnectors: () => this.down,
+        sendDsn: (req) => (sendDsn ? sendDsn(req, queue) : Promise.resolve()),
+        ...(protocolLog ? { protocolLog } : {}),
+        ...(tls ? { tls } : {}),
+        ...(users ? { users } : {}),
+      });
+      const l = parseListen(vs.listen);
+      if (!l)
+        throw new IngressStartError(
+          'MAILBUS_ERR_LISTEN',
+          `virtual server ${vs.name}: bad listen address ${vs.listen}`,
+        );
+      await ingress.listen(l.host, l.port).catch((e: unknown) => {
+        throw new IngressStartError(
+          'MAILBUS_ERR_LISTEN',
+          `virtual server ${vs.name} cannot listen on ${vs.listen}: ${(e as Error).message}`,
+        );
+      });
+      this.ingresses.push(ingress);
+    }
+  }
+
+  /** Where each virtual server listens, once started. */
+  listening(): Array<{ virtualServer: string; host: string; port: number }> {
+    return this.ingresses.flatMap((i) => {
+      const a = i.address();
+      return a ? [{ virtualServer: i.vs.name, ...a }] : [];
+    });
+  }
+
+  /**
+   * Stops accepting SMTP and lets open sessions finish, then closes the queue
+   * and the producer connection (each with a deadline: with Redis gone, they
+   * would wait forever). Idempotent.
+   */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        if (this.downTimer) clearInterval(this.downTimer);
+        await Promise.all(this.ingresses.map((i) => i.close()));
+        await withDeadline(this.queue?.close(), 5000);
+        await closeConnection(this.producer);
+      })();
+    }
+    return this.closing;
+  }
+}
+
+/** The ingress role of a process, not started yet. */
+export function createIngressNode(deps: IngressNodeDeps): IngressNode {
+  return new IngressNode(deps);
+}

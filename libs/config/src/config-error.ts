@@ -1,7 +1,17 @@
+/** What kind of mistake a config error is; each code is documented in docs/errors.md. */
+export type ConfigErrorCode =
+  | 'MAILBUS_ERR_CONFIG_YAML'
+  | 'MAILBUS_ERR_CONFIG_UNKNOWN_KEY'
+  | 'MAILBUS_ERR_CONFIG_DURATION'
+  | 'MAILBUS_ERR_CONFIG_VALUE'
+  | 'MAILBUS_ERR_CONFIG_RULE';
+
 /** One configuration mistake: where it is (`connectors[1].smartHosts[0]`) and why it is wrong. */
 export interface ConfigError {
   path: string;
   reason: string;
+  /** Set by parseConfig on every error (not on warnings). */
+  code?: ConfigErrorCode;
 }
 
 /** Formats a zod/yaml path array as `connectors[1].smartHosts[0]`. */
@@ -14,8 +24,20 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
+/** The inverse of formatPath: `connectors[1].smartHosts[0]` → `['connectors', 1, 'smartHosts', 0]`. */
+export function parsePath(path: string): Array<string | number> {
+  if (path === '(root)') return [];
+  const out: Array<string | number> = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (m[2] !== undefined) out.push(Number(m[2]));
+    else if (m[1] !== undefined) out.push(m[1]);
+  }
+  return out;
+}
+
+/** `<path>: <reason>`, then the error's code in brackets when it has one. */
 export function formatConfigError(e: ConfigError): string {
-  return `${e.path}: ${e.reason}`;
+  return `${e.path}: ${e.reason}${e.code ? ` [${e.code}]` : ''}`;
 }
 
 /** Thrown by loadConfig when the file cannot be used; `errors` holds every mistake found. */

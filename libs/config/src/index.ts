@@ -9,6 +9,7 @@ export {
   formatConfigError,
   formatPath,
 } from './config-error.js';
+export type { ConfigErrorCode } from './config-error.js';
 export type { ConfigError } from './config-error.js';
 export type { Config, Connector, VirtualServer, RoutingGroup } from './effective-config.js';
 export { siteRedis, siteConfig } from './site-redis.js';

@@ -96,7 +96,7 @@ describe('inheritance and defaults', () => {
       (e: unknown) =>
         e instanceof ConfigValidationError &&
         e.code === 'MAILBUS_ERR_CONFIG_INVALID' &&
-        e.message === 'connectors[1].bogus: unknown key',
+        e.message === 'connectors[1].bogus: unknown key [MAILBUS_ERR_CONFIG_UNKNOWN_KEY]',
     );
   });
 });

@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
-import { ConfigValidationError, formatPath, type ConfigError } from './config-error.js';
+import { ConfigValidationError, type ConfigError } from './config-error.js';
+import { inFileOrder } from './config-positions.js';
+import { isUnder, repairForRules, schemaErrors } from './schema-errors.js';
 import type { Config } from './effective-config.js';
 import { configSchema } from './schema.js';
 import { checkTriggerAccounts } from './resolve-advanced.js';
@@ -20,20 +21,6 @@ export interface LoadOptions {
 export type ConfigResult =
   { ok: true; config: Config; warnings: ConfigError[] } | { ok: false; errors: ConfigError[] };
 
-function zodErrors(issues: readonly z.core.$ZodIssue[]): ConfigError[] {
-  const out: ConfigError[] = [];
-  for (const i of issues) {
-    if (i.code === 'unrecognized_keys') {
-      for (const k of i.keys) out.push({ path: formatPath([...i.path, k]), reason: 'unknown key' });
-    } else if (i.code === 'invalid_type' && i.input === undefined) {
-      out.push({ path: formatPath(i.path), reason: 'is required' });
-    } else {
-      out.push({ path: formatPath(i.path), reason: i.message });
-    }
-  }
-  return out;
-}
-
 /** Parses and validates mailbus.yaml text. Never throws on bad input: returns every error. */
 export function parseConfig(text: string, options: LoadOptions = {}): ConfigResult {
   const doc = parseDocument(text, { prettyErrors: true });
@@ -43,6 +30,7 @@ export function parseConfig(text: string, options: LoadOptions = {}): ConfigResu
       errors: doc.errors.map((e) => ({
         path: e.linePos ? `line ${e.linePos[0].line}` : '(root)',
         reason: `YAML: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
+        code: 'MAILBUS_ERR_CONFIG_YAML' as const,
       })),
     };
   }
@@ -53,11 +41,26 @@ export function parseConfig(text: string, options: LoadOptions = {}): ConfigResu
   } catch (e) {
     return {
       ok: false,
-      errors: [{ path: '(root)', reason: `YAML: ${(e as Error).message.split('\n')[0] ?? ''}` }],
+      errors: [
+        {
+          path: '(root)',
+          reason: `YAML: ${(e as Error).message.split('\n')[0] ?? ''}`,
+          code: 'MAILBUS_ERR_CONFIG_YAML',
+        },
+      ],
     };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, errors: [{ path: '(root)', reason: 'the config must be a YAML mapping' }] };
+    return {
+      ok: false,
+      errors: [
+        {
+          path: '(root)',
+          reason: 'the config must be a YAML mapping',
+          code: 'MAILBUS_ERR_CONFIG_VALUE',
+        },
+      ],
+    };
   }
   const env = options.env ?? {};
   const withEnv = raw as Record<string, unknown>;
@@ -66,12 +69,24 @@ export function parseConfig(text: string, options: LoadOptions = {}): ConfigResu
     withEnv.redis = { ...redis, url: env.MAILBUS_REDIS_URL };
   }
   const parsed = configSchema.safeParse(withEnv);
-  if (!parsed.success) return { ok: false, errors: zodErrors(parsed.error.issues) };
-  const { config, errors, warnings } = validateConfig(parsed.data);
-  if (!config) return { ok: false, errors };
-  const accounts = options.userNames ? checkTriggerAccounts(config, options.userNames) : [];
-  if (accounts.length > 0) return { ok: false, errors: accounts };
-  return { ok: true, config, warnings };
+  if (parsed.success) {
+    const { config, errors, warnings } = validateConfig(parsed.data);
+    if (!config) return { ok: false, errors: inFileOrder(errors.map(asRuleError), doc) };
+    const accounts = options.userNames ? checkTriggerAccounts(config, options.userNames) : [];
+    if (accounts.length > 0)
+      return { ok: false, errors: inFileOrder(accounts.map(asRuleError), doc) };
+    return { ok: true, config, warnings };
+  }
+  // Schema errors (unknown keys, durations, types) do not hide the rules: the
+  // rules run on the config with those values dropped, and every error of both
+  // kinds is reported in one run, in file order.
+  const errors = schemaErrors(parsed.error.issues);
+  const repaired = repairForRules(withEnv, parsed.error.issues);
+  if (repaired.parsed) {
+    for (const e of validateConfig(repaired.parsed).errors)
+      if (!repaired.touched.some((t) => isUnder(e.path, t))) errors.push(asRuleError(e));
+  }
+  return { ok: false, errors: inFileOrder(errors, doc) };
 }
 
 /** Like parseConfig, but throws ConfigValidationError listing every error. */
@@ -79,4 +94,9 @@ export function loadConfig(text: string, options: LoadOptions = {}): Config {
   const r = parseConfig(text, options);
   if (!r.ok) throw new ConfigValidationError(r.errors);
   return r.config;
+}
+
+/** A cross-field rule's error (validateConfig's), with its code. */
+function asRuleError(e: ConfigError): ConfigError {
+  return { ...e, code: e.code ?? 'MAILBUS_ERR_CONFIG_RULE' };
 }

@@ -20,6 +20,7 @@ const duration = (what: string) =>
         ctx.addIssue({
           code: 'custom',
           message: `"${s}" is not a duration (use e.g. 30s, 15m, 12h, 2d)`,
+          params: { code: 'MAILBUS_ERR_CONFIG_DURATION' },
         });
         return z.NEVER;
       }

@@ -388,7 +388,7 @@ connectors:
 describe('config validation', () => {
   testErrorCases(cases);
 
-  test('every error is reported, not just the first, each as "<path>: <reason>"', () => {
+  test('every error is reported, not just the first, each as "<path>: <reason>", in file order', () => {
     const r = parseConfig(`
 recipientPolicies: [{ domain: contoso.com, mailboxHosts: ["[10.0.0.5]"] }]
 virtualServers: [{ name: default, fqdn: mail.contoso.com }]
@@ -401,12 +401,12 @@ connectors:
     assert.deepEqual(
       r.errors.map((e) => formatConfigError(e).replace(/: .*/, '')),
       [
-        'connectors[1].name',
-        'connectors[0].bridgeheads[1]',
         'connectors[0].smartHosts[0]',
         'connectors[0].smartHosts[1]',
+        'connectors[0].bridgeheads[1]',
         'connectors[0].addressSpaces[0].domain',
         'connectors[0].addressSpaces[0].cost',
+        'connectors[1].name',
         'connectors[1].delivery.timezone',
       ],
     );
@@ -418,9 +418,67 @@ connectors:
     );
     assert.equal(r.ok, false);
     if (r.ok) return;
-    assert.deepEqual(r.errors.map(formatConfigError).sort(), [
-      'bogus: unknown key',
-      'virtualServers[0].colour: unknown key',
+    assert.deepEqual(r.errors.map(formatConfigError), [
+      'virtualServers[0].colour: unknown key [MAILBUS_ERR_CONFIG_UNKNOWN_KEY]',
+      'bogus: unknown key [MAILBUS_ERR_CONFIG_UNKNOWN_KEY]',
     ]);
+  });
+
+  test('unknown keys, durations and wrong values do not hide the rules: all in one run, in file order, each with its code', () => {
+    const r = parseConfig(`organization: contoso
+tracking: { retention: 1 week }
+virtualServers:
+  - name: default
+    fqdn: mail.contoso.com
+    colour: blue
+    maxHops: -1
+connectors:
+  - name: A
+    smartHosts: [192.0.2.1]
+    bridgeheads: [default, ghost]
+    retry: { expireAfter: 2 days }
+    addressSpaces: [{ domain: "*", cost: 0 }]
+  - name: B
+    bridgeheads: [default]
+    addressSpaces: [{ domain: "*.net" }]
+    bogus: 1
+bogus: 2
+`);
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.deepEqual(
+      r.errors.map((e) => [e.path, e.code]),
+      [
+        ['tracking.retention', 'MAILBUS_ERR_CONFIG_DURATION'],
+        ['virtualServers[0].colour', 'MAILBUS_ERR_CONFIG_UNKNOWN_KEY'],
+        ['virtualServers[0].maxHops', 'MAILBUS_ERR_CONFIG_VALUE'],
+        ['connectors[0].smartHosts[0]', 'MAILBUS_ERR_CONFIG_RULE'],
+        ['connectors[0].bridgeheads[1]', 'MAILBUS_ERR_CONFIG_RULE'],
+        ['connectors[0].retry.expireAfter', 'MAILBUS_ERR_CONFIG_DURATION'],
+        ['connectors[0].addressSpaces[0].cost', 'MAILBUS_ERR_CONFIG_RULE'],
+        ['connectors[1].smartHosts', 'MAILBUS_ERR_CONFIG_RULE'],
+        ['connectors[1].bogus', 'MAILBUS_ERR_CONFIG_UNKNOWN_KEY'],
+        ['bogus', 'MAILBUS_ERR_CONFIG_UNKNOWN_KEY'],
+      ],
+      r.errors.map(formatConfigError).join('\n'),
+    );
+  });
+
+  test('a required value missing still lets the rules check the rest; nothing is said about the stand-in', () => {
+    const r = parseConfig(`virtualServers:
+  - { name: default }
+connectors:
+  - { name: A, smartHosts: [192.0.2.1], bridgeheads: [default], addressSpaces: [{ domain: "*" }] }
+`);
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.deepEqual(r.errors.map(formatConfigError), [
+      'virtualServers[0].fqdn: is required [MAILBUS_ERR_CONFIG_VALUE]',
+      r.errors[1] ? formatConfigError(r.errors[1]) : '',
+    ]);
+    assert.match(
+      formatConfigError(r.errors[1] ?? { path: '', reason: '' }),
+      /^connectors\[0\]\.smartHosts\[0\]: .*brackets.*\[MAILBUS_ERR_CONFIG_RULE\]$/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, realpathSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { REDIS_SERVER_ARGS } from '@mailbus/config';
 import { Redis } from 'ioredis';
@@ -50,7 +50,17 @@ export class EmbeddedRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(dataDir: string, binary = 'redis-server'): Promise<EmbeddedRedis> {
+  /**
+   * Starts redis-server on the data directory and waits for its PONG. `signal`
+   * aborts the start (Ctrl-C while Redis still loads): the child is stopped and
+   * awaited, never left running on its own.
+   */
+  static async start(
+    dataDir: string,
+    o: { binary?: string; signal?: AbortSignal } = {},
+  ): Promise<EmbeddedRedis> {
+    const binary = o.binary ?? 'redis-server';
+    const aborted = () => new UserError('stopped while the embedded redis-server was starting');
     try {
       mkdirSync(dataDir, { recursive: true });
     } catch (e) {
@@ -59,6 +69,7 @@ export class EmbeddedRedis {
     const dir = realpathSync(dataDir);
     await takeOver(dir);
     const port = await freePort();
+    if (o.signal?.aborted) throw aborted();
     const child = spawn(
       binary,
       [
@@ -87,6 +98,18 @@ export class EmbeddedRedis {
       );
     });
     failed.catch(() => undefined);
+    // Recorded at once: a mailbus killed (SIGKILL) while Redis still loads leaves
+    // a run file, so the next start stops this redis-server (takeOver).
+    writeRunFile(dir, {
+      pid: process.pid,
+      redisPid: child.pid ?? 0,
+      url: `redis://127.0.0.1:${port}`,
+    });
+    const abort = new Promise<never>((_, reject) => {
+      if (o.signal?.aborted) reject(aborted());
+      o.signal?.addEventListener('abort', () => reject(aborted()), { once: true });
+    });
+    abort.catch(() => undefined);
     const ready = (async () => {
       // Loading a large AOF answers LOADING for a while: wait for a real PONG.
       const deadline = Date.now() + 30_000;
@@ -104,27 +127,42 @@ export class EmbeddedRedis {
       }
       throw new UserError(`${binary} did not answer on port ${port} within 30 s`);
     })();
+    ready.catch(() => undefined);
+    const redis = new EmbeddedRedis(child, port, dir);
     try {
-      await Promise.race([ready, failed]);
+      await Promise.race([ready, failed, abort]);
     } catch (e) {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await redis.stop();
       throw e;
     }
-    const redis = new EmbeddedRedis(child, port, dir);
-    writeRunFile(dir, { pid: process.pid, redisPid: child.pid ?? 0, url: redis.url });
     return redis;
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-      this.child.kill('SIGTERM');
-      // AOF is fsynced on every write: a Redis that has not stopped after 10 s is killed.
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(this.child);
     removeRunFile(this.dir);
+  }
+}
+
+/** SIGTERM, SIGKILL after 10 s (AOF is fsynced on every write); resolves once the child has exited. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Whether `pid` is a redis-server listening on `port` (its process title, on Linux). */
+function isRedisOnPort(pid: number, port: string): boolean {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    return (
+      cmd.includes('redis-server') && (cmd.includes(`:${port}`) || cmd.includes(`--port ${port}`))
+    );
+  } catch {
+    return false;
   }
 }
 
@@ -146,7 +184,9 @@ async function takeOver(dir: string): Promise<void> {
       const [, redisDir] = (await c.config('GET', 'dir')) as [string, string];
       if (redisDir === dir) await c.shutdown().catch(() => undefined);
     } catch {
-      // not a Redis of ours any more
+      // Still loading its AOF (no CONFIG yet), or not a Redis of ours any more:
+      // a redis-server on the run file's port is ours.
+      if (isRedisOnPort(run.redisPid, new URL(run.url).port)) process.kill(run.redisPid, 'SIGTERM');
     } finally {
       c.disconnect();
     }

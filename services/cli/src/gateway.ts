@@ -84,6 +84,9 @@ export class Gateway {
   workerQueue: MailQueue | undefined;
   private readonly protocolLogs = new Map<string, ProtocolLogWriter>();
   private closing: Promise<void> | undefined;
+  /** Aborted by close(): a stop while the embedded Redis still starts stops it too. */
+  private readonly starting = new AbortController();
+  private embeddedStart: Promise<EmbeddedRedis> | undefined;
   redisUrl = '';
   /** A Redis connection that ended by itself is connected again (connection-supervisor.ts). */
   private readonly revived: ConnectionEndedHandler = (e) => {
@@ -116,7 +119,11 @@ export class Gateway {
     const node = `${hostname()}:${process.pid}`;
     const r = config.redis;
     if (!r.url && !r.sentinel && !r.cluster) {
-      this.embeddedRedis = await EmbeddedRedis.start(this.o.dataDir ?? '.mailbus');
+      if (this.closing) throw new UserError('stopped before the embedded redis-server started');
+      this.embeddedStart = EmbeddedRedis.start(this.o.dataDir ?? '.mailbus', {
+        signal: this.starting.signal,
+      });
+      this.embeddedRedis = await this.embeddedStart;
       this.logger.info(
         { url: this.embeddedRedis.url, dir: this.embeddedRedis.dir },
         'started embedded redis-server (AOF always, noeviction)',
@@ -264,6 +271,7 @@ export class Gateway {
    */
   close(): Promise<void> {
     if (!this.closing) {
+      this.starting.abort();
       this.closing = (async () => {
         await this.ingressNode?.close();
         await this.admin?.close();
@@ -288,7 +296,10 @@ export class Gateway {
         await withDeadline(this.workerQueue?.close(), 5000);
         await closeConnection(this.worker);
         await Promise.all([...this.protocolLogs.values()].map((w) => w.close()));
-        await this.embeddedRedis?.stop();
+        // Stopped during start: the embedded Redis may still be starting (its
+        // start, aborted above, stops the child itself before it settles).
+        const embedded = this.embeddedRedis ?? (await this.embeddedStart?.catch(() => undefined));
+        await embedded?.stop();
       })();
     }
     return this.closing;

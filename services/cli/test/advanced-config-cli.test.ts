@@ -116,7 +116,7 @@ advanced: { request: turn, domains: [contoso.com], server: "192.0.2.7", schedule
     assert.equal(bad.status, 1);
     assert.match(
       bad.stderr,
-      /^connectors\[0\]\.outboundSecurity\.username: auth: ntlm needs a username$/m,
+      /^connectors\[0\]\.outboundSecurity\.username: auth: ntlm needs a username \[MAILBUS_ERR_CONFIG_RULE\]$/m,
     );
   });
 });

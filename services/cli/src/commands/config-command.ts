@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { formatConfigError, parseConfig, printEffectiveConfig } from '@mailbus/config';
 import { configPath, loadOptions, readConfigText } from '../read-config.js';
 import { UsageError } from '../usage-error.js';
+import { plural } from '../plural.js';
 
 /** `mailbus config check [--config FILE] [--print]` */
 export function configCommand(
@@ -30,7 +31,7 @@ export function configCommand(
   if (values.print) out(JSON.stringify(printEffectiveConfig(r.config), null, 2));
   else
     out(
-      `${path}: OK (${r.config.virtualServers.length} virtual servers, ${r.config.connectors.length} connectors)`,
+      `${path}: OK (${plural(r.config.virtualServers.length, 'virtual server')}, ${plural(r.config.connectors.length, 'connector')})`,
     );
   return 0;
 }

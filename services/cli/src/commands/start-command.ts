@@ -114,6 +114,8 @@ export async function startCommand(
   try {
     await gateway.start();
   } catch (e) {
+    // Stopped by a signal while starting: stop() ends the process once closed.
+    if (stopping) return await new Promise<never>(() => undefined);
     await gateway.close().catch(() => undefined);
     await sdk.shutdown();
     throw e;

@@ -167,6 +167,7 @@ export class SendAttempts {
           ...(data.envId ? { envId: data.envId } : {}),
           ...(data.ret ? { ret: data.ret } : {}),
           ...(data.body8bit ? { body8bit: true } : {}),
+          ...(data.smtpUtf8 ? { smtpUtf8: true } : {}),
           security: outboundSecurity(connector, pass),
           ...(log ? { onProtocol: (l) => writeOutboundLine(log, l) } : {}),
           ...etrnAfterDelivery(connector, data.messageId, this.deps),

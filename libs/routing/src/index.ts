@@ -37,6 +37,15 @@ export {
   visitedGroupsHeader,
 } from './visited-groups.js';
 export {
+  TRACE_CONTEXT_HEADER,
+  SITE_HEADERS,
+  traceContextHeader,
+  parseTraceContext,
+  headerValues,
+  removeHeaderFields,
+} from './site-headers.js';
+export type { SiteTraceContext } from './site-headers.js';
+export {
   newerReports,
   remoteDown,
   formatLinkReport,

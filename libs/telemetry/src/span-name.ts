@@ -1,6 +1,7 @@
 /** Span names, so a trace reads the same whichever service wrote it. */
 export enum SpanName {
-  /** Ingress: one inbound message, MAIL FROM to the final reply (the trace's root). */
+  /** Ingress: one inbound message, MAIL FROM to the final reply (the trace's root;
+   * at a later site, the child of the sending site's `smtp.send`). */
   SmtpReceive = 'smtp.receive',
   /** Ingress: routing one message's recipients. */
   Route = 'mailbus.route',

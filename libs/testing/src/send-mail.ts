@@ -9,6 +9,8 @@ export interface SendOptions {
   /** Use STARTTLS if offered (tests use self-signed certificates). */
   tls?: boolean;
   auth?: { user: string; pass: string };
+  /** The client's own address (another loopback address, e.g. 127.0.0.2: a client outside relay.allow). */
+  localAddress?: string;
 }
 
 export interface SendResult {
@@ -26,6 +28,7 @@ export async function sendMail(o: SendOptions): Promise<SendResult> {
     ignoreTLS: !o.tls,
     tls: { rejectUnauthorized: false },
     ...(o.auth ? { auth: o.auth } : {}),
+    ...(o.localAddress ? { localAddress: o.localAddress } : {}),
     connectionTimeout: 10_000,
     socketTimeout: 20_000,
   });

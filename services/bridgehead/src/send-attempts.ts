@@ -26,6 +26,7 @@ import type { Logger } from 'pino';
 import { etrnAfterDelivery } from './etrn-after-delivery.js';
 import { writeOutboundLine } from './protocol-log-line.js';
 import { receivedHeader, receivingFqdn } from './received-header.js';
+import { outgoingBody } from './site-headers-out.js';
 
 export interface SendAttemptsDeps {
   config: Config;
@@ -154,7 +155,12 @@ export class SendAttempts {
           heloInsteadOfEhlo: connector?.heloInsteadOfEhlo ?? false,
           sender: data.sender,
           recipients,
-          body: Buffer.concat([received, body]),
+          body: outgoingBody(
+            connector,
+            { group: vs.routingGroup, queueId: data.messageId },
+            received,
+            body,
+          ),
           ...(data.envId ? { envId: data.envId } : {}),
           ...(data.ret ? { ret: data.ret } : {}),
           ...(data.body8bit ? { body8bit: true } : {}),

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RedisServer } from '@mailbus/testing';
 import { twoSitesYaml } from './two-sites-config.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/main.js');
@@ -128,5 +129,22 @@ describe('mailbus route: routing groups as sites', () => {
       r.stdout,
       /2\. Internet: delivers from routing group Paris, address-space cost 1\n/,
     );
+  });
+});
+
+describe('mailbus track: routing groups as sites', () => {
+  test("a site whose Redis cannot be reached is named, not silently skipped: Paris's events are there", async () => {
+    const boston = await RedisServer.start();
+    try {
+      const file = writeConfig(twoSitesYaml());
+      const r = mailbus(['track', 'nothing@example.net', '--config', file, '--redis', boston.url]);
+      assert.equal(r.status, 1, r.stdout);
+      assert.match(
+        r.stderr,
+        /^mailbus track: no message found for "nothing@example\.net" \(tracking keeps events for \d+h\); not searched: routing group Paris \(redis:\/\/127\.0\.0\.1:1\): cannot reach Redis at redis:\/\/127\.0\.0\.1:1 within 5s\n$/,
+      );
+    } finally {
+      await boston.close();
+    }
   });
 });

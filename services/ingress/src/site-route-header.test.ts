@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '@mailbus/config';
 import { readHeaders } from './message-facts.js';
-import { siteRoute } from './site-route-header.js';
+import { siteRoute, siteTraceContext } from './site-route-header.js';
 
 const sites = parseConfig(`
 routingGroups: [Paris, Boston]
@@ -18,7 +18,7 @@ virtualServers: [{ name: paris-gw, routingGroup: Paris, fqdn: paris-gw.contoso.c
 `);
 
 const message = Buffer.from(
-  'X-Mailbus-Routing-Groups: Tokyo,\r\n Boston\r\nSubject: hi\r\n\r\nX-Mailbus-Routing-Groups: body\r\n',
+  'X-Mailbus-Routing-Groups: Tokyo,\r\n Boston\r\nSubject: hi\r\nX-Mailbus-Trace-Context: traceparent=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01; site=Boston; queue-id=Q1\r\n\r\nX-Mailbus-Routing-Groups: body\r\n',
 );
 
 function route(trusted: boolean) {
@@ -30,6 +30,13 @@ describe('visited routing groups at a site', () => {
   test('from a client that may relay: believed, and this group appended for the next site', () => {
     const r = route(true);
     assert.deepEqual(r?.visited, ['Tokyo', 'Boston']);
+    assert.deepEqual(r?.from, { site: 'Boston', queueId: 'Q1' });
+    assert.ok(sites.ok);
+    assert.deepEqual(siteTraceContext(sites.config, message, true), {
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      site: 'Boston',
+      queueId: 'Q1',
+    });
     assert.equal(
       r?.body.toString(),
       'X-Mailbus-Routing-Groups: Tokyo, Boston, Paris\r\nSubject: hi\r\n\r\nX-Mailbus-Routing-Groups: body\r\n',
@@ -39,6 +46,9 @@ describe('visited routing groups at a site', () => {
   test('from anyone else: removed (continuation lines too), and the message starts its route here', () => {
     const r = route(false);
     assert.deepEqual(r?.visited, []);
+    assert.equal(r?.from, undefined);
+    assert.ok(sites.ok);
+    assert.equal(siteTraceContext(sites.config, message, false), undefined);
     assert.equal(
       r?.body.toString(),
       'X-Mailbus-Routing-Groups: Paris\r\nSubject: hi\r\n\r\nX-Mailbus-Routing-Groups: body\r\n',
@@ -51,5 +61,6 @@ describe('visited routing groups at a site', () => {
       siteRoute(labels.config, 'paris-gw', message, readHeaders(message, 65536), true),
       undefined,
     );
+    assert.equal(siteTraceContext(labels.config, message, true), undefined);
   });
 });

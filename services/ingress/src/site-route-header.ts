@@ -2,58 +2,76 @@ import type { Config } from '@mailbus/config';
 import {
   currentGroup,
   hasSites,
+  headerValues,
+  parseTraceContext,
   parseVisitedGroups,
+  removeHeaderFields,
+  SITE_HEADERS,
+  TRACE_CONTEXT_HEADER,
   VISITED_GROUPS_HEADER,
   visitedGroupsHeader,
+  type SiteTraceContext,
 } from '@mailbus/routing';
 
-/** What the visited-groups header says about a message arriving at a site, and its body to store. */
+/** What the site headers say about a message arriving at a site, and its body to store. */
 export interface SiteRoute {
   /** Groups the message was in before this one, oldest first (empty when untrusted). */
   visited: string[];
   /** This node's routing group. */
   here: string;
-  /** The body with every incoming visited-groups header removed and this node's one prepended. */
+  /** The sending site and its queue id (from the trace-context header), when trusted. */
+  from?: { site: string; queueId: string };
+  /** The body with every incoming site header removed and this node's visited-groups one prepended. */
   body: Buffer;
 }
 
-const NAME = VISITED_GROUPS_HEADER.toLowerCase();
-
-/** Removes every `X-Mailbus-Routing-Groups` field (with its continuation lines) from the header section. */
-function withoutVisitedHeader(body: Buffer, headerBytes: number): Buffer {
-  const head = body.subarray(0, headerBytes).toString('latin1');
-  const kept: string[] = [];
-  let dropping = false;
-  for (const line of head.split(/(?<=\r\n)/)) {
-    const continuation = line.startsWith(' ') || line.startsWith('\t');
-    if (!continuation) dropping = line.toLowerCase().startsWith(`${NAME}:`);
-    if (!dropping) kept.push(line);
-  }
-  return Buffer.concat([Buffer.from(kept.join(''), 'latin1'), body.subarray(headerBytes)]);
-}
+const VISITED = VISITED_GROUPS_HEADER.toLowerCase();
+const TRACE = TRACE_CONTEXT_HEADER.toLowerCase();
 
 /**
- * When routing groups are sites: the groups a message has visited, believed
- * only from a client that may relay here (IP in relay.allow or authenticated;
- * anyone else's header is removed), and the body to store, carrying the
- * header with this group appended for the next site. undefined when routing
- * groups are only labels: the message is stored as received.
+ * When routing groups are sites: the groups a message has visited and the
+ * site it came from, believed only from a client that may relay here (IP in
+ * relay.allow or authenticated; anyone else's headers are removed), and the
+ * body to store: without the incoming visited-groups and trace-context
+ * headers, carrying the visited-groups header with this group appended for
+ * the next site. undefined when routing groups are only labels: the message
+ * is stored as received.
  */
 export function siteRoute(
   config: Config,
   virtualServer: string,
   body: Buffer,
-  head: { headers: ReadonlyArray<[string, string]>; headerBytes: number },
+  head: { headers: ReadonlyArray<[string, string]> },
   trusted: boolean,
 ): SiteRoute | undefined {
   if (!hasSites(config)) return undefined;
   const here = currentGroup(config, virtualServer);
-  const values = head.headers.filter(([k]) => k === NAME).map(([, v]) => v);
-  const visited = trusted ? parseVisitedGroups(values) : [];
-  const stripped = values.length > 0 ? withoutVisitedHeader(body, head.headerBytes) : body;
+  const values = (name: string) => head.headers.filter(([k]) => k === name).map(([, v]) => v);
+  const visited = trusted ? parseVisitedGroups(values(VISITED)) : [];
+  const [trace] = trusted ? values(TRACE) : [];
+  const t = trace === undefined ? {} : parseTraceContext(trace);
   return {
     visited,
     here,
-    body: Buffer.concat([Buffer.from(visitedGroupsHeader(visited, here), 'latin1'), stripped]),
+    ...(t.site && t.queueId ? { from: { site: t.site, queueId: t.queueId } } : {}),
+    body: Buffer.concat([
+      Buffer.from(visitedGroupsHeader(visited, here), 'latin1'),
+      removeHeaderFields(body, SITE_HEADERS),
+    ]),
   };
+}
+
+/**
+ * The trace context another site's bridgehead handed over with the message
+ * (the parent of this site's receive span): only when routing groups are
+ * sites and the client may relay here; undefined otherwise.
+ */
+export function siteTraceContext(
+  config: Config,
+  body: Buffer,
+  trusted: boolean,
+): SiteTraceContext | undefined {
+  if (!trusted || !hasSites(config)) return undefined;
+  const [value] = headerValues(body, TRACE_CONTEXT_HEADER);
+  return value === undefined ? undefined : parseTraceContext(value);
 }

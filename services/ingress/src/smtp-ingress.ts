@@ -31,6 +31,7 @@ import {
 } from '@mailbus/routing';
 import { formatReply, replies, SmtpRejection, type SmtpReply } from '@mailbus/smtp';
 import {
+  extractContext,
   injectContext,
   SpanAttr,
   SpanName,
@@ -51,7 +52,7 @@ import { drainSmtpServer } from './graceful-drain.js';
 import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { RecipientValidator } from './recipient-validator.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
-import { siteRoute } from './site-route-header.js';
+import { siteRoute, siteTraceContext } from './site-route-header.js';
 import { createLinkStateHandler } from './link-state-command.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -246,7 +247,7 @@ export class SmtpIngress {
         config: deps.config,
         virtualServer: vs.name,
         queue: deps.queue,
-        trusted: (session) => this.relayAllowed(session.remoteAddress) || Boolean(session.user),
+        trusted: (session) => this.trustsSite({ clientIp: session.remoteAddress }, session),
       }),
     });
     this.server.on('error', (err) => deps.logger.warn({ err }, 'smtp server error'));
@@ -315,6 +316,11 @@ export class SmtpIngress {
   }
 
   /** relay.allow for a client IP, remembered for the last 1024 IPs (BlockList.check is not cheap). */
+  /** A client whose site headers (visited groups, trace context) are believed: it may relay here (DESIGN 7). */
+  private trustsSite(s: { clientIp: string }, session: SMTPServerSession): boolean {
+    return this.relayAllowed(s.clientIp) || Boolean(session.user);
+  }
+
   private relayAllowed(ip: string): boolean {
     let ok = this.relayByIp.get(ip);
     if (ok === undefined) {
@@ -481,6 +487,9 @@ export class SmtpIngress {
       (r) => s.rcpt.get(r.address.toLowerCase()) ?? { address: r.address },
     );
     const id = newQueueId();
+    // Another site's bridgehead hands over the trace: this receive span continues it.
+    const handed = siteTraceContext(this.deps.config, body, this.trustsSite(s, session));
+    const parent = handed?.traceparent ? extractContext({ ...handed }) : undefined;
     return withSpan(
       SpanName.SmtpReceive,
       {
@@ -505,7 +514,7 @@ export class SmtpIngress {
           throw err;
         }
       },
-      { kind: SpanKind.SERVER },
+      { kind: SpanKind.SERVER, ...(parent ? { parent } : {}) },
     ).then(
       (r) => {
         this.deps.metrics?.messagesAccepted.inc({ virtual_server: this.vs.name });
@@ -538,8 +547,7 @@ export class SmtpIngress {
     if (head.receivedCount > this.vs.maxHops)
       throw new SmtpRejection(replies.tooManyHops(head.receivedCount));
     const priority = priorityFromHeaders(head.headers);
-    const trusted = this.relayAllowed(s.clientIp) || Boolean(session.user);
-    const site = siteRoute(this.deps.config, this.vs.name, body, head, trusted);
+    const site = siteRoute(this.deps.config, this.vs.name, body, head, this.trustsSite(s, session));
     if (site?.visited.includes(site.here)) throw new SmtpRejection(replies.routingLoop(site.here));
     if (site) body = site.body;
     const facts = this.facts(sender, body.length, priority, site?.visited);
@@ -589,6 +597,7 @@ export class SmtpIngress {
       sender,
       ...recipients.map((r) => r.address),
       ...(head.messageId ? [head.messageId] : []),
+      ...(site?.from ? [site.from.queueId] : []),
     ].filter((t) => t !== '');
     // Written with the body, before the job adds on the same connection, so Redis
     // stores 'received' before any bridgehead can pick the job up and record its attempt.
@@ -597,7 +606,7 @@ export class SmtpIngress {
       {
         type: 'received',
         recipients: recipients.map((r) => r.address),
-        detail: `from ${sender || '<>'} via ${this.vs.name} client ${s.clientIp} size ${body.length}`,
+        detail: `from ${sender || '<>'} via ${this.vs.name} client ${s.clientIp} size ${body.length}${site?.from ? ` from routing group ${site.from.site} as ${site.from.queueId}` : ''}`,
       },
       indexTerms,
     );

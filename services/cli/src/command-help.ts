@@ -15,10 +15,11 @@ one \`<path>: <reason> [code]\` line each. --print writes the effective config a
 
 The routing decision for an envelope; nothing is sent. --redis takes link state
 from Redis (bare: the gateway's own Redis).`,
-  user: `usage: mailbus user add --file FILE --user NAME [--password-env VAR]
+  user: `usage: mailbus user add --file FILE --user NAME [--password-env VAR] [--cram-md5]
 
 Adds or replaces a user in a users file (scrypt hash); the password is read from
-standard input unless --password-env names a variable holding it.`,
+standard input unless --password-env names a variable holding it. --cram-md5 also
+stores a CRAM-MD5 secret (for fetchmail's ODMR).`,
   track: `usage: mailbus track <queue-id|Message-ID|sender|recipient> [--config FILE] [--redis URL] [--json]
 
 Every tracking event of the messages the term names, across all nodes, oldest first.`,
@@ -51,7 +52,7 @@ export const USAGE = `usage: mailbus <command> [options]
   config check [--config FILE] [--print]
   route --from ADDR --to ADDR [--to ADDR…] [--config FILE] [--size-kb N]
         [--priority high|normal|low] [--system] [--virtual-server NAME] [--redis URL] [--json]
-  user add --file FILE --user NAME [--password-env VAR]   (password on stdin)
+  user add --file FILE --user NAME [--password-env VAR] [--cram-md5]   (password on stdin)
   track <queue-id|Message-ID|sender|recipient> [--config FILE] [--redis URL] [--json]
   connector status [NAME] | freeze NAME | unfreeze NAME | retry NAME
   queue list [CONNECTOR] | delete CONNECTOR ID | move CONNECTOR ID --to C | move-all CONNECTOR --to C

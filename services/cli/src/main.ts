@@ -78,6 +78,11 @@ async function main(argv: string[]): Promise<number> {
       err(e.message);
       return 1;
     }
+    // An operator error from a library (MAILBUS_ERR_…, docs/errors.md): its message says it all.
+    if (/^MAILBUS_ERR_/.test(String((e as { code?: unknown }).code))) {
+      err((e as Error).message);
+      return 1;
+    }
     const short = parseArgsMessage(e as Error & { code?: string });
     if (short) return usageError(short);
     err(`mailbus: ${(e as Error).stack ?? String(e)}`);

@@ -48,3 +48,27 @@ export class ConfigValidationError extends Error {
     this.name = 'ConfigValidationError';
   }
 }
+
+const FILE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
+/**
+ * A file the config names (`recipientPolicies[0].validRecipientsFile`) cannot be read when
+ * mailbus starts: the message names the key, the file and why, after the stable code.
+ */
+export class ConfigFileError extends Error {
+  readonly code = 'MAILBUS_ERR_CONFIG_FILE_UNREADABLE';
+  constructor(path: string, file: string, cause: unknown) {
+    const errno = (cause as { code?: string } | null)?.code;
+    const why = (errno && FILE_ERRORS[errno]) ?? (cause as Error | null)?.message ?? String(cause);
+    super(
+      `MAILBUS_ERR_CONFIG_FILE_UNREADABLE: ${path}: cannot read "${file}": ${why}${errno ? ` (${errno})` : ''}`,
+    );
+    this.name = 'ConfigFileError';
+  }
+}

@@ -3,7 +3,12 @@ export type { LoadOptions, ConfigResult } from './load-config.js';
 export { validateConfig } from './validate-config.js';
 export { printEffectiveConfig } from './print-effective-config.js';
 export type { JsonValue } from './print-effective-config.js';
-export { ConfigValidationError, formatConfigError, formatPath } from './config-error.js';
+export {
+  ConfigFileError,
+  ConfigValidationError,
+  formatConfigError,
+  formatPath,
+} from './config-error.js';
 export type { ConfigErrorCode } from './config-error.js';
 export type { ConfigError } from './config-error.js';
 export type { Config, Connector, VirtualServer, RoutingGroup } from './effective-config.js';

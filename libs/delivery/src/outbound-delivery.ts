@@ -1,12 +1,16 @@
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { Socket } from 'node:net';
-import { coalesceWrites, reply, type SmtpReply } from '@mailbus/smtp';
+import { coalesceWrites, nextHopBody, reply, type SmtpReply } from '@mailbus/smtp';
 import { classifyError, classifyResponse } from './classify-error.js';
 import { requestEtrn, type EtrnOutcome } from './etrn-request.js';
 import { HeloSmtpConnection } from './helo-smtp-connection.js';
 import type { DeliveryHost } from './resolve-mx.js';
 import './fast-data-stream.js';
-import { PipeliningSmtpConnection, setRecipientDsnParams } from './pipelining-smtp-connection.js';
+import {
+  PipeliningSmtpConnection,
+  setRecipientDsnParams,
+  setSmtpUtf8,
+} from './pipelining-smtp-connection.js';
 import { SmtpPool } from './smtp-pool.js';
 import type SmtpConnectionClass from 'nodemailer/lib/smtp-connection/index.js';
 
@@ -43,8 +47,13 @@ export interface OutboundRequest {
   recipients: readonly OutboundRecipient[];
   envId?: string;
   ret?: 'FULL' | 'HDRS';
-  /** The client sent BODY=8BITMIME: passed on to a next hop that offers 8BITMIME (RFC 6152). */
+  /**
+   * The body is 8-bit (BODY=8BITMIME, or 8-bit octets): passed on to a next hop that offers
+   * 8BITMIME (RFC 6152), else the body is made 7-bit or refused 5.6.3 (`nextHopBody`).
+   */
   body8bit?: boolean;
+  /** Received with SMTPUTF8: passed on to a next hop that offers it, else refused 5.6.7 when needed. */
+  smtpUtf8?: boolean;
   body: Buffer;
   security: OutboundSecurity;
   onProtocol?: (l: ProtocolLine) => void;
@@ -353,14 +362,48 @@ export class OutboundDelivery {
   ): Promise<TransactionOutcome> {
     return new Promise((resolve) => {
       const to = req.recipients.map((r) => r.address);
-      const envelope: SMTPConnection.Envelope = { from: req.sender, to, size: req.body.length };
+      // Only a message received 8-bit or SMTPUTF8 is checked against the next hop's extensions.
+      const plan =
+        req.body8bit || req.smtpUtf8
+          ? nextHopBody(
+              {
+                sender: req.sender,
+                recipients: to,
+                body: req.body,
+                body8bit: req.body8bit === true,
+                smtpUtf8: req.smtpUtf8 === true,
+              },
+              (conn as unknown as { _supportedExtensions?: string[] })._supportedExtensions ?? [],
+              host.name,
+            )
+          : undefined;
+      if (plan && !plan.ok) {
+        // Refused before MAIL FROM: the session is still clean for the next message.
+        const results = to.map((r) => ({
+          recipient: r,
+          status: 'permanent' as const,
+          reply: plan.reply,
+          host: host.name,
+        }));
+        resolve({
+          results,
+          reusable: true,
+          connectionLevel: false,
+          clean: true,
+          sessionLost: false,
+        });
+        return;
+      }
+      const body = plan?.body ?? req.body;
+      const envelope: SMTPConnection.Envelope = { from: req.sender, to, size: body.length };
       if (req.ret || req.envId) {
         envelope.dsn = {};
         if (req.ret) envelope.dsn.ret = req.ret === 'FULL' ? 'Full' : 'HDRS';
         if (req.envId) envelope.dsn.envid = req.envId;
       }
-      if (req.body8bit) envelope.use8BitMime = true;
+      if (plan?.body8bit) envelope.use8BitMime = true;
       setRecipientDsnParams(conn, req.recipients);
+      setSmtpUtf8(conn, plan?.smtpUtf8 === true);
       let settled = false;
       const done = (err: Error | null, info?: SMTPConnection.SentMessageInfo) => {
         if (settled) return;
@@ -380,7 +423,7 @@ export class OutboundDelivery {
         );
       conn.once('error', onError);
       conn.once('end', onEnd);
-      conn.send(envelope, req.body, (err, info) => done(err, info));
+      conn.send(envelope, body, (err, info) => done(err, info));
     });
   }
 

@@ -34,6 +34,7 @@ interface ConnectionInternals {
   _mailbusPipeline?: Pipeline;
   _mailbusMailSent?: boolean;
   _mailbusRcptParams?: ReadonlyMap<string, RecipientDsnParams>;
+  _mailbusSmtpUtf8?: boolean;
   _sendCommand(cmd: string): void;
   _setEnvelope(envelope: unknown, callback: Done): void;
   _actionMAIL(str: string, callback: Done): void;
@@ -71,6 +72,14 @@ export function setRecipientDsnParams(
   (conn as ConnectionInternals)._mailbusRcptParams = new Map(recipients.map((r) => [r.address, r]));
 }
 
+/**
+ * Whether the next MAIL FROM on `conn` carries SMTPUTF8 (RFC 6531): nodemailer adds it only for
+ * a non-ASCII address, but a message received with SMTPUTF8 may need it for its header fields.
+ */
+export function setSmtpUtf8(conn: unknown, on: boolean): void {
+  (conn as ConnectionInternals)._mailbusSmtpUtf8 = on;
+}
+
 /** `rfc822;a@b` (as smtp-server decoded it) back to RFC 3461 form: addr-type `;` xtext. */
 function orcptArg(orcpt: string): string {
   const semi = orcpt.indexOf(';');
@@ -95,7 +104,13 @@ proto._getDsnRcptToArgs = function (this: ConnectionInternals) {
 };
 
 proto._sendCommand = function (this: ConnectionInternals, cmd: string) {
-  if (cmd.startsWith('MAIL FROM:')) this._mailbusMailSent = true;
+  if (cmd.startsWith('MAIL FROM:')) {
+    this._mailbusMailSent = true;
+    if (this._mailbusSmtpUtf8 && !/ SMTPUTF8\b/.test(cmd)) {
+      const end = cmd.indexOf('>') + 1;
+      cmd = `${cmd.slice(0, end)} SMTPUTF8${cmd.slice(end)}`;
+    }
+  }
   base._sendCommand.call(this, cmd);
 };
 

@@ -315,6 +315,57 @@ describe('buildDsn', () => {
     assert.match(parsed.text ?? '', /replied: 550 5\.7\.1 Nachricht abgelehnt — policy/);
   });
 
+  test('an SMTPUTF8 original gets an RFC 6533 DSN: global-delivery-status, UTF-8 as is, message/global', () => {
+    const utf8Original = Buffer.from(
+      'From: Jörg <jörg@example.de>\r\nSubject: Grüße\r\n\r\nHallo Dörte\r\n',
+      'utf8',
+    );
+    const dsn = (ret: 'FULL' | 'HDRS') =>
+      buildDsn({
+        ...base,
+        ret,
+        international: true,
+        originalSender: 'jörg@example.de',
+        originalMessage: utf8Original,
+        recipients: [
+          {
+            recipient: 'dörte@example.net',
+            originalRecipient: 'Dörte@example.net',
+            action: 'failed',
+            status: '5.6.7',
+            diagnostic: reply(554, '5.6.7', 'SMTPUTF8 is required, but was not offered by host mx'),
+          },
+        ],
+      }).raw;
+    const raw = dsn('FULL');
+    // UTF-8 header fields are allowed here (RFC 6532): only the line endings are checked.
+    assert.ok(!/\r(?!\n)|(?<!\r)\n/.test(raw.toString('latin1')), 'CRLF line endings only');
+    const mime = splitMime(raw.toString('utf8'));
+    assert.match(mime.headers, /multipart\/report; report-type=global-delivery-status;/);
+    assert.match(mime.headers, /^To: <jörg@example\.de>$/m);
+    assert.match(mime.parts[1]?.headers ?? '', /^Content-Type: message\/global-delivery-status$/m);
+    assert.match(mime.parts[1]?.headers ?? '', /^Content-Transfer-Encoding: 8bit$/m);
+    const [, rcpt] = statusBlocks(mime.parts[1]?.body ?? '');
+    assert.equal(rcpt?.get('final-recipient'), 'utf-8; dörte@example.net');
+    assert.equal(rcpt?.get('original-recipient'), 'utf-8; Dörte@example.net');
+    assert.equal(rcpt?.get('status'), '5.6.7');
+    assert.match(mime.parts[2]?.headers ?? '', /^Content-Type: message\/global$/m);
+    assert.match(mime.parts[2]?.headers ?? '', /^Content-Transfer-Encoding: 8bit$/m);
+    assert.match(mime.parts[2]?.body ?? '', /^Subject: Grüße\r\n/m);
+    const hdrs = splitMime(dsn('HDRS').toString('utf8'));
+    assert.match(hdrs.parts[2]?.headers ?? '', /^Content-Type: message\/global-headers$/m);
+    // Without `international`, the RFC 3464 form as before.
+    const plain = splitMime(
+      buildDsn({
+        ...base,
+        recipients: [{ recipient: 'b@example.com', action: 'failed', status: '5.1.1' }],
+      }).raw.toString('latin1'),
+    );
+    assert.match(plain.headers, /report-type=delivery-status;/);
+    assert.match(plain.parts[1]?.headers ?? '', /^Content-Type: message\/delivery-status$/m);
+    assert.match(plain.parts[2]?.headers ?? '', /^Content-Type: message\/rfc822$/m);
+  });
+
   test('a refused connection is described as such: no "replied", no Remote-MTA, no internal address', async () => {
     const { raw } = buildDsn({
       ...base,

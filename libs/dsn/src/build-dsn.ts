@@ -66,6 +66,9 @@ function originalMessageId(original: Buffer): string | undefined {
  * `message/delivery-status` fields, and the original message (RET=FULL) or its headers
  * (RET=HDRS, or when the original is over `maxReturnedBytes`). Pure: the date, id and
  * boundary come from the input. The caller checks `dsnAllowed` and `shouldNotify` first.
+ * When the original was SMTPUTF8 (`international`), the RFC 6533 form: `report-type=
+ * global-delivery-status`, a `message/global-delivery-status` part and `message/global` (or
+ * `message/global-headers`); such a DSN is sent with SMTPUTF8.
  */
 export function buildDsn(input: DsnInput): BuiltDsn {
   if (input.recipients.length === 0)
@@ -77,7 +80,9 @@ export function buildDsn(input: DsnInput): BuiltDsn {
     input.originalMessage,
     input.ret,
     input.maxReturnedBytes ?? DSN_MAX_RETURNED_BYTES,
+    input.international === true,
   );
+  const reportType = input.international ? 'global-delivery-status' : 'delivery-status';
   const text = humanReadableReport(input);
   const status = deliveryStatusFields(input);
   let boundary = `=_mailbus-dsn-${input.randomId}`;
@@ -99,7 +104,7 @@ export function buildDsn(input: DsnInput): BuiltDsn {
     'MIME-Version: 1.0',
     foldField(
       'Content-Type',
-      `multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+      `multipart/report; report-type=${reportType}; boundary="${boundary}"`,
     ),
   ];
   const textAscii = isAscii(text.replace(/\r\n/g, ''));
@@ -116,11 +121,12 @@ export function buildDsn(input: DsnInput): BuiltDsn {
     textAscii ? text : quotedPrintable(text),
     `--${boundary}`,
     'Content-Description: Delivery report',
-    'Content-Type: message/delivery-status',
+    `Content-Type: message/${reportType}`,
+    ...(isAscii(status.replace(/\r\n/g, '')) ? [] : ['Content-Transfer-Encoding: 8bit']),
     '',
     status,
     `--${boundary}`,
-    `Content-Description: ${returned.contentType === 'message/rfc822' ? 'Undelivered message' : 'Undelivered message headers'}`,
+    `Content-Description: ${returned.contentType.endsWith('headers') ? 'Undelivered message headers' : 'Undelivered message'}`,
     `Content-Type: ${returned.contentType}`,
     `Content-Transfer-Encoding: ${returned.transferEncoding}`,
     '',

@@ -20,10 +20,15 @@ export function serverReplied(r: SmtpReply): boolean {
   return r.inReplyTo !== undefined;
 }
 
+/** The words for a reply mailbus made up about a connection that failed; undefined for another. */
+export function connectionFailure(r: SmtpReply): string | undefined {
+  for (const [pattern, reason] of NO_REPLY_REASONS) if (pattern.test(r.text)) return reason;
+  return undefined;
+}
+
 /** A reply mailbus made up, for the sender: a connection failure as such, else its own text. */
 export function noReplyReason(r: SmtpReply): string {
-  for (const [pattern, reason] of NO_REPLY_REASONS) if (pattern.test(r.text)) return reason;
-  return oneLine(formatReply(r));
+  return connectionFailure(r) ?? oneLine(formatReply(r));
 }
 
 /** " (in reply to RCPT TO command)", as Postfix writes it; "" for a reply mailbus made up. */
@@ -38,8 +43,9 @@ export function inReplyToText(r: SmtpReply): string {
  * The Diagnostic-Code value (RFC 3464 §2.3.6): `smtp; <reply>` when a server replied,
  * else `X-mailbus; <reason>` (as Postfix writes `X-Postfix; …`).
  */
-export function diagnosticCode(r: SmtpReply): string {
+export function diagnosticCode(r: SmtpReply, utf8 = false): string {
+  const text = utf8 ? oneLine : asciiEscaped;
   return serverReplied(r)
-    ? `smtp; ${asciiEscaped(formatReply(r))}`
-    : `X-mailbus; ${asciiEscaped(noReplyReason(r))}`;
+    ? `smtp; ${text(formatReply(r))}`
+    : `X-mailbus; ${text(noReplyReason(r))}`;
 }

@@ -50,6 +50,12 @@ export interface DsnInput {
   /** The original message as received (RFC 5322, CRLF). */
   readonly originalMessage: Buffer;
   readonly recipients: readonly DsnRecipient[];
+  /**
+   * The original was received with SMTPUTF8 (RFC 6531): the DSN is an internationalized one
+   * (RFC 6533), `message/global-delivery-status` with UTF-8 addresses as they are, returning
+   * `message/global` or `message/global-headers`; it must itself be sent with SMTPUTF8.
+   */
+  readonly international?: boolean | undefined;
   /** Above this many bytes only the headers are returned; default {@link DSN_MAX_RETURNED_BYTES}. */
   readonly maxReturnedBytes?: number | undefined;
 }

@@ -1,5 +1,5 @@
 import { formatReply } from '@mailbus/smtp';
-import { inReplyToText, noReplyReason, serverReplied } from './diagnostic.js';
+import { connectionFailure, inReplyToText, noReplyReason, serverReplied } from './diagnostic.js';
 import type { DsnAction, DsnInput, DsnRecipient } from './dsn-input.js';
 import { formatRfc5322Date } from './format-rfc5322-date.js';
 import { CRLF, oneLine } from './mime-encoding.js';
@@ -26,7 +26,9 @@ function describe(r: DsnRecipient): string[] {
       r.remoteMta !== undefined ? `The remote server ${oneLine(r.remoteMta)}` : 'The server';
     lines.push(`    ${who} replied: ${oneLine(formatReply(d))}${inReplyToText(d)}`);
   } else if (d !== undefined) {
-    lines.push(`    No server replied: ${noReplyReason(d).replace(/\.$/, '')}.`);
+    // A connection that failed, or mailbus's own decision (no route, SMTPUTF8 not offered…).
+    const lead = connectionFailure(d) === undefined ? 'Not sent' : 'No server replied';
+    lines.push(`    ${lead}: ${noReplyReason(d).replace(/\.$/, '')}.`);
   }
   if (r.explanation !== undefined) lines.push(`    ${oneLine(r.explanation)}`);
   if (r.action === 'delayed' && r.willRetryUntil !== undefined) {

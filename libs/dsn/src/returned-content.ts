@@ -3,7 +3,8 @@ import { CRLF } from './mime-encoding.js';
 
 /** The third part of a DSN: the original message or its headers, with its MIME headers. */
 export interface ReturnedContent {
-  readonly contentType: 'message/rfc822' | 'text/rfc822-headers';
+  readonly contentType:
+    'message/rfc822' | 'text/rfc822-headers' | 'message/global' | 'message/global-headers';
   readonly transferEncoding: '7bit' | '8bit';
   readonly body: Buffer;
 }
@@ -37,9 +38,16 @@ function has8bit(buf: Buffer): boolean {
 /**
  * RET=FULL returns the whole message as `message/rfc822`, unless it is larger than
  * `maxBytes` or has a line over 998 octets (which 7bit/8bit cannot carry): then, as for
- * RET=HDRS, only its header section is returned as `text/rfc822-headers`.
+ * RET=HDRS, only its header section is returned as `text/rfc822-headers`. For an
+ * `international` DSN (RFC 6533 §6.3, RFC 6532 §3.7) they are `message/global` and
+ * `message/global-headers`.
  */
-export function returnedContent(original: Buffer, ret: DsnRet, maxBytes: number): ReturnedContent {
+export function returnedContent(
+  original: Buffer,
+  ret: DsnRet,
+  maxBytes: number,
+  international = false,
+): ReturnedContent {
   const msg = toCrlf(original);
   const full = ret === 'FULL' && msg.length <= maxBytes && !hasLongLine(msg);
   let body = full ? msg : headerSection(msg);
@@ -50,7 +58,13 @@ export function returnedContent(original: Buffer, ret: DsnRet, maxBytes: number)
     );
   if (!body.subarray(-2).equals(Buffer.from(CRLF))) body = Buffer.concat([body, Buffer.from(CRLF)]);
   return {
-    contentType: full ? 'message/rfc822' : 'text/rfc822-headers',
+    contentType: international
+      ? full
+        ? 'message/global'
+        : 'message/global-headers'
+      : full
+        ? 'message/rfc822'
+        : 'text/rfc822-headers',
     transferEncoding: has8bit(body) ? '8bit' : '7bit',
     body,
   };

@@ -46,8 +46,10 @@ export interface DeliveryJobData {
   /** ENVID and RET from MAIL FROM. */
   envId?: string;
   ret?: 'FULL' | 'HDRS';
-  /** MAIL FROM had BODY=8BITMIME. */
+  /** MAIL FROM had BODY=8BITMIME, or the body has 8-bit octets. */
   body8bit?: boolean;
+  /** MAIL FROM had SMTPUTF8 (RFC 6531). */
+  smtpUtf8?: boolean;
   priority: Priority;
   system: boolean;
   /** The virtual server the message entered through. */

@@ -37,6 +37,7 @@ export interface Submission {
   envId?: string;
   ret?: 'FULL' | 'HDRS';
   body8bit?: boolean;
+  smtpUtf8?: boolean;
   priority: DeliveryJobData['priority'];
   system: boolean;
   virtualServer: string;
@@ -155,6 +156,7 @@ export class MailQueue {
           ...(s.envId ? { envId: s.envId } : {}),
           ...(s.ret ? { ret: s.ret } : {}),
           ...(s.body8bit ? { body8bit: true } : {}),
+          ...(s.smtpUtf8 ? { smtpUtf8: true } : {}),
           ...(g.mailboxHosts ? { mailboxHosts: g.mailboxHosts } : {}),
         };
         const id = jobId(s.id, branch, 0);

@@ -55,6 +55,20 @@ export const replies = {
   bareLineEnding: (): SmtpReply =>
     reply(550, '5.5.2', 'Message contains bare CR or LF; refused to prevent SMTP smuggling'),
   addressNeedsSmtputf8: (): SmtpReply => reply(553, '5.6.7', 'Non-ASCII address requires SMTPUTF8'),
+  /** An SMTPUTF8 message (UTF-8 addresses or header fields) for a next hop without SMTPUTF8 (RFC 6531 §3.2). */
+  smtputf8NotOffered: (host: string): SmtpReply =>
+    reply(
+      554,
+      '5.6.7',
+      `SMTPUTF8 is required, but was not offered by host ${host}: the message has UTF-8 addresses or header fields`,
+    ),
+  /** An 8-bit message for a next hop without 8BITMIME that cannot be made 7-bit unchanged (RFC 6152 §3). */
+  conversionNotPossible: (host: string, why: string): SmtpReply =>
+    reply(
+      554,
+      '5.6.3',
+      `Conversion to 7 bits required, but not possible: host ${host} does not offer 8BITMIME and the message has ${why}`,
+    ),
   authFailed: (): SmtpReply => reply(535, '5.7.8', 'Authentication credentials invalid'),
   authThrottled: (): SmtpReply =>
     reply(454, '4.7.0', 'Too many failed authentication attempts, try later'),

@@ -13,6 +13,10 @@ export interface ReceivedMessage {
   secure: boolean;
   user?: string;
   receivedAt: number;
+  /** MAIL FROM had SMTPUTF8. */
+  smtpUtf8: boolean;
+  /** MAIL FROM's BODY: '7bit' (none given) or '8bitmime'. */
+  bodyType: string;
 }
 
 /** A reply a sink gives: `{code, text}` where text starts with the enhanced code if any. */
@@ -100,6 +104,8 @@ export class SinkServer {
             secure: session.secure,
             ...(typeof session.user === 'string' ? { user: session.user } : {}),
             receivedAt: Date.now(),
+            smtpUtf8: session.envelope.smtpUtf8 === true,
+            bodyType: session.envelope.bodyType ?? '7bit',
           };
           const r = options.onData?.(msg);
           if (r === 'drop') {

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { Config, VirtualServer } from '@mailbus/config';
 import { buildDsn, dsnAllowed, orcptAddress, returnedPart, shouldNotify } from '@mailbus/dsn';
@@ -44,6 +45,8 @@ export function createDsnSender(
       randomId: id,
       originalSender: job.sender,
       ...(job.envId ? { envelopeId: job.envId } : {}),
+      // An SMTPUTF8 original gets an RFC 6533 DSN, itself sent with SMTPUTF8.
+      ...(job.smtpUtf8 ? { international: true } : {}),
       ret: returnedPart({
         requested: job.ret,
         trustedSender: trustedSender(config, job),
@@ -111,6 +114,9 @@ export function createDsnSender(
       trace: injectContext(),
       client: { ip: '127.0.0.1', helo: reporter.fqdn, secure: false },
       headerMessageId: dsn.messageId.replace(/^<|>$/g, ''),
+      // The returned message may be 8-bit: made 7-bit for a next hop without 8BITMIME.
+      ...(isAscii(dsn.raw) ? {} : { body8bit: true }),
+      ...(job.smtpUtf8 ? { smtpUtf8: true } : {}),
     });
     await queue.tracking.record(job.messageId, {
       type: 'dsn',

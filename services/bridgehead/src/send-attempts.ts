@@ -164,6 +164,7 @@ export class SendAttempts {
           ...(data.envId ? { envId: data.envId } : {}),
           ...(data.ret ? { ret: data.ret } : {}),
           ...(data.body8bit ? { body8bit: true } : {}),
+          ...(data.smtpUtf8 ? { smtpUtf8: true } : {}),
           security: {
             tls: sec?.tls ?? 'opportunistic',
             verifyCertificates: sec?.verifyCertificates ?? false,

@@ -75,6 +75,11 @@ async function main(argv: string[]): Promise<number> {
       err(e.message);
       return 1;
     }
+    // An operator error from a library (MAILBUS_ERR_…, docs/errors.md): its message says it all.
+    if (/^MAILBUS_ERR_/.test(String((e as { code?: unknown }).code))) {
+      err((e as Error).message);
+      return 1;
+    }
     const code = (e as { code?: string }).code;
     if (
       code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ConfigFileError } from '@mailbus/config';
 
 /**
  * The valid recipients of an inbound domain (`recipientValidation: list`):
@@ -26,15 +27,16 @@ export class RecipientList {
     }
   }
 
-  /** Reads the file; an unreadable one is an error naming the config key and the file. */
+  /**
+   * Reads the file; an unreadable one is a `MAILBUS_ERR_CONFIG_FILE_UNREADABLE` naming the config
+   * key, the file and why: mailbus does not start (never a silent accept-all or refuse-all).
+   */
   static fromFile(file: string, where: string): RecipientList {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new Error(
-        `${where}: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-      );
+      throw new ConfigFileError(where, file, err);
     }
     return new RecipientList(text.split(/\r?\n/));
   }

@@ -4,6 +4,7 @@ import {
   type SMTPServerSession,
   type SMTPServerOptions,
 } from 'smtp-server';
+import { isAscii } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Config, VirtualServer } from '@mailbus/config';
@@ -646,7 +647,12 @@ export class SmtpIngress {
             ...(head.messageId ? { headerMessageId: head.messageId } : {}),
             ...(s.envId ? { envId: s.envId } : {}),
             ...(s.ret ? { ret: s.ret } : {}),
-            ...(session.envelope.bodyType === '8bitmime' ? { body8bit: true } : {}),
+            // Declared, or found: a client that sends 8-bit octets without BODY=8BITMIME
+            // still gets its body made 7-bit for a next hop without 8BITMIME.
+            ...(session.envelope.bodyType === '8bitmime' || !isAscii(body)
+              ? { body8bit: true }
+              : {}),
+            ...(session.envelope.smtpUtf8 ? { smtpUtf8: true } : {}),
           })
           .catch((err: unknown) => {
             void this.deps.queue.tracking.record(id, {

@@ -5,19 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import {
-  freePort,
   makeMessage,
   makeTestCertificate,
-  RedisServer,
   sendMail,
   SinkServer,
   sleep,
   waitFor,
 } from '@mailbus/testing';
+import { GatewayFixture } from './support/gateway-fixture.js';
 import type { Gateway } from '@mailbus/cli';
 import { hashPassword } from '@mailbus/ingress';
 import { jobId } from '@mailbus/queue';
-import { queuedId, queueOf, startGatewayWithEnv } from './delivery-helpers.js';
+import { queuedId, queueOf } from './delivery-helpers.js';
 
 /**
  * A collector as RFC 2645 has it, scripted: implicit TLS, EHLO, AUTH PLAIN,
@@ -91,7 +90,7 @@ class Collector {
 }
 
 describe('authenticated on-demand relay (ATRN, RFC 2645) and TURN for held mail', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<'internet', 'hub' | 'odmr'>;
   let gateway: Gateway;
   let internet: SinkServer;
   let odmr: number;
@@ -99,31 +98,30 @@ describe('authenticated on-demand relay (ATRN, RFC 2645) and TURN for held mail'
   const cert = makeTestCertificate('hub.mailbus.test');
 
   before(async () => {
-    redis = await RedisServer.start();
-    internet = await SinkServer.start();
-    hub = await freePort();
-    odmr = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'mailbus-atrn-'));
     writeFileSync(
       join(dir, 'users'),
       `branch:${await hashPassword('branch-pw')}\nalice:${await hashPassword('alice-pw')}\n`,
     );
-    gateway = await startGatewayWithEnv(`
+    f = await GatewayFixture.start({
+      sinks: { internet: {} },
+      ports: ['hub', 'odmr'],
+      config: (p) => `
 organization: Test
-redis: { url: "${redis.url}", commandTimeout: 1s }
+redis: { url: "${p.redis.url}", commandTimeout: 1s }
 virtualServers:
   - name: hub
-    listen: 127.0.0.1:${hub}
+    listen: 127.0.0.1:${p.ports.hub}
     fqdn: hub.mailbus.test
     relay: { allow: [127.0.0.0/8] }
   - name: odmr
-    listen: 127.0.0.1:${odmr}
+    listen: 127.0.0.1:${p.ports.odmr}
     fqdn: odmr.mailbus.test
     auth: { usersFile: ${join(dir, 'users')} }
     tls: { cert: ${cert.certFile}, key: ${cert.keyFile}, implicit: true }
 connectors:
   - name: Internet
-    smartHosts: ["[127.0.0.1]:${internet.port}"]
+    smartHosts: ["[127.0.0.1]:${p.sinks.internet.port}"]
     bridgeheads: [hub]
     addressSpaces: [{ domain: "*" }]
   - name: Branch
@@ -131,13 +129,17 @@ connectors:
     bridgeheads: [hub]
     addressSpaces: [{ domain: branch.example }, { domain: annex.example }]
     delivery: { remoteTriggered: true, triggerAccounts: [branch] }
-`);
+`,
+    });
+    ({
+      sinks: { internet },
+      ports: { hub, odmr },
+      gateway,
+    } = f);
   });
 
   after(async () => {
-    await gateway?.close();
-    await internet?.close();
-    await redis?.close();
+    await f?.close();
     cert.cleanup();
   });
 

@@ -4,27 +4,24 @@ import {
   DnsServer,
   freePort,
   makeMessage,
-  RedisServer,
   sendMail,
   SinkServer,
   waitFor,
   type ReceivedMessage,
 } from '@mailbus/testing';
-import type { Gateway } from '@mailbus/cli';
-import { parseDsn, startGatewayWithEnv } from './delivery-helpers.js';
+import { GatewayFixture } from './support/gateway-fixture.js';
+import { parseDsn } from './delivery-helpers.js';
 
 describe('DNS routing against a real DNS server on loopback', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<never, never>;
   let dns: DnsServer;
   let mx1: SinkServer;
   let mx2: SinkServer;
   let implicit: SinkServer;
   let senderSink: SinkServer;
-  let gateway: Gateway;
   let ingress: number;
 
   before(async () => {
-    redis = await RedisServer.start();
     // MX records carry no port: every MX host listens on the connector's port, each on its own loopback address.
     const port = await freePort('127.0.0.2');
     mx1 = await SinkServer.start({ host: '127.0.0.2', port });
@@ -53,9 +50,10 @@ describe('DNS routing against a real DNS server on loopback', () => {
       'hub.mailbus.test': { a: ['127.0.0.1'] },
     });
     ingress = await freePort();
-    gateway = await startGatewayWithEnv(`
+    f = await GatewayFixture.start({
+      config: (p) => `
 organization: Test
-redis: { url: "${redis.url}", commandTimeout: 1s }
+redis: { url: "${p.redis.url}", commandTimeout: 1s }
 virtualServers:
   - name: hub
     listen: 127.0.0.1:${ingress}
@@ -72,14 +70,14 @@ connectors:
     smartHosts: ["[127.0.0.1]:${senderSink.port}"]
     bridgeheads: [hub]
     addressSpaces: [{ domain: sender.test }]
-`);
+`,
+    });
   });
 
   after(async () => {
-    await gateway?.close();
+    await f?.close();
     await Promise.all([mx1, mx2, implicit, senderSink].map((s) => s?.close()));
     await dns?.close();
-    await redis?.close();
   });
 
   async function send(to: string, subject: string): Promise<void> {

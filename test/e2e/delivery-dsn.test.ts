@@ -1,76 +1,77 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { SinkServer } from '@mailbus/testing';
 import {
-  freePort,
   makeMessage,
-  RedisServer,
   sendMail,
-  SinkServer,
   SmtpDialog,
   sleep,
   waitFor,
   type ReceivedMessage,
 } from '@mailbus/testing';
+import { GatewayFixture } from './support/gateway-fixture.js';
 import type { Gateway } from '@mailbus/cli';
-import { parseDsn, queuedId, queueOf, startGatewayWithEnv } from './delivery-helpers.js';
+import { parseDsn, queuedId, queueOf } from './delivery-helpers.js';
 
 describe('DSNs: partial failure, expiry, delay, and when none is sent', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<'remote' | 'senderSink', 'ingress' | 'closedPort'>;
   let remote: SinkServer;
   let senderSink: SinkServer;
   let gateway: Gateway;
   let ingress: number;
-  let closedPort: number;
 
   before(async () => {
-    redis = await RedisServer.start();
-    remote = await SinkServer.start({
-      onRcpt: (a) =>
-        a.startsWith('bad')
-          ? // smtp-server puts its own enhanced code (5.1.1 at RCPT) before the text.
-            { code: 550, text: `<${a}>: Recipient address rejected: User unknown` }
-          : undefined,
-    });
-    senderSink = await SinkServer.start();
-    ingress = await freePort();
-    closedPort = await freePort();
-    gateway = await startGatewayWithEnv(`
+    f = await GatewayFixture.start({
+      sinks: {
+        remote: {
+          onRcpt: (a) =>
+            a.startsWith('bad')
+              ? // smtp-server puts its own enhanced code (5.1.1 at RCPT) before the text.
+                { code: 550, text: `<${a}>: Recipient address rejected: User unknown` }
+              : undefined,
+        },
+        senderSink: {},
+      },
+      ports: ['ingress', 'closedPort'],
+      config: (p) => `
 organization: Test
-redis: { url: "${redis.url}", commandTimeout: 1s }
+redis: { url: "${p.redis.url}", commandTimeout: 1s }
 virtualServers:
   - name: hub
-    listen: 127.0.0.1:${ingress}
+    listen: 127.0.0.1:${p.ports.ingress}
     fqdn: hub.mailbus.test
     relay: { allow: [127.0.0.0/8] }
 connectors:
   - name: Remote
-    smartHosts: ["[127.0.0.1]:${remote.port}"]
+    smartHosts: ["[127.0.0.1]:${p.sinks.remote.port}"]
     bridgeheads: [hub]
     addressSpaces: [{ domain: example.net }]
   - name: Expiring
-    smartHosts: ["[127.0.0.1]:${closedPort}"]
+    smartHosts: ["[127.0.0.1]:${p.ports.closedPort}"]
     bridgeheads: [hub]
     addressSpaces: [{ domain: expire.example }]
     retry: { intervals: [1s], expireAfter: 3s, delayNotifyAfter: 2s }
     linkState: { failuresToMarkDown: 100 }
   - name: Slow
-    smartHosts: ["[127.0.0.1]:${closedPort}"]
+    smartHosts: ["[127.0.0.1]:${p.ports.closedPort}"]
     bridgeheads: [hub]
     addressSpaces: [{ domain: delay.example }]
     retry: { intervals: [1s], expireAfter: 1h, delayNotifyAfter: 1s }
     linkState: { failuresToMarkDown: 100 }
   - name: Senders
-    smartHosts: ["[127.0.0.1]:${senderSink.port}"]
+    smartHosts: ["[127.0.0.1]:${p.sinks.senderSink.port}"]
     bridgeheads: [hub]
     addressSpaces: [{ domain: sender.test }]
-`);
+`,
+    });
+    ({
+      sinks: { remote, senderSink },
+      ports: { ingress },
+      gateway,
+    } = f);
   });
 
-  after(async () => {
-    await gateway?.close();
-    await Promise.all([remote, senderSink].map((s) => s?.close()));
-    await redis?.close();
-  });
+  after(() => f?.close());
 
   const dsnsFor = (subject: string, kind = ''): ReceivedMessage[] =>
     senderSink.messages.filter(

@@ -1,57 +1,51 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  freePort,
-  makeMessage,
-  RedisServer,
-  sendMail,
-  SinkServer,
-  SmtpDialog,
-  sleep,
-  waitFor,
-} from '@mailbus/testing';
+import type { SinkServer } from '@mailbus/testing';
+import { makeMessage, sendMail, SmtpDialog, waitFor } from '@mailbus/testing';
+import { GatewayFixture } from './support/gateway-fixture.js';
 import type { Gateway } from '@mailbus/cli';
 import { jobId } from '@mailbus/queue';
-import { queuedId, queueOf, startGatewayWithEnv } from './delivery-helpers.js';
+import { queuedId, queueOf } from './delivery-helpers.js';
 
 describe('remote triggered delivery: ETRN (RFC 1985)', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<'sink', 'hub' | 'other'>;
   let sink: SinkServer;
   let gateway: Gateway;
   let hub: number;
   let other: number;
 
   before(async () => {
-    redis = await RedisServer.start();
-    sink = await SinkServer.start();
-    hub = await freePort();
-    other = await freePort();
-    gateway = await startGatewayWithEnv(`
+    f = await GatewayFixture.start({
+      sinks: { sink: {} },
+      ports: ['hub', 'other'],
+      config: (p) => `
 organization: Test
-redis: { url: "${redis.url}", commandTimeout: 1s }
+redis: { url: "${p.redis.url}", commandTimeout: 1s }
 virtualServers:
   - name: hub
-    listen: 127.0.0.1:${hub}
+    listen: 127.0.0.1:${p.ports.hub}
     fqdn: hub.mailbus.test
     relay: { allow: [127.0.0.0/8], etrn: [127.0.0.1/32] }
   - name: other
-    listen: 127.0.0.1:${other}
+    listen: 127.0.0.1:${p.ports.other}
     fqdn: other.mailbus.test
     relay: { allow: [127.0.0.0/8], etrn: [192.0.2.0/24] }
 connectors:
   - name: Dialup
-    smartHosts: ["[127.0.0.1]:${sink.port}"]
+    smartHosts: ["[127.0.0.1]:${p.sinks.sink.port}"]
     bridgeheads: [hub]
     addressSpaces: [{ domain: example.net }, { domain: example.org }]
     delivery: { remoteTriggered: true }
-`);
+`,
+    });
+    ({
+      sinks: { sink },
+      ports: { hub, other },
+      gateway,
+    } = f);
   });
 
-  after(async () => {
-    await gateway?.close();
-    await sink?.close();
-    await redis?.close();
-  });
+  after(() => f?.close());
 
   async function send(to: string, subject: string): Promise<string> {
     const r = await sendMail({
@@ -81,9 +75,12 @@ connectors:
       await send('c@example.org', 'held-org'),
     );
     const q = queueOf(gateway).queues.queue('Dialup');
-    for (const id of ids)
-      assert.equal(await (await q.getJob(jobId(id, 0, 0)))?.getState(), 'delayed');
-    await sleep(500);
+    for (const id of ids) {
+      const job = await q.getJob(jobId(id, 0, 0));
+      assert.equal(await job?.getState(), 'delayed');
+      // Held until its expiry (2 days by default), not due in a moment.
+      assert.ok((job?.delay ?? 0) > 3_600_000, `held for ${job?.delay} ms`);
+    }
     assert.equal(sink.messages.length, 0);
   });
 
@@ -94,7 +91,6 @@ connectors:
       timeoutMs: 10_000,
       what: 'the example.net mail',
     });
-    await sleep(500);
     assert.ok(!has('held-org'), 'example.org stays held');
     assert.equal(
       await (
@@ -112,7 +108,11 @@ connectors:
 
   test('ETRN from a client not in relay.etrn gets 458 and releases nothing', async () => {
     assert.match(await etrn(other, 'example.org'), /^458 /);
-    await sleep(500);
+    // Still a delayed job: a release would have moved it before the reply.
+    const job = await queueOf(gateway)
+      .queues.queue('Dialup')
+      .getJob(jobId(ids[2] ?? '', 0, 0));
+    assert.equal(await job?.getState(), 'delayed');
     assert.ok(!has('held-org'));
   });
 

@@ -1,19 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  freePort,
-  makeMessage,
-  RedisServer,
-  sendMail,
-  SinkServer,
-  waitFor,
-} from '@mailbus/testing';
+import { makeMessage, sendMail, SinkServer, waitFor } from '@mailbus/testing';
+import { GatewayFixture } from './support/gateway-fixture.js';
 import type { Gateway } from '@mailbus/cli';
 import { jobId } from '@mailbus/queue';
-import { queuedId, queueOf, startGatewayWithEnv } from './delivery-helpers.js';
+import { queuedId, queueOf } from './delivery-helpers.js';
 
 describe('failover to the next-cost connector, link state, and back after recovery', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<'backup' | 'refusing421' | 'busy451', 'ingress' | 'closedPort'>;
   let backup: SinkServer;
   let refusing421: SinkServer;
   let busy451: SinkServer;
@@ -23,54 +17,60 @@ describe('failover to the next-cost connector, link state, and back after recove
   let closedPort: number;
 
   before(async () => {
-    redis = await RedisServer.start();
-    backup = await SinkServer.start();
-    refusing421 = await SinkServer.start({
-      server: {
-        onConnect(_session, cb) {
-          cb(Object.assign(new Error('4.3.2 Service shutting down'), { responseCode: 421 }));
+    f = await GatewayFixture.start({
+      sinks: {
+        backup: {},
+        refusing421: {
+          server: {
+            onConnect(_session, cb) {
+              cb(Object.assign(new Error('4.3.2 Service shutting down'), { responseCode: 421 }));
+            },
+          },
+        },
+        busy451: {
+          // smtp-server puts its own enhanced code (4.3.0 after DATA) before the text.
+          onData: () => ({ code: 451, text: 'Error: queue file write error' }),
         },
       },
-    });
-    busy451 = await SinkServer.start({
-      // smtp-server puts its own enhanced code (4.3.0 after DATA) before the text.
-      onData: () => ({ code: 451, text: 'Error: queue file write error' }),
-    });
-    ingress = await freePort();
-    closedPort = await freePort();
-    gateway = await startGatewayWithEnv(`
+      ports: ['ingress', 'closedPort'],
+      config: (p) => `
 organization: Test
-redis: { url: "${redis.url}", commandTimeout: 1s }
+redis: { url: "${p.redis.url}", commandTimeout: 1s }
 virtualServers:
   - name: hub
-    listen: 127.0.0.1:${ingress}
+    listen: 127.0.0.1:${p.ports.ingress}
     fqdn: hub.mailbus.test
     relay: { allow: [127.0.0.0/8] }
 connectors:
   - name: Cheap
-    smartHosts: ["[127.0.0.1]:${closedPort}"]
+    smartHosts: ["[127.0.0.1]:${p.ports.closedPort}"]
     bridgeheads: [hub]
     addressSpaces: [{ domain: example.net, cost: 1 }]
     linkState: { failuresToMarkDown: 2, downFor: 2s }
   - name: Flaky
-    smartHosts: ["[127.0.0.1]:${refusing421.port}"]
+    smartHosts: ["[127.0.0.1]:${p.sinks.refusing421.port}"]
     bridgeheads: [hub]
     addressSpaces: [{ domain: example.org, cost: 1 }]
   - name: Busy
-    smartHosts: ["[127.0.0.1]:${busy451.port}"]
+    smartHosts: ["[127.0.0.1]:${p.sinks.busy451.port}"]
     bridgeheads: [hub]
     addressSpaces: [{ domain: example.com, cost: 1 }]
   - name: Backup
-    smartHosts: ["[127.0.0.1]:${backup.port}"]
+    smartHosts: ["[127.0.0.1]:${p.sinks.backup.port}"]
     bridgeheads: [hub]
     addressSpaces: [{ domain: example.net, cost: 2 }, { domain: example.org, cost: 2 }, { domain: example.com, cost: 2 }]
-`);
+`,
+    });
+    ({
+      sinks: { backup, refusing421, busy451 },
+      ports: { ingress, closedPort },
+      gateway,
+    } = f);
   });
 
   after(async () => {
-    await gateway?.close();
-    await Promise.all([backup, refusing421, busy451, recovered].map((s) => s?.close()));
-    await redis?.close();
+    await f?.close();
+    await Promise.all([recovered].map((s) => s?.close()));
   });
 
   async function send(to: string, subject: string): Promise<string> {

@@ -1,29 +1,16 @@
-import { parseConfig } from '@mailbus/config';
-import { Gateway, type Role, createDsnSender } from '@mailbus/cli';
+import type { Gateway, Role } from '@mailbus/cli';
 import type { MailQueue } from '@mailbus/queue';
 import type { ReceivedMessage } from '@mailbus/testing';
 import { simpleParser } from 'mailparser';
-import pino from 'pino';
+import { startGateway } from './support/start-gateway.js';
 
 /** Starts the gateway in this process with an environment (passwords) of the test's choosing. */
-export async function startGatewayWithEnv(
+export function startGatewayWithEnv(
   yaml: string,
   env: NodeJS.ProcessEnv = {},
   roles: Role[] = ['ingress', 'bridgehead'],
 ): Promise<Gateway> {
-  const r = parseConfig(yaml);
-  if (!r.ok) throw new Error(r.errors.map((e) => `${e.path}: ${e.reason}`).join('\n'));
-  const gateway = new Gateway({
-    config: r.config,
-    roles,
-    env,
-    logger: pino({ level: process.env.MAILBUS_TEST_LOG ?? 'silent' }),
-    sendDsn: createDsnSender(r.config),
-    lockDurationMs: 2000,
-    stalledIntervalMs: 1000,
-  });
-  await gateway.start();
-  return gateway;
+  return startGateway(yaml, roles, undefined, env);
 }
 
 /** The bridgehead's queue facade of a started gateway. */

@@ -5,16 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { hashPassword } from '@mailbus/ingress';
-import {
-  freePort,
-  makeTestCertificate,
-  RedisServer,
-  sendMail,
-  SinkServer,
-  SmtpDialog,
-} from '@mailbus/testing';
-import type { Gateway } from '@mailbus/cli';
-import { startGateway } from './support/start-gateway.js';
+import type { SinkServer } from '@mailbus/testing';
+import { makeTestCertificate, sendMail, SmtpDialog } from '@mailbus/testing';
+import { GatewayFixture } from './support/gateway-fixture.js';
 
 /**
  * Each way a recipient may be accepted for relay, over real SMTP: an inbound
@@ -22,46 +15,47 @@ import { startGateway } from './support/start-gateway.js';
  * STARTTLS), a connector with allowRelay; and each way it is refused.
  */
 describe('relay permission over SMTP', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<'sink', 'closed' | 'byIp'>;
   let sink: SinkServer;
-  let gateway: Gateway;
   let closed: number;
   let byIp: number;
   const cert = makeTestCertificate('mx.relay.test');
 
   before(async () => {
-    redis = await RedisServer.start();
-    sink = await SinkServer.start();
-    closed = await freePort();
-    byIp = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'mailbus-users-'));
     const users = join(dir, 'users.passwd');
     writeFileSync(users, `alice:${await hashPassword('correct horse')}\n`);
-    gateway = await startGateway(`
-redis: { url: "${redis.url}" }
+    f = await GatewayFixture.start({
+      sinks: { sink: {} },
+      ports: ['closed', 'byIp'],
+      config: (p) => `
+redis: { url: "${p.redis.url}" }
 recipientPolicies:
-  - { domain: inbound.test, mailboxHosts: ["[127.0.0.1]:${sink.port}"] }
+  - { domain: inbound.test, mailboxHosts: ["[127.0.0.1]:${p.sinks.sink.port}"] }
 virtualServers:
   - name: closed
-    listen: 127.0.0.1:${closed}
+    listen: 127.0.0.1:${p.ports.closed}
     fqdn: mx.relay.test
     relay: { allow: [], allowAuthenticated: true }
     auth: { usersFile: "${users}" }
     tls: { cert: "${cert.certFile}", key: "${cert.keyFile}" }
   - name: byip
-    listen: 127.0.0.1:${byIp}
+    listen: 127.0.0.1:${p.ports.byIp}
     fqdn: mx2.relay.test
     relay: { allow: ["127.0.0.1/32"], allowAuthenticated: false }
 connectors:
-  - { name: Internet, smartHosts: ["[127.0.0.1]:${sink.port}"], bridgeheads: [closed], addressSpaces: [{ domain: "*" }] }
-  - { name: Partner, smartHosts: ["[127.0.0.1]:${sink.port}"], bridgeheads: [closed], addressSpaces: [{ domain: partner.test }], allowRelay: true }
-`);
+  - { name: Internet, smartHosts: ["[127.0.0.1]:${p.sinks.sink.port}"], bridgeheads: [closed], addressSpaces: [{ domain: "*" }] }
+  - { name: Partner, smartHosts: ["[127.0.0.1]:${p.sinks.sink.port}"], bridgeheads: [closed], addressSpaces: [{ domain: partner.test }], allowRelay: true }
+`,
+    });
+    ({
+      sinks: { sink },
+      ports: { closed, byIp },
+    } = f);
   });
 
   after(async () => {
-    await gateway?.close();
-    await sink?.close();
-    await redis?.close();
+    await f?.close();
     cert.cleanup();
   });
 

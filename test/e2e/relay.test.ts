@@ -1,65 +1,63 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  freePort,
   makeMessage,
-  RedisServer,
+  type RedisServer,
   sendMail,
-  SinkServer,
+  type SinkServer,
   SmtpDialog,
   waitFor,
 } from '@mailbus/testing';
-import type { Gateway } from '@mailbus/cli';
-import { startGateway, withoutOurReceived } from './support/start-gateway.js';
+import { GatewayFixture } from './support/gateway-fixture.js';
+import { withoutOurReceived } from './support/start-gateway.js';
 
 describe('mailbus relays end to end: ingress → Redis → bridgehead → smart host', () => {
+  let f: GatewayFixture<'a' | 'b', 'open' | 'strict'>;
   let redis: RedisServer;
   let sinkA: SinkServer;
   let sinkB: SinkServer;
-  let gateway: Gateway;
   let open: number;
   let strict: number;
 
   before(async () => {
-    redis = await RedisServer.start();
-    sinkA = await SinkServer.start();
-    sinkB = await SinkServer.start();
-    open = await freePort();
-    strict = await freePort();
-    gateway = await startGateway(`
+    f = await GatewayFixture.start({
+      sinks: { a: {}, b: {} },
+      ports: ['open', 'strict'],
+      config: (p) => `
 organization: Test
-redis: { url: "${redis.url}", commandTimeout: 1s }
+redis: { url: "${p.redis.url}", commandTimeout: 1s }
 recipientPolicies:
-  - { domain: contoso.test, mailboxHosts: ["[127.0.0.1]:${sinkB.port}"] }
+  - { domain: contoso.test, mailboxHosts: ["[127.0.0.1]:${p.sinks.b.port}"] }
 virtualServers:
   - name: open
-    listen: 127.0.0.1:${open}
+    listen: 127.0.0.1:${p.ports.open}
     fqdn: mx.open.test
     maxMessageSizeKB: 64
     maxRecipientsPerMessage: 3
     relay: { allow: [127.0.0.0/8] }
   - name: strict
-    listen: 127.0.0.1:${strict}
+    listen: 127.0.0.1:${p.ports.strict}
     fqdn: mx.strict.test
     relay: { allow: [] }
 connectors:
   - name: Alpha
-    smartHosts: ["[127.0.0.1]:${sinkA.port}"]
+    smartHosts: ["[127.0.0.1]:${p.sinks.a.port}"]
     bridgeheads: [open]
     addressSpaces: [{ domain: a.example }]
   - name: Beta
-    smartHosts: ["[127.0.0.1]:${sinkB.port}"]
+    smartHosts: ["[127.0.0.1]:${p.sinks.b.port}"]
     bridgeheads: [open]
     addressSpaces: [{ domain: "*.b.example" }, { domain: b.example }]
-`);
+`,
+    });
+    ({
+      redis,
+      sinks: { a: sinkA, b: sinkB },
+      ports: { open, strict },
+    } = f);
   });
 
-  after(async () => {
-    await gateway?.close();
-    await sinkA?.close();
-    await sinkB?.close();
-    await redis?.close();
-  });
+  after(() => f?.close());
 
   test('a message reaches the smart host with headers and body byte-identical', async () => {
     const raw = makeMessage({

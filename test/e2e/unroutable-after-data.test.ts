@@ -1,46 +1,39 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  freePort,
-  makeMessage,
-  RedisServer,
-  sendMail,
-  SinkServer,
-  SmtpDialog,
-} from '@mailbus/testing';
-import type { Gateway } from '@mailbus/cli';
-import { startGateway } from './support/start-gateway.js';
+import type { SinkServer } from '@mailbus/testing';
+import { makeMessage, sendMail, SmtpDialog } from '@mailbus/testing';
+import { GatewayFixture } from './support/gateway-fixture.js';
 
 /**
  * DESIGN "Routing" step 5: a restriction is applied at RCPT when its facts are
  * known then (SIZE= declared); otherwise, once the message is read, by DSN.
  */
 describe('recipients unroutable once the size is known', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<'sink', 'port'>;
   let sink: SinkServer;
-  let gateway: Gateway;
   let port: number;
 
   before(async () => {
-    redis = await RedisServer.start();
-    sink = await SinkServer.start();
-    port = await freePort();
-    gateway = await startGateway(`
-redis: { url: "${redis.url}" }
+    f = await GatewayFixture.start({
+      sinks: { sink: {} },
+      ports: ['port'],
+      config: (p) => `
+redis: { url: "${p.redis.url}" }
 admin: { listen: "127.0.0.1:0" }
 virtualServers:
-  - { name: d, listen: "127.0.0.1:${port}", fqdn: mx.unroutable.test, relay: { allow: [127.0.0.0/8] } }
+  - { name: d, listen: "127.0.0.1:${p.ports.port}", fqdn: mx.unroutable.test, relay: { allow: [127.0.0.0/8] } }
 connectors:
-  - { name: Small, smartHosts: ["[127.0.0.1]:${sink.port}"], bridgeheads: [d], addressSpaces: [{ domain: small.example }], contentRestrictions: { maxSizeKB: 10 } }
-  - { name: Internet, smartHosts: ["[127.0.0.1]:${sink.port}"], bridgeheads: [d], addressSpaces: [{ domain: "*" }] }
-`);
+  - { name: Small, smartHosts: ["[127.0.0.1]:${p.sinks.sink.port}"], bridgeheads: [d], addressSpaces: [{ domain: small.example }], contentRestrictions: { maxSizeKB: 10 } }
+  - { name: Internet, smartHosts: ["[127.0.0.1]:${p.sinks.sink.port}"], bridgeheads: [d], addressSpaces: [{ domain: "*" }] }
+`,
+    });
+    ({
+      sinks: { sink },
+      ports: { port },
+    } = f);
   });
 
-  after(async () => {
-    await gateway?.close();
-    await sink?.close();
-    await redis?.close();
-  });
+  after(() => f?.close());
 
   const big = ('y'.repeat(76) + '\r\n').repeat(300); // ~23 KB
 

@@ -32,7 +32,7 @@ function connector(name: string, over: Partial<ConnectorRules> = {}): ConnectorR
 /** What happened to a message, in order: a line per step, times relative to arrival. */
 interface Lifecycle {
   events: string[];
-  end: 'delivered' | 'expired' | 'held';
+  end: 'delivered' | 'expired' | 'bounced' | 'held';
   endAt: number;
   notices: number[];
   willRetryUntil: number[];
@@ -42,6 +42,8 @@ interface Lifecycle {
 interface World {
   /** Does an attempt on `connector` at `t` succeed? */
   up: (connector: string, t: number) => boolean;
+  /** Does the next hop of `connector` refuse the recipient with a 5xx at `t`? */
+  refuses?: (connector: string, t: number) => boolean;
   /** Is the connector's link marked down at `t` (the attempt is skipped)? */
   linkDown?: (connector: string, t: number) => boolean;
   forcedUntil?: ReadonlyMap<string, number>;
@@ -116,6 +118,11 @@ function run(
         break;
       case 'deliver':
         out.attempts.push({ connector: step.connector, at: now, pass: m.round });
+        if (world.refuses?.(step.connector, now)) {
+          out.events.push(`5xx on ${step.connector} at ${rel(now)}`);
+          step = policy.decide({ message: m, event: { kind: 'permanent' }, now, forcedUntil });
+          break;
+        }
         if (world.up(step.connector, now)) {
           out.events.push(`delivered on ${step.connector} at ${rel(now)}`);
           out.end = 'delivered';
@@ -149,6 +156,11 @@ function run(
         now = step.until;
         step = pickup(step.connector, now);
         break;
+      case 'bounce':
+        out.events.push(`bounce on ${step.connector} at ${rel(now)}`);
+        out.end = 'bounced';
+        out.endAt = now;
+        return out;
       case 'expire':
         out.events.push(`expire (${step.reason}) at ${rel(now)}`);
         out.end = 'expired';
@@ -356,6 +368,122 @@ describe('delivery policy: whole lifecycles', () => {
       now: MON_NOON + MIN,
     });
     assert.equal(released.kind, 'deliver');
+  });
+
+  test('rule 1: a message on a later candidate lives as long as its first choice says, whatever the later one says', () => {
+    const short = connector('Short', {
+      retry: { intervals: [MIN], expireAfter: 10 * MIN, delayNotifyAfter: 5 * MIN },
+    });
+    const policy = new DeliveryPolicy([short, connector('Long')], DEFAULT_RETRY);
+    const cut = run(policy, MON_NOON, ['Short', 'Long'], { up: () => false });
+    assert.equal(cut.end, 'expired');
+    assert.equal(cut.endAt - MON_NOON, 10 * MIN, 'Short first: 10 minutes, not Long\u2019s 2 days');
+    const kept = run(policy, MON_NOON, ['Long', 'Short'], { up: () => false });
+    assert.equal(
+      kept.endAt - MON_NOON,
+      48 * HOUR,
+      'Long first: Short\u2019s 10 minutes do not cut it',
+    );
+  });
+
+  test('rule 2: a force window opens a closed schedule for a job taken while it is open, and only then', () => {
+    const policy = new DeliveryPolicy(
+      [connector('Night', { schedule: schedule('Mon-Fri 18:00-23:45') })],
+      DEFAULT_RETRY,
+    );
+    const m: MessageFacts = {
+      receivedAt: MON_NOON,
+      size: 1,
+      plan: ['Night'],
+      planIndex: 0,
+      round: 0,
+      delayNotified: false,
+    };
+    const forcedUntil = new Map([['Night', MON_NOON + 15 * MIN]]);
+    const pickup = (now: number) =>
+      policy.decide({ message: m, event: { kind: 'pickup', linkDown: false }, now, forcedUntil });
+    assert.deepEqual(pickup(MON_NOON + 14 * MIN), { kind: 'deliver', connector: 'Night' });
+    assert.deepEqual(pickup(MON_NOON + 15 * MIN), {
+      kind: 'wait',
+      connector: 'Night',
+      until: MON_NOON + 6 * HOUR,
+      reason: 'schedule',
+    });
+  });
+
+  test('rule 2: a wait never runs past the expiry: a schedule that opens after it ends in 5.4.7 at the expiry', () => {
+    const policy = new DeliveryPolicy(
+      [
+        connector('Weekend', {
+          schedule: schedule('Sat 00:00-24:00'),
+          retry: { ...DEFAULT_RETRY, expireAfter: 24 * HOUR },
+        }),
+      ],
+      DEFAULT_RETRY,
+    );
+    const life = run(policy, MON_NOON, ['Weekend'], { up: () => true });
+    assert.deepEqual(life.events, [
+      'wait schedule on Weekend until 86400s',
+      'expire (schedule) at 86400s',
+    ]);
+  });
+
+  test('rule 4: a job taken exactly at its expiry is delivered when it may go (the last try), expired when it may not', () => {
+    const retry = { ...DEFAULT_RETRY, expireAfter: HOUR };
+    const policy = new DeliveryPolicy(
+      [connector('Open', { retry }), connector('Closed', { retry, schedule: schedule('never') })],
+      DEFAULT_RETRY,
+    );
+    const at = (plan: string[]) =>
+      policy.decide({
+        message: {
+          receivedAt: MON_NOON,
+          size: 1,
+          plan,
+          planIndex: 0,
+          round: 3,
+          delayNotified: true,
+        },
+        event: { kind: 'pickup', linkDown: false },
+        now: MON_NOON + HOUR,
+      });
+    assert.deepEqual(at(['Open']), { kind: 'deliver', connector: 'Open' });
+    assert.deepEqual(at(['Closed']), { kind: 'expire', connector: 'Closed', reason: 'schedule' });
+  });
+
+  test('rule 6: the last retry interval repeats until the last pass, made at the expiry', () => {
+    const policy = new DeliveryPolicy(
+      [
+        connector('Internet', {
+          retry: { intervals: [MIN, 5 * MIN], expireAfter: 20 * MIN, delayNotifyAfter: 8 * MIN },
+        }),
+      ],
+      DEFAULT_RETRY,
+    );
+    const life = run(policy, MON_NOON, ['Internet'], { up: () => false });
+    assert.deepEqual(
+      life.attempts.map((a) => (a.at - MON_NOON) / MIN),
+      [0, 1, 6, 11, 16, 20],
+    );
+    assert.equal(life.end, 'expired');
+    // Rule 7: at the first retry at or after 8 minutes (the failure at 11), once.
+    assert.deepEqual(life.notices, [MON_NOON + 11 * MIN]);
+  });
+
+  test('rule 8: a 5xx is final for the recipient: bounced on that connector, no failover, no retry', () => {
+    const policy = new DeliveryPolicy([connector('A'), connector('B')], DEFAULT_RETRY);
+    const life = run(policy, MON_NOON, ['A', 'B'], { up: () => true, refuses: (c) => c === 'A' });
+    assert.deepEqual(life.events, ['5xx on A at 0s', 'bounce on A at 0s']);
+    const after = run(policy, MON_NOON, ['A', 'B'], {
+      up: () => false,
+      refuses: (c) => c === 'B',
+    });
+    assert.deepEqual(after.events, [
+      'transient on A at 0s',
+      'failover A → B due 0s',
+      '5xx on B at 0s',
+      'bounce on B at 0s',
+    ]);
   });
 
   test('local delivery (no connector rules) follows the fallback retry settings', () => {

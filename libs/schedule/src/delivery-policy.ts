@@ -37,12 +37,14 @@ export interface MessageFacts {
  * What happened:
  * - `enqueue`: a job is about to be added on plan[planIndex];
  * - `pickup`: a worker took the job; `linkDown` says its connector is marked down;
- * - `transient`: the attempt on plan[planIndex] failed transiently (or the link was down).
+ * - `transient`: the attempt on plan[planIndex] failed transiently (or the link was down);
+ * - `permanent`: the next hop refused recipients with a 5xx.
  */
 export type DeliveryEvent =
   | { readonly kind: 'enqueue' }
   | { readonly kind: 'pickup'; readonly linkDown: boolean }
-  | { readonly kind: 'transient' };
+  | { readonly kind: 'transient' }
+  | { readonly kind: 'permanent' };
 
 export interface PolicyInput {
   readonly message: MessageFacts;
@@ -92,7 +94,9 @@ export type DeliveryStep =
       readonly willRetryUntil: number;
     }
   /** Give up: DSN 5.4.7. */
-  | { readonly kind: 'expire'; readonly connector: string; readonly reason: ExpiryReason };
+  | { readonly kind: 'expire'; readonly connector: string; readonly reason: ExpiryReason }
+  /** Final for those recipients: a failure DSN with the remote's reply, no failover. */
+  | { readonly kind: 'bounce'; readonly connector: string };
 
 /** What follows a transient failure. */
 export type OnwardStep = Extract<DeliveryStep, { kind: 'failover' | 'retry' | 'expire' }>;
@@ -116,6 +120,7 @@ export type OnwardStep = Extract<DeliveryStep, { kind: 'failover' | 'retry' | 'e
  *    expiresAt expires.
  * 7. At the first retry at or after receivedAt + delayNotifyAfter, one delay
  *    DSN announces expiresAt; never a second.
+ * 8. A permanent failure (5xx) is final for its recipients: bounce, no failover.
  */
 export class DeliveryPolicy {
   private readonly rules: ReadonlyMap<string, ConnectorRules>;
@@ -153,11 +158,19 @@ export class DeliveryPolicy {
 
   /** The next step (after a transient failure: failover, retry or expire). */
   decide(input: PolicyInput & { readonly event: { readonly kind: 'transient' } }): OnwardStep;
+  decide(
+    input: PolicyInput & { readonly event: { readonly kind: 'permanent' } },
+  ): Extract<DeliveryStep, { kind: 'bounce' }>;
+  decide(
+    input: PolicyInput & { readonly event: { readonly kind: 'enqueue' | 'pickup' } },
+  ): Exclude<DeliveryStep, { kind: 'bounce' }>;
   decide(input: PolicyInput): DeliveryStep;
   decide(input: PolicyInput): DeliveryStep {
     const { message: m, event, now } = input;
     const connector = m.plan[m.planIndex] ?? m.plan[0] ?? '';
     if (event.kind === 'transient') return this.afterTransient(input, connector, false);
+    // Rule 8.
+    if (event.kind === 'permanent') return { kind: 'bounce', connector };
     const expiresAt = this.expiresAt(m);
     const rules = this.rules.get(connector);
     if (rules?.remoteTriggered) {

@@ -234,7 +234,12 @@ export class DeliveryProcessor {
       // Before DSNs, failover or retries: a crash from here on must not re-send to these.
       await queue.store.markDelivered(data.messageId, unmarked, this.now());
     }
-    if (permanent.length > 0) {
+    // A 5xx is final for its recipients (the policy's rule 8): no failover, a failure DSN.
+    if (
+      permanent.length > 0 &&
+      queue.policy.decide({ message: messageFacts(data), event: { kind: 'permanent' }, now })
+        .kind === 'bounce'
+    ) {
       const first = formatReply(permanent[0]?.reply ?? reply(550, '5.0.0', 'failed'));
       this.deps.metrics?.messagesBounced.inc({ connector: name }, permanent.length);
       void queue.tracking.record(data.messageId, {

@@ -6,22 +6,9 @@ import { startCommand } from './commands/start-command.js';
 import { userCommand } from './commands/user-command.js';
 import { sinkCommand } from './commands/sink-command.js';
 import { trackCommand } from './commands/track-command.js';
-import { operationsCommand, OPERATIONS_USAGE } from './commands/operations-command.js';
+import { operationsCommand } from './commands/operations-command.js';
+import { COMMAND_HELP, USAGE, parseArgsMessage, wantsHelp } from './command-help.js';
 import { UsageError, UserError } from './usage-error.js';
-
-const USAGE = `usage: mailbus <command> [options]
-
-  start [--config FILE] [--role ingress,bridgehead,admin] [--virtual-server NAME]
-        [--data-dir DIR] [--http-listen HOST:PORT] [--log-format json|human]
-  config check [--config FILE] [--print]
-  route --config FILE --from ADDR --to ADDR [--to ADDR…] [--size-kb N]
-        [--priority high|normal|low] [--system] [--virtual-server NAME] [--redis URL] [--json]
-  user add --file FILE --user NAME [--password-env VAR]   (password on stdin)
-  track <queue-id|Message-ID|sender|recipient> [--config FILE] [--redis URL] [--json]
-${OPERATIONS_USAGE}
-  sink [--listen 127.0.0.1:2526] [--dir DIR]              (a development smart host)
-
-The config file defaults to $MAILBUS_CONFIG, then ./mailbus.yaml.`;
 
 /** The version of the package this command was built from. */
 function version(): string {
@@ -35,6 +22,20 @@ async function main(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const err = (s: string) => process.stderr.write(`${s}\n`);
   const [cmd, ...rest] = argv;
+  const help = cmd === undefined ? undefined : COMMAND_HELP[cmd];
+  // A usage mistake: one line naming it, and where the usage is (not the usage itself).
+  const usageError = (what: string): number => {
+    err(
+      help
+        ? `mailbus ${cmd}: ${what} (see \`mailbus ${cmd} --help\`)`
+        : `mailbus: ${what} (see \`mailbus --help\`)`,
+    );
+    return 2;
+  };
+  if (help && wantsHelp(rest)) {
+    out(help);
+    return 0;
+  }
   try {
     switch (cmd) {
       case 'start':
@@ -57,20 +58,22 @@ async function main(argv: string[]): Promise<number> {
       case '-v':
         out(`mailbus ${version()}`);
         return 0;
-      case undefined:
       case 'help':
       case '--help':
-      case '-h':
-        out(USAGE);
-        return cmd === undefined ? 2 : 0;
+      case '-h': {
+        const topic = rest[0] === undefined ? undefined : COMMAND_HELP[rest[0]];
+        if (rest[0] !== undefined && !topic) return usageError(`no command "${rest[0]}"`);
+        out(topic ?? USAGE);
+        return 0;
+      }
+      case undefined:
+        err(USAGE);
+        return 2;
       default:
-        throw new UsageError(`unknown command "${cmd}"`);
+        return usageError(`unknown command "${cmd}"`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      err(`mailbus: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
+    if (e instanceof UsageError) return usageError(e.message);
     if (e instanceof UserError) {
       err(e.message);
       return 1;
@@ -80,15 +83,8 @@ async function main(argv: string[]): Promise<number> {
       err((e as Error).message);
       return 1;
     }
-    const code = (e as { code?: string }).code;
-    if (
-      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-      code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
-      code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
-    ) {
-      err(`mailbus: ${(e as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
+    const short = parseArgsMessage(e as Error & { code?: string });
+    if (short) return usageError(short);
     err(`mailbus: ${(e as Error).stack ?? String(e)}`);
     return 1;
   }

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { formatConfigError, parseConfig, type Config, type LoadOptions } from '@mailbus/config';
 import { UserDirectory } from '@mailbus/ingress';
-import { UserError } from './usage-error.js';
+import { UsageError, UserError } from './usage-error.js';
+import { dataDirOf, isAlive, readRunFile } from './run-file.js';
 
 /** What parseConfig needs from the files beside the config: the users files' names. */
 export function loadOptions(env: NodeJS.ProcessEnv): LoadOptions {
@@ -17,9 +18,30 @@ export function loadOptions(env: NodeJS.ProcessEnv): LoadOptions {
   };
 }
 
-/** The config file to use: --config, else $MAILBUS_CONFIG, else ./mailbus.yaml. */
-export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? env.MAILBUS_CONFIG ?? 'mailbus.yaml';
+/**
+ * The config file to use: --config, else $MAILBUS_CONFIG, else ./mailbus.yaml,
+ * else (no such file) the config of the `mailbus start` running on the data
+ * directory (its run file).
+ */
+export function configPath(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  dataDirFlag?: string,
+): string {
+  const given = flag ?? env.MAILBUS_CONFIG;
+  if (given) return given;
+  if (existsSync('mailbus.yaml')) return 'mailbus.yaml';
+  const run = readRunFile(dataDirOf(dataDirFlag, env));
+  return run?.config && isAlive(run.pid) ? run.config : 'mailbus.yaml';
+}
+
+/** A usage error naming the known virtual servers, unless `name` is one (any case). */
+export function knownVirtualServer(config: Config, name: string): void {
+  const all = config.virtualServers.map((v) => v.name);
+  if (!all.some((n) => n.toLowerCase() === name.toLowerCase()))
+    throw new UsageError(
+      `--virtual-server: no virtual server "${name}" in the config (known: ${all.join(', ')})`,
+    );
 }
 
 export function readConfigText(path: string): string {

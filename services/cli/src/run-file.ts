@@ -8,6 +8,8 @@ export interface RunFile {
   /** Its redis-server child. */
   redisPid: number;
   url: string;
+  /** The config file that `mailbus start` runs (absolute): the other commands' default. */
+  config?: string;
 }
 
 const NAME = 'run.json';
@@ -25,7 +27,12 @@ export function readRunFile(dir: string): RunFile | undefined {
   try {
     const r = JSON.parse(readFileSync(join(dir, NAME), 'utf8')) as Partial<RunFile>;
     if (typeof r.pid === 'number' && typeof r.redisPid === 'number' && typeof r.url === 'string')
-      return { pid: r.pid, redisPid: r.redisPid, url: r.url };
+      return {
+        pid: r.pid,
+        redisPid: r.redisPid,
+        url: r.url,
+        ...(typeof r.config === 'string' ? { config: r.config } : {}),
+      };
   } catch {
     // absent or unreadable: no run file
   }

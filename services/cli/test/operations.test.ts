@@ -184,7 +184,7 @@ connectors:
     );
     const r = await mailbus(['connector', 'retry', 'Backup', '--config', file]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /1 messages released/);
+    assert.match(r.stdout, /Backup: 1 message released/);
   });
 
   test('an unknown connector is a user error (exit 1) naming its code', async () => {

@@ -8,13 +8,15 @@ export async function startGateway(
   roles: Role[] = ['ingress', 'bridgehead'],
   /** Receives every error-level log line (JSON), whatever MAILBUS_TEST_LOG says. */
   onError?: (line: string) => void,
+  /** The gateway's environment (passwords), of the test's choosing. */
+  env: NodeJS.ProcessEnv = {},
 ): Promise<Gateway> {
   const r = parseConfig(yaml);
   if (!r.ok) throw new Error(r.errors.map((e) => `${e.path}: ${e.reason}`).join('\n'));
   const gateway = new Gateway({
     config: r.config,
     roles,
-    env: {},
+    env,
     logger: onError
       ? pino(
           { level: 'error' },

@@ -14,7 +14,9 @@ export function configCommand(
   const [sub, ...rest] = argv;
   if (sub !== 'check')
     throw new UsageError(
-      `mailbus config: unknown subcommand "${sub ?? ''}" (use: config check [--config FILE] [--print])`,
+      sub === undefined
+        ? 'a subcommand is required (check)'
+        : `unknown subcommand "${sub}" (config subcommands: check)`,
     );
   const { values } = parseArgs({
     args: rest,

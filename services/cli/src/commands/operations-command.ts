@@ -1,12 +1,11 @@
 import { parseArgs } from 'node:util';
 import {
-  MESSAGE_STATES,
   MailQueue,
   QueueOperationError,
   QueueOperations,
   createWorkerConnection,
   type ConnectorSummary,
-  type MessageState,
+  type MoveResult,
 } from '@mailbus/queue';
 import { createDsnSender } from '../dsn-sender.js';
 import { deletedMessageDsn } from '../deleted-message-dsn.js';
@@ -14,6 +13,16 @@ import { configPath, readConfig } from '../read-config.js';
 import { cliRedisTarget } from '../redis-target.js';
 import { waitReachable } from '../redis-reachable.js';
 import { UsageError, UserError } from '../usage-error.js';
+import { cliAudit } from '../cli-audit.js';
+import { plural } from '../plural.js';
+import {
+  age,
+  checkListFlags,
+  formatMessage,
+  jobIdsOf,
+  listMessages,
+  movedLine,
+} from './queue-actions.js';
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -27,21 +36,16 @@ const OPTIONS = {
   dsn: { type: 'boolean' },
 } as const;
 
-export const OPERATIONS_USAGE = `  connector status [NAME] [--json]              link state, frozen, queue depth, oldest message
-  connector freeze|unfreeze NAME                stop / resume delivery (mail keeps queueing)
-  connector retry NAME                          deliver now: skip schedules and backoff, reset link state
-  queue list CONNECTOR [--state S] [--limit N] [--offset N] [--json]
-  queue delete CONNECTOR JOB-ID [--dsn]         remove a message, with or without a DSN to the sender
-  queue move CONNECTOR JOB-ID --to CONNECTOR    move one message
-  queue move-all CONNECTOR --to CONNECTOR       move a whole queue
-    (all take [--config FILE] [--redis URL])`;
-
-function age(seconds: number | null): string {
-  if (seconds === null) return '-';
-  if (seconds < 120) return `${Math.round(seconds)}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
-  return `${(seconds / 3600).toFixed(1)}h`;
-}
+/** Each subcommand and the positional arguments it needs. */
+const SUBCOMMANDS: Record<'connector' | 'queue', Record<string, string[]>> = {
+  connector: { status: [], freeze: ['NAME'], unfreeze: ['NAME'], retry: ['NAME'] },
+  queue: {
+    list: [],
+    delete: ['CONNECTOR', 'ID'],
+    move: ['CONNECTOR', 'ID'],
+    'move-all': ['CONNECTOR'],
+  },
+};
 
 function formatConnector(c: ConnectorSummary): string {
   const d = c.depth;
@@ -64,8 +68,19 @@ export async function operationsCommand(
     strict: true,
   });
   const [sub, a, b] = positionals;
-  if (!sub) throw new UsageError(`mailbus ${kind}: a subcommand is required\n${OPERATIONS_USAGE}`);
-  const config = readConfig(configPath(values.config, env), env);
+  const known = SUBCOMMANDS[kind];
+  if (!sub) throw new UsageError(`a subcommand is required (${Object.keys(known).join(', ')})`);
+  const needs = known[sub];
+  if (!needs)
+    throw new UsageError(
+      `unknown subcommand "${sub}" (${kind} subcommands: ${Object.keys(known).join(', ')})`,
+    );
+  if (positionals.length - 1 < needs.length)
+    throw new UsageError(`${sub} needs ${needs.join(' ')}`);
+  if ((sub === 'move' || sub === 'move-all') && !values.to)
+    throw new UsageError(`${sub} needs --to CONNECTOR`);
+  if (sub === 'list') checkListFlags(values);
+  const config = readConfig(configPath(values.config, env, values['data-dir']), env);
   const target = cliRedisTarget(config, values.redis, values['data-dir'], env);
   const redis = createWorkerConnection(target);
   const queue = new MailQueue(redis, config, 'cli');
@@ -77,11 +92,8 @@ export async function operationsCommand(
     if (values.json) out(JSON.stringify(v, null, 2));
     else for (const l of text()) out(l);
   };
-  const need = (v: string | undefined, what: string): string => {
-    if (!v)
-      throw new UsageError(`mailbus ${kind} ${sub}: ${what} is required\n${OPERATIONS_USAGE}`);
-    return v;
-  };
+  const need = (v: string | undefined): string => v ?? '';
+  const audit = cliAudit();
   try {
     await waitReachable(redis, target);
     if (kind === 'connector') {
@@ -91,73 +103,74 @@ export async function operationsCommand(
           print(list, () => list.map(formatConnector));
           return 0;
         }
-        case 'freeze':
-          await ops.freeze(need(a, 'NAME'));
-          out(`${a}: frozen (mail keeps queueing; unfreeze to deliver)`);
+        case 'freeze': {
+          const connector = ops.resolve(need(a));
+          await ops.freeze(connector);
+          audit('freeze', { connector });
+          out(`${connector}: frozen (mail keeps queueing; unfreeze to deliver)`);
           return 0;
-        case 'unfreeze':
-          await ops.unfreeze(need(a, 'NAME'));
-          out(`${a}: delivering`);
+        }
+        case 'unfreeze': {
+          const connector = ops.resolve(need(a));
+          await ops.unfreeze(connector);
+          audit('unfreeze', { connector });
+          out(`${connector}: delivering`);
           return 0;
-        case 'retry': {
-          const r = await ops.retryNow(need(a, 'NAME'));
+        }
+        default: {
+          const connector = ops.resolve(need(a));
+          const r = await ops.retryNow(connector);
+          audit('retry', { connector, ...r });
           out(
-            `${a}: ${r.promoted} messages released for delivery now${r.retried > 0 ? `, ${r.retried} parked (failed) messages retried` : ''}`,
+            `${connector}: ${plural(r.promoted, 'message')} released for delivery now${r.retried > 0 ? `, ${plural(r.retried, 'parked (failed) message')} retried` : ''}`,
           );
           return 0;
         }
-        default:
-          throw new UsageError(
-            `mailbus connector: unknown subcommand "${sub}"\n${OPERATIONS_USAGE}`,
-          );
       }
     }
     switch (sub) {
       case 'list': {
-        const state = values.state as MessageState | undefined;
-        if (state && !MESSAGE_STATES.includes(state))
-          throw new UsageError(`--state must be one of ${MESSAGE_STATES.join(', ')}`);
-        const list = await ops.listMessages(need(a, 'CONNECTOR'), {
-          ...(state ? { state } : {}),
-          ...(values.limit ? { limit: Number(values.limit) } : {}),
-          ...(values.offset ? { offset: Number(values.offset) } : {}),
-        });
-        print(list, () =>
-          list.map(
-            (m) =>
-              `${m.jobId.padEnd(24)} ${m.state} from <${m.sender}> to ${m.recipients.join(',')} ${m.size}B age ${age(m.ageSeconds)}` +
-              `${m.nextAttemptAt ? ` next ${new Date(m.nextAttemptAt).toISOString()}` : ''}${m.lastError ? ` last error: ${m.lastError}` : ''}`,
-          ),
-        );
+        const list = await listMessages(ops, a, values);
+        print(list, () => list.map((m) => formatMessage(m, !a)));
+        if (!a && !values.json) out(`-- ${plural(list.length, 'message')}`);
         return 0;
       }
       case 'delete': {
-        const r = await ops.deleteMessage(need(a, 'CONNECTOR'), need(b, 'JOB-ID'), {
-          dsn: Boolean(values.dsn),
-        });
-        out(
-          `deleted ${r.jobId} (queue id ${r.queueId})${r.dsn ? ', DSN sent to the sender' : ', no DSN'}`,
-        );
+        const connector = ops.resolve(need(a));
+        for (const jobId of await jobIdsOf(ops, connector, need(b))) {
+          const r = await ops.deleteMessage(connector, jobId, { dsn: Boolean(values.dsn) });
+          audit('delete', { connector, jobId: r.jobId, message_id: r.queueId, dsn: r.dsn });
+          out(
+            `deleted ${r.jobId} (queue id ${r.queueId})${r.dsn ? ', DSN sent to the sender' : ', no DSN'}`,
+          );
+        }
         return 0;
       }
       case 'move': {
-        const r = await ops.moveMessage(
-          need(a, 'CONNECTOR'),
-          need(b, 'JOB-ID'),
-          need(values.to, '--to CONNECTOR'),
+        const results: MoveResult[] = [];
+        for (const jobId of await jobIdsOf(ops, need(a), need(b))) {
+          const r = await ops.moveMessage(need(a), jobId, need(values.to));
+          audit('move', {
+            connector: r.from,
+            to: r.to,
+            jobId: r.oldJobId,
+            message_id: r.queueId,
+          });
+          results.push(r);
+        }
+        print(results.length === 1 ? results[0] : results, () =>
+          results.map((r) => `moved ${r.oldJobId} (queue id ${r.queueId}) to ${r.to}`),
         );
-        print(r, () => [`moved ${b} to ${values.to}`]);
         return 0;
       }
-      case 'move-all': {
-        const r = await ops.moveQueue(need(a, 'CONNECTOR'), need(values.to, '--to CONNECTOR'));
-        out(
-          `moved ${r.moved} messages from ${a} to ${values.to}${r.skipped ? ` (${r.skipped} in delivery left in place)` : ''}`,
-        );
+      default: {
+        const from = ops.resolve(need(a));
+        const to = ops.resolve(need(values.to));
+        const r = await ops.moveQueue(from, to);
+        audit('move-queue', { connector: from, to, ...r });
+        out(movedLine(r.moved, from, to, r.skipped));
         return 0;
       }
-      default:
-        throw new UsageError(`mailbus queue: unknown subcommand "${sub}"\n${OPERATIONS_USAGE}`);
     }
   } catch (e) {
     if (e instanceof QueueOperationError) throw new UserError(`${e.code}: ${e.message}`);

@@ -8,7 +8,7 @@ import {
   type MessageFacts,
   type Priority,
 } from '@mailbus/routing';
-import { readConfig } from '../read-config.js';
+import { configPath, knownVirtualServer, readConfig } from '../read-config.js';
 import { cliRedisTarget } from '../redis-target.js';
 import { waitReachable } from '../redis-reachable.js';
 import { UsageError } from '../usage-error.js';
@@ -35,25 +35,22 @@ export async function routeCommand(
     },
     strict: true,
   });
-  if (!values.config) throw new UsageError('mailbus route: --config FILE is required');
   if (values.from === undefined)
-    throw new UsageError(
-      'mailbus route: --from ADDR is required (use --from "" for the null sender)',
-    );
+    throw new UsageError('--from ADDR is required (use --from "" for the null sender)');
   if (!values.to || values.to.length === 0)
-    throw new UsageError('mailbus route: at least one --to ADDR is required');
+    throw new UsageError('at least one --to ADDR is required');
   const priority = (values.priority ?? 'normal') as Priority;
   if (!['high', 'normal', 'low'].includes(priority))
-    throw new UsageError(
-      `mailbus route: --priority must be high, normal or low, not "${values.priority}"`,
-    );
+    throw new UsageError(`--priority must be high, normal or low, not "${values.priority}"`);
   let sizeKB: number | undefined;
   if (values['size-kb'] !== undefined) {
     sizeKB = Number(values['size-kb']);
     if (!Number.isFinite(sizeKB) || sizeKB < 0)
-      throw new UsageError(`mailbus route: --size-kb must be a number, not "${values['size-kb']}"`);
+      throw new UsageError(`--size-kb must be a number, not "${values['size-kb']}"`);
   }
-  const config = readConfig(values.config, env);
+  const config = readConfig(configPath(values.config, env, values['data-dir']), env);
+  const vs = values['virtual-server'];
+  if (vs !== undefined) knownVirtualServer(config, vs);
   const sender = values.from.replace(/^<|>$/g, '');
   const facts: MessageFacts = {
     sender,

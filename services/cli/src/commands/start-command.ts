@@ -1,9 +1,9 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_ROLES, Gateway, type Role } from '../gateway.js';
-import { configPath, readConfig } from '../read-config.js';
+import { knownVirtualServer, readConfig } from '../read-config.js';
 import { UsageError } from '../usage-error.js';
-import { dataDirOf } from '../run-file.js';
+import { dataDirOf, readRunFile, writeRunFile } from '../run-file.js';
 import { plural } from '../plural.js';
 import { createDsnSender } from '../dsn-sender.js';
 import { startSdkIfConfigured } from '../telemetry-sdk.js';
@@ -41,10 +41,11 @@ export async function startCommand(
     if (!ALL_ROLES.includes(r as Role))
       throw new UsageError(`--role: unknown role "${r}" (roles: ${ALL_ROLES.join(', ')})`);
   // A node of one site (routing group with its own redis) runs on that site's bus.
-  const config = siteConfig(
-    readConfig(configPath(values.config, env), env),
-    values['virtual-server'],
-  );
+  // Not the run file's config: that is another start's.
+  const path = values.config ?? env.MAILBUS_CONFIG ?? 'mailbus.yaml';
+  const whole = readConfig(path, env);
+  if (values['virtual-server'] !== undefined) knownVirtualServer(whole, values['virtual-server']);
+  const config = siteConfig(whole, values['virtual-server']);
   // Tracing only when OTEL_EXPORTER_OTLP_ENDPOINT is set; started before any span is made.
   const sdk = await startSdkIfConfigured(`mailbus-${roles.join('-')}`, env);
   // Log lines buffered (a write per line was a system call per message); flushed
@@ -119,6 +120,12 @@ export async function startCommand(
     await gateway.close().catch(() => undefined);
     await sdk.shutdown();
     throw e;
+  }
+  if (gateway.embeddedRedis) {
+    // The other commands' default config, when no ./mailbus.yaml is beside them.
+    const dir = gateway.embeddedRedis.dir;
+    const run = readRunFile(dir);
+    if (run) writeRunFile(dir, { ...run, config: resolve(path) });
   }
   logs.flush();
   out(

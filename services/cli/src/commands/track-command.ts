@@ -35,10 +35,10 @@ export async function trackCommand(
   });
   const [term, ...extra] = positionals;
   if (term === undefined || term.trim() === '')
-    throw new UsageError('mailbus track: name a queue id, Message-ID, sender or recipient');
+    throw new UsageError('name a queue id, Message-ID, sender or recipient');
   if (extra.length > 0)
-    throw new UsageError(`mailbus track: one search term only (got also "${extra.join(' ')}")`);
-  const config = readConfig(configPath(values.config, env), env);
+    throw new UsageError(`one search term only (got also "${extra.join(' ')}")`);
+  const config = readConfig(configPath(values.config, env, values['data-dir']), env);
   const target = cliRedisTarget(config, values.redis, values['data-dir'], env);
   const sites = trackSites(config, target);
   const { messages, unreachable } = await trackAcrossSites(

@@ -24,7 +24,9 @@ export async function userCommand(
   const [sub, ...rest] = argv;
   if (sub !== 'add')
     throw new UsageError(
-      `mailbus user: unknown subcommand "${sub ?? ''}" (use: user add --file FILE --user NAME)`,
+      sub === undefined
+        ? 'a subcommand is required (add)'
+        : `unknown subcommand "${sub}" (user subcommands: add)`,
     );
   const { values } = parseArgs({
     args: rest,
@@ -36,8 +38,7 @@ export async function userCommand(
     },
     strict: true,
   });
-  if (!values.file || !values.user)
-    throw new UsageError('mailbus user add: --file FILE and --user NAME are required');
+  if (!values.file || !values.user) throw new UsageError('add needs --file FILE and --user NAME');
   if (!/^[^\s:]+$/.test(values.user))
     throw new UserError(`user name "${values.user}" may not contain spaces or ":"`);
   const password = values['password-env'] ? env[values['password-env']] : await readStdin();

@@ -1,0 +1,93 @@
+import type { Gateway, Role } from '@mailbus/cli';
+import type { MailQueue } from '@mailbus/queue';
+import {
+  freePort,
+  RedisServer,
+  SinkServer,
+  type RedisServerOptions,
+  type SinkOptions,
+} from '@mailbus/testing';
+import { startGateway } from './start-gateway.js';
+
+/** What a test's config is written from: the started Redis, sinks and the free ports. */
+export interface FixtureParts<S extends string, P extends string> {
+  redis: RedisServer;
+  sinks: Record<S, SinkServer>;
+  ports: Record<P, number>;
+}
+
+export interface GatewayFixtureOptions<S extends string, P extends string> {
+  /** Sink SMTP servers to start, by name (each with its own options). */
+  sinks?: Record<S, SinkOptions>;
+  /** Free loopback ports to pick, by name (the virtual servers' listen ports). */
+  ports?: readonly P[];
+  /** The gateway's config (YAML), written from the started parts. */
+  config: (parts: FixtureParts<S, P>) => string;
+  /** Default: ingress and bridgehead. */
+  roles?: Role[];
+  /** The gateway's environment (passwords). */
+  env?: NodeJS.ProcessEnv;
+  /** Receives every error-level log line of the gateway (JSON). */
+  onError?: (line: string) => void;
+  redis?: RedisServerOptions;
+}
+
+/**
+ * One e2e test's world: a real redis-server, sink SMTP servers and a gateway
+ * (ingress and bridgehead in this process) on a config written from their
+ * ports. close() stops them in reverse order, whatever started.
+ */
+export class GatewayFixture<
+  S extends string = never,
+  P extends string = never,
+> implements FixtureParts<S, P> {
+  private constructor(
+    readonly redis: RedisServer,
+    readonly sinks: Record<S, SinkServer>,
+    readonly ports: Record<P, number>,
+    private started: Gateway | undefined,
+  ) {}
+
+  static async start<S extends string = never, P extends string = never>(
+    o: GatewayFixtureOptions<S, P>,
+  ): Promise<GatewayFixture<S, P>> {
+    const redis = await RedisServer.start(o.redis);
+    const sinks = {} as Record<S, SinkServer>;
+    const f = new GatewayFixture<S, P>(redis, sinks, {} as Record<P, number>, undefined);
+    try {
+      for (const [name, options] of Object.entries(o.sinks ?? {}) as Array<[S, SinkOptions]>)
+        sinks[name] = await SinkServer.start(options);
+      for (const name of o.ports ?? []) f.ports[name] = await freePort();
+      f.started = await startGateway(
+        o.config(f),
+        o.roles ?? ['ingress', 'bridgehead'],
+        o.onError,
+        o.env ?? {},
+      );
+    } catch (err) {
+      await f.close();
+      throw err;
+    }
+    return f;
+  }
+
+  /** The started gateway. */
+  get gateway(): Gateway {
+    if (!this.started) throw new Error('gateway not started');
+    return this.started;
+  }
+
+  /** The bridgehead's queue facade of the gateway. */
+  get queue(): MailQueue {
+    const q = this.gateway.workerQueue;
+    if (!q) throw new Error('gateway not started');
+    return q;
+  }
+
+  /** Stops the gateway, then the sinks, then Redis. */
+  async close(): Promise<void> {
+    await this.started?.close();
+    await Promise.all(Object.values<SinkServer>(this.sinks).map((s) => s.close()));
+    await this.redis.close();
+  }
+}

@@ -62,7 +62,7 @@ export interface ConnectorDepth extends Record<MessageState, number> {
   waiting: number;
   /** Delayed until the delivery (or oversize) schedule opens. */
   delayed: number;
-  /** Delayed for a retry interval after every candidate failed (`round > 0` or attempts made). */
+  /** Delayed for a retry interval after every candidate failed (`round > 0`). */
   retrying: number;
   /** Delayed on a remote-triggered connector: held until the remote asks (ETRN) or retry now. */
   held: number;
@@ -511,11 +511,14 @@ export class QueueOperations {
     return out;
   }
 
-  /** Why a delayed job waits: held for ETRN, a retry interval, or a closed (oversize) schedule. */
+  /**
+   * Why a delayed job waits: held for ETRN, a retry interval (it went round all its candidates:
+   * `round > 0`), or a closed (oversize) schedule. A message that failed over to a connector
+   * whose schedule is closed waits for that schedule: `delayed`, although attempts were made.
+   */
   private delayedState(connector: string, data: DeliveryJobData): 'delayed' | 'retrying' | 'held' {
     if (this.remoteTriggered.has(connector)) return 'held';
-    const attempts = Array.isArray(data.attempts) ? data.attempts.length : 0;
-    return data.round > 0 || attempts > 0 ? 'retrying' : 'delayed';
+    return data.round > 0 ? 'retrying' : 'delayed';
   }
 
   /** Jobs of the given types, oldest first, up to scanLimit, a page at a time. */

@@ -105,8 +105,16 @@ async function submit(
   return id;
 }
 
-/** A retry job as a bridgehead adds it after every candidate failed: round 1, delayed. */
-async function addRetrying(f: Fixture, connector: string, receivedAt: number): Promise<string> {
+/**
+ * A retry job as a bridgehead adds it after every candidate failed: round 1, delayed. With
+ * round 0: a job that failed over onto a connector whose schedule is closed.
+ */
+async function addRetrying(
+  f: Fixture,
+  connector: string,
+  receivedAt: number,
+  round = 1,
+): Promise<string> {
   const id = newQueueId();
   await f.queue.store.put(id, Buffer.from('x'), 1, {
     sender: 'carol@contoso.com',
@@ -124,7 +132,7 @@ async function addRetrying(f: Fixture, connector: string, receivedAt: number): P
     virtualServer: 'default',
     plan: [connector],
     planIndex: 0,
-    round: 1,
+    round,
     branch: 0,
     hop: 1,
     attempts: [
@@ -355,6 +363,21 @@ describe('QueueOperations', () => {
       const internet = await f.ops.listMessages('Internet', { state: 'waiting' });
       assert.equal(internet.length, 2);
       assert.ok(internet.every((m) => m.state === 'waiting' && m.nextAttemptAt === null));
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('a job that failed over onto a closed schedule is delayed (by schedule), not retrying', async () => {
+    const f = await fixture();
+    try {
+      const id = await addRetrying(f, 'Backup', Date.now() - 1000, 0);
+      const [m] = await f.ops.listMessages('Backup', {});
+      assert.equal(m?.queueId, id);
+      assert.equal(m?.attempts, 1);
+      assert.equal(m?.state, 'delayed');
+      const depth = (await f.ops.connector('Backup', Date.now())).depth;
+      assert.deepEqual([depth.delayed, depth.retrying], [1, 0]);
     } finally {
       await f.close();
     }

@@ -5,10 +5,13 @@ import {
   QueueOperationError,
   QueueOperations,
   createWorkerConnection,
+  siteGroup,
   type ConnectorSummary,
   type MessageState,
 } from '@mailbus/queue';
+import { siteConfig } from '@mailbus/config';
 import { createDsnSender } from '../dsn-sender.js';
+import { formatOrganization } from './connector-status-text.js';
 import { deletedMessageDsn } from '../deleted-message-dsn.js';
 import { configPath, readConfig } from '../read-config.js';
 import { cliRedisTarget } from '../redis-target.js';
@@ -25,9 +28,12 @@ const OPTIONS = {
   offset: { type: 'string' },
   to: { type: 'string' },
   dsn: { type: 'boolean' },
+  'virtual-server': { type: 'string' },
 } as const;
 
-export const OPERATIONS_USAGE = `  connector status [NAME] [--json]              link state, frozen, queue depth, oldest message
+export const OPERATIONS_USAGE = `  connector status [NAME] [--json] [--virtual-server NAME]
+                                                link state, frozen, queue depth, oldest message;
+                                                with sites, every connector of the organisation by routing group
   connector freeze|unfreeze NAME                stop / resume delivery (mail keeps queueing)
   connector retry NAME                          deliver now: skip schedules and backoff, reset link state
   queue list CONNECTOR [--state S] [--limit N] [--offset N] [--json]
@@ -66,11 +72,18 @@ export async function operationsCommand(
   const [sub, a, b] = positionals;
   if (!sub) throw new UsageError(`mailbus ${kind}: a subcommand is required\n${OPERATIONS_USAGE}`);
   const config = readConfig(configPath(values.config, env), env);
-  const target = cliRedisTarget(config, values.redis, values['data-dir'], env);
+  const vs = values['virtual-server'];
+  if (vs && !config.virtualServers.some((v) => v.name.toLowerCase() === vs.toLowerCase()))
+    throw new UserError(
+      `--virtual-server ${vs}: no such virtual server (known: ${config.virtualServers.map((v) => v.name).join(', ')})`,
+    );
+  // A site's node: its routing group's Redis (DESIGN 7), unless --redis names one.
+  const target = cliRedisTarget(siteConfig(config, vs), values.redis, values['data-dir'], env);
   const redis = createWorkerConnection(target);
   const queue = new MailQueue(redis, config, 'cli');
   const dsn = createDsnSender(config);
   const ops = new QueueOperations(queue, {
+    routingGroup: siteGroup(config, vs, target.url),
     sendDsn: (job, reason) => dsn(deletedMessageDsn(job, reason), queue),
   });
   const print = (v: unknown, text: () => string[]) => {
@@ -87,6 +100,14 @@ export async function operationsCommand(
     if (kind === 'connector') {
       switch (sub) {
         case 'status': {
+          const now = Date.now();
+          const org = a ? undefined : await ops.organization(now);
+          if (org) {
+            print(org, () =>
+              formatOrganization(org, now, (c) => (c.status ? formatConnector(c.status) : c.name)),
+            );
+            return 0;
+          }
           const list = a ? [await ops.connector(a, Date.now())] : await ops.connectors(Date.now());
           print(list, () => list.map(formatConnector));
           return 0;

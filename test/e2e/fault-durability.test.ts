@@ -205,6 +205,10 @@ describe('back pressure: ingress pushes back with 452 4.3.1 and recovers by itse
     if (!parsed.ok) throw new Error('bad config');
     const config: Config = parsed.config;
     const conn = createProducerConnection({ url: redis.url }, 1000);
+    // A fail-fast producer refuses commands until its ready check (INFO) is
+    // answered: a message sent before then got 451 4.3.0 ("Stream isn't
+    // writeable"), as happened under load. The gateway waits likewise.
+    await waitFor(() => conn.status === 'ready', { what: 'the producer connection to be ready' });
     const queue = new MailQueue(conn, config, 'test');
     const vs = config.virtualServers[0];
     assert.ok(vs);

@@ -54,6 +54,7 @@ export class ReversedDelivery extends OutboundDelivery {
       security: { tls: 'none', verifyCertificates: false },
       ...(onProtocol ? { onProtocol } : {}),
     };
+    linePerRecord(socket);
     const conn = await this.open(peer, base, socket);
     let open = true;
     let clean = true;
@@ -93,4 +94,37 @@ export class ReversedDelivery extends OutboundDelivery {
 
 function reset(conn: SMTPConnection): Promise<void> {
   return new Promise((resolve, reject) => conn.reset((err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * Every write of the reversed session goes out as its own lines, one write
+ * (one TLS record) per line, never merged. fetchmail relays a reversed session
+ * line by line, waiting in select() on the socket between lines: a second line
+ * in the same TLS record waits in OpenSSL's buffer where select() cannot see
+ * it, and the session stalls (seen with pipelined MAIL/RCPT/DATA and with the
+ * final "." in one record).
+ */
+function linePerRecord(socket: Socket): void {
+  // Writes queued behind one another would otherwise reach TLS as one writev (one record).
+  (socket as unknown as { _writev: unknown })._writev = null;
+  const write = socket.write.bind(socket) as (
+    chunk: Buffer,
+    cb?: (err?: Error | null) => void,
+  ) => boolean;
+  socket.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const cb = rest.find((r): r is (err?: Error | null) => void => typeof r === 'function');
+    const encoding = typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : 'utf8';
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.from(chunk);
+    let ok = true;
+    let start = 0;
+    for (
+      let nl = buf.indexOf(0x0a);
+      nl >= 0 && nl < buf.length - 1;
+      nl = buf.indexOf(0x0a, start)
+    ) {
+      ok = write(buf.subarray(start, nl + 1)) && ok;
+      start = nl + 1;
+    }
+    return write(buf.subarray(start), cb) && ok;
+  }) as Socket['write'];
 }

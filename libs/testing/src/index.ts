@@ -1,4 +1,5 @@
 export { freePort, sleep, waitFor } from './free-port.js';
+export { OwnClock } from './own-time.js';
 export { RedisServer } from './redis-server.js';
 export type { RedisServerOptions } from './redis-server.js';
 export { SinkServer } from './sink-server.js';

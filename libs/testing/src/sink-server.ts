@@ -136,7 +136,8 @@ export class SinkServer {
   async waitForMessages(n: number, timeoutMs = 15_000): Promise<ReceivedMessage[]> {
     await waitFor(() => this.messages.length >= n, {
       timeoutMs,
-      what: `${n} messages at sink :${this.port} (have ${this.messages.length})`,
+      // Read when the wait fails: how many had arrived by then.
+      what: () => `${n} messages at sink :${this.port} (have ${this.messages.length})`,
     });
     return this.messages;
   }

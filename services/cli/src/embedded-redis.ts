@@ -1,21 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { REDIS_SERVER_ARGS } from '@mailbus/config';
+import {
+  RedisServerStartError,
+  startRedisServer,
+  type RedisServerProcess,
+} from '@mailbus/redis-server';
 import { Redis } from 'ioredis';
 import { isAlive, readRunFile, removeRunFile, writeRunFile } from './run-file.js';
 import { UserError } from './usage-error.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,14 +31,18 @@ function probeClient(url: string): Redis {
  * directory tells the other commands where it listens.
  */
 export class EmbeddedRedis {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
-    readonly dir: string,
-  ) {}
+  private constructor(private readonly redis: RedisServerProcess) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return this.redis.url;
+  }
+
+  get port(): number {
+    return this.redis.port;
+  }
+
+  get dir(): string {
+    return this.redis.dir;
   }
 
   /**
@@ -59,8 +54,6 @@ export class EmbeddedRedis {
     dataDir: string,
     o: { binary?: string; signal?: AbortSignal } = {},
   ): Promise<EmbeddedRedis> {
-    const binary = o.binary ?? 'redis-server';
-    const aborted = () => new UserError('stopped while the embedded redis-server was starting');
     try {
       mkdirSync(dataDir, { recursive: true });
     } catch (e) {
@@ -68,90 +61,40 @@ export class EmbeddedRedis {
     }
     const dir = realpathSync(dataDir);
     await takeOver(dir);
-    const port = await freePort();
-    if (o.signal?.aborted) throw aborted();
-    const child = spawn(
-      binary,
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        ...REDIS_SERVER_ARGS,
-        '--loglevel',
-        'warning',
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
-    );
-    const failed = new Promise<never>((_, reject) => {
-      child.once('error', (e) =>
-        reject(
-          new UserError(
-            `cannot start ${binary}: ${e.message} (install redis-server, or set redis.url / MAILBUS_REDIS_URL)`,
-          ),
-        ),
-      );
-      child.once('exit', (code) =>
-        reject(new UserError(`${binary} exited with status ${code} (data directory ${dir})`)),
-      );
-    });
-    failed.catch(() => undefined);
-    // Recorded at once: a mailbus killed (SIGKILL) while Redis still loads leaves
-    // a run file, so the next start stops this redis-server (takeOver).
-    writeRunFile(dir, {
-      pid: process.pid,
-      redisPid: child.pid ?? 0,
-      url: `redis://127.0.0.1:${port}`,
-    });
-    const abort = new Promise<never>((_, reject) => {
-      if (o.signal?.aborted) reject(aborted());
-      o.signal?.addEventListener('abort', () => reject(aborted()), { once: true });
-    });
-    abort.catch(() => undefined);
-    const ready = (async () => {
-      // Loading a large AOF answers LOADING for a while: wait for a real PONG.
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        const c = probeClient(`redis://127.0.0.1:${port}`);
-        try {
-          await c.connect();
-          if ((await c.ping()) === 'PONG') return;
-        } catch {
-          // not up yet
-        } finally {
-          c.disconnect();
-        }
-        await sleep(25);
+    const redis = await startRedisServer({
+      dir,
+      detached: true,
+      stderr: 'inherit',
+      ...(o.binary ? { binary: o.binary } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      // Recorded at once: a mailbus killed (SIGKILL) while Redis still loads leaves
+      // a run file, so the next start stops this redis-server (takeOver).
+      onSpawn: (r) =>
+        writeRunFile(dir, { pid: process.pid, redisPid: r.child.pid ?? 0, url: r.url }),
+    }).catch((e: unknown) => {
+      removeRunFile(dir);
+      if (!(e instanceof RedisServerStartError)) throw e;
+      switch (e.reason) {
+        case 'spawn':
+          throw new UserError(
+            `${e.message} (install redis-server, or set redis.url / MAILBUS_REDIS_URL)`,
+          );
+        case 'exit':
+          throw new UserError(`${e.message} (data directory ${dir})`);
+        case 'aborted':
+          throw new UserError('stopped while the embedded redis-server was starting');
+        default:
+          throw new UserError(e.message);
       }
-      throw new UserError(`${binary} did not answer on port ${port} within 30 s`);
-    })();
-    ready.catch(() => undefined);
-    const redis = new EmbeddedRedis(child, port, dir);
-    try {
-      await Promise.race([ready, failed, abort]);
-    } catch (e) {
-      await redis.stop();
-      throw e;
-    }
-    return redis;
+    });
+    return new EmbeddedRedis(redis);
   }
 
   async stop(): Promise<void> {
-    await stopChild(this.child);
+    // AOF is fsynced on every write: a Redis that has not stopped after 10 s is killed.
+    await this.redis.stop(10_000);
     removeRunFile(this.dir);
   }
-}
-
-/** SIGTERM, SIGKILL after 10 s (AOF is fsynced on every write); resolves once the child has exited. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Whether `pid` is a redis-server listening on `port` (its process title, on Linux). */

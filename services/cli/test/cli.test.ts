@@ -148,6 +148,15 @@ describe('mailbus user add', () => {
     assert.match(lines[0] ?? '', /^alice:\$scrypt\$N=16384,r=8,p=1\$/);
     assert.ok(!readFileSync(file, 'utf8').includes('second'));
   });
+
+  test('--cram-md5 also stores the CRAM-MD5 secret (HMAC-MD5 states), never the password', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mailbus-users-')), 'users.passwd');
+    const r = mailbus(['user', 'add', '--file', file, '--user', 'branch', '--cram-md5'], 'pw-x\n');
+    assert.equal(r.status, 0, r.stderr);
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /^branch:\$scrypt\$[^:]+:\$cram-md5\$[0-9a-f]{64}\n$/);
+    assert.ok(!text.includes('pw-x'));
+  });
 });
 
 describe('install', () => {

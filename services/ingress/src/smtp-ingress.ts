@@ -189,7 +189,7 @@ export class SmtpIngress {
       // No reverse DNS per session (Exchange does none by default): a slow resolver would delay the greeting.
       disableReverseLookup: true,
       authOptional: true,
-      authMethods: ['PLAIN', 'LOGIN'],
+      authMethods: ['PLAIN', 'LOGIN', ...(deps.users?.offersCramMd5() ? ['CRAM-MD5'] : [])],
       allowInsecureAuth: plaintextAuth,
       disabledCommands: [...(deps.users ? [] : ['AUTH']), ...(deps.tls ? [] : ['STARTTLS'])],
       hideSTARTTLS: !deps.tls,
@@ -208,7 +208,11 @@ export class SmtpIngress {
       ),
       onConnect: hook(async (session: SMTPServerSession) => this.onConnect(session)),
       onAuth: (auth, session, cb) => {
-        this.onAuth(auth.method, auth.username ?? '', auth.password ?? '', session).then(
+        const cram =
+          auth.method === 'CRAM-MD5'
+            ? { challenge: auth.challenge ?? '', response: auth.challengeResponse ?? '' }
+            : undefined;
+        this.onAuth(auth.method, auth.username ?? '', cram ?? auth.password ?? '', session).then(
           (user) => cb(null, { user }),
           (err: unknown) => cb(toSmtpError(err)),
         );
@@ -353,7 +357,7 @@ export class SmtpIngress {
   private async onAuth(
     method: string,
     username: string,
-    password: string,
+    password: string | { challenge: string; response: string },
     session: SMTPServerSession,
   ): Promise<string> {
     if (!session.secure && !this.vs.auth?.allowPlaintext)
@@ -361,7 +365,11 @@ export class SmtpIngress {
     const ip = session.remoteAddress;
     if (await this.authThrottle.blocked(ip)) throw new SmtpRejection(replies.authThrottled());
     const users = this.deps.users;
-    if (!users || !(await users.verify(username, password))) {
+    const ok =
+      typeof password === 'string'
+        ? await users?.verify(username, password)
+        : users?.verifyCramMd5(username, password.challenge, password.response);
+    if (!ok) {
       await this.authThrottle.failed(ip);
       this.deps.logger.warn({ client_ip: ip, method }, 'authentication failed');
       throw new SmtpRejection(replies.authFailed());

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { scrypt as scryptCb, randomBytes, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { verifyCramMd5 } from './cram-md5.js';
 
 function scrypt(
   password: string,
@@ -13,12 +14,16 @@ function scrypt(
 }
 
 /**
- * Users allowed to AUTH, from a users file: one `name:hash` per line, `#`
- * comments. Hash format: `$scrypt$N=16384,r=8,p=1$<salt b64>$<key b64>`
- * (written by `mailbus user add`).
+ * Users allowed to AUTH, from a users file: one `name:hash[:cram]` per line,
+ * `#` comments. Hash format: `$scrypt$N=16384,r=8,p=1$<salt b64>$<key b64>`;
+ * `cram`, for AUTH CRAM-MD5, `$cram-md5$<states hex>` (cram-md5.ts). Both
+ * written by `mailbus user add` (`--cram-md5` for the second).
  */
 export class UserDirectory {
-  private constructor(private readonly users: Map<string, string>) {}
+  private constructor(
+    private readonly users: Map<string, string>,
+    private readonly cram: Map<string, string> = new Map(),
+  ) {}
 
   static fromFile(path: string): UserDirectory {
     return UserDirectory.parse(readFileSync(path, 'utf8'));
@@ -26,14 +31,27 @@ export class UserDirectory {
 
   static parse(text: string): UserDirectory {
     const users = new Map<string, string>();
+    const cram = new Map<string, string>();
     for (const raw of text.split(/\r?\n/)) {
       const line = raw.trim();
       if (line === '' || line.startsWith('#')) continue;
-      const i = line.indexOf(':');
-      if (i <= 0) continue;
-      users.set(line.slice(0, i), line.slice(i + 1));
+      const [name = '', hash = '', cramSecret] = line.split(':');
+      if (name === '') continue;
+      users.set(name, hash);
+      if (cramSecret) cram.set(name, cramSecret);
     }
-    return new UserDirectory(users);
+    return new UserDirectory(users, cram);
+  }
+
+  /** Whether any user can AUTH CRAM-MD5 (EHLO lists it only then). */
+  offersCramMd5(): boolean {
+    return this.cram.size > 0;
+  }
+
+  /** AUTH CRAM-MD5 (RFC 2195): the client's hex response to `challenge`. */
+  verifyCramMd5(user: string, challenge: string, response: string): boolean {
+    const secret = this.cram.get(user);
+    return secret !== undefined && verifyCramMd5(secret, challenge, response);
   }
 
   /** The user names, in file order. */

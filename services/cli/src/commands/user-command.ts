@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { hashPassword } from '@mailbus/ingress';
+import { cramMd5Secret, hashPassword } from '@mailbus/ingress';
 import { UsageError, UserError } from '../usage-error.js';
 
 async function readStdin(): Promise<string> {
@@ -11,7 +11,11 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
-/** `mailbus user add --file users.passwd --user NAME [--password-env VAR]`; password from stdin by default. */
+/**
+ * `mailbus user add --file users.passwd --user NAME [--password-env VAR] [--cram-md5]`;
+ * password from stdin by default. `--cram-md5` also stores the CRAM-MD5 secret
+ * (fetchmail's ODMR client authenticates only with CRAM-MD5).
+ */
 export async function userCommand(
   argv: string[],
   env: NodeJS.ProcessEnv,
@@ -28,6 +32,7 @@ export async function userCommand(
       file: { type: 'string' },
       user: { type: 'string' },
       'password-env': { type: 'string' },
+      'cram-md5': { type: 'boolean' },
     },
     strict: true,
   });
@@ -38,7 +43,8 @@ export async function userCommand(
   const password = values['password-env'] ? env[values['password-env']] : await readStdin();
   if (!password)
     throw new UserError('empty password (give it on standard input, or with --password-env VAR)');
-  const line = `${values.user}:${await hashPassword(password)}`;
+  const cram = values['cram-md5'] ? `:${cramMd5Secret(password)}` : '';
+  const line = `${values.user}:${await hashPassword(password)}${cram}`;
   if (existsSync(values.file)) {
     const lines = readFileSync(values.file, 'utf8')
       .split(/\r?\n/)

@@ -6,6 +6,13 @@ export { TrackingStore } from './tracking-store.js';
 export type { TrackingEvent, TrackingEventType, TrackingWrite } from './tracking-store.js';
 export { LinkStateStore } from './link-state-store.js';
 export { SiteLinkStateStore } from './site-link-state-store.js';
+export { organizationStatus, siteGroup } from './organization-status.js';
+export type {
+  OrganizationStatus,
+  OrganizationConnector,
+  RoutingGroupStatus,
+  ConnectorEndStatus,
+} from './organization-status.js';
 export type { StoredSiteLinkReport } from './site-link-state-store.js';
 export type { LinkStatus, LinkPolicy } from './link-state-store.js';
 export {

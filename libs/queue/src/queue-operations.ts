@@ -2,6 +2,7 @@ import type { Job, JobType, Queue } from 'bullmq';
 import { LOCAL_DELIVERY, type DeliveryJobData } from './delivery-job.js';
 import type { LinkStatus } from './link-state-store.js';
 import type { MailQueue } from './mail-queue.js';
+import { organizationStatus, siteGroup, type OrganizationStatus } from './organization-status.js';
 import { scanKeys } from './scan-keys.js';
 import type { TrackingEvent } from './tracking-store.js';
 
@@ -151,6 +152,8 @@ export interface MoveResult {
 }
 
 export interface QueueOperationsOptions {
+  /** The routing group of this site (routing groups as sites); default: siteGroup of the queue's Redis. */
+  routingGroup?: string;
   /** Sends a DSN for the recipients of a deleted job; without it, delete with DSN is refused. */
   sendDsn?: (job: DeliveryJobData, reason: string) => Promise<void>;
   /** Jobs read per state and partition to split delayed jobs and find the oldest (default 10,000). */
@@ -224,6 +227,16 @@ export class QueueOperations {
   /** Status and depth of every connector, in config order, `@local` last. */
   async connectors(now: number): Promise<ConnectorSummary[]> {
     return Promise.all(this.names().map((n) => this.connector(n, now)));
+  }
+
+  /**
+   * With routing groups as sites: every connector of the organisation grouped
+   * by routing group, as this site sees it (organizationStatus); undefined otherwise.
+   */
+  async organization(now: number): Promise<OrganizationStatus | undefined> {
+    const config = this.queue.config;
+    const here = this.options.routingGroup ?? siteGroup(config, undefined, config.redis.url);
+    return organizationStatus(config, this.queue, this, here, now);
   }
 
   /** Status and depth of one connector. */

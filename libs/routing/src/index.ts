@@ -54,3 +54,5 @@ export {
   downAcrossSites,
 } from './site-link-state.js';
 export type { SiteLinkReport } from './site-link-state.js';
+export { connectorEnds, reportedState } from './site-status.js';
+export type { ConnectorEnd, SiteConnectorState } from './site-status.js';

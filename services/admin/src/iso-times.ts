@@ -6,7 +6,7 @@ const TIME_KEY = /^(?:at|since|until|[a-z][A-Za-z]*At|[a-z][A-Za-z]*Until)$/;
  * the epoch milliseconds kept beside it (`receivedAtMs`) for scripts that compute with them.
  * Walks plain objects and arrays; other values are returned as they are.
  */
-export function isoTimes(value: unknown, depth = 6): unknown {
+export function isoTimes(value: unknown, depth = 8): unknown {
   if (depth === 0 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => isoTimes(v, depth - 1));
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;

@@ -73,7 +73,11 @@ export function registerApiRoutes(
     logger.info({ category: 'queue', action, user: req.adminUser, ...fields }, `admin ${action}`);
   };
 
-  app.get('/api/connectors', async () => ({ connectors: await ops.connectors(Date.now()) }));
+  // With routing groups as sites: every connector of the organisation, grouped by routing group.
+  app.get('/api/connectors', async () => {
+    const now = Date.now();
+    return (await ops.organization(now)) ?? { connectors: await ops.connectors(now) };
+  });
 
   app.get<{ Params: NameParams }>('/api/connectors/:name', async (req) =>
     ops.connector(req.params.name, Date.now()),

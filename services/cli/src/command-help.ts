@@ -25,7 +25,10 @@ stores a CRAM-MD5 secret (for fetchmail's ODMR).`,
 Every tracking event of the messages the term names, across all nodes, oldest first.`,
   connector: `usage: mailbus connector <subcommand> [--config FILE] [--redis URL] [--data-dir DIR]
 
-  connector status [NAME] [--json]              link state, frozen, queue depth, oldest message
+  connector status [NAME] [--json] [--virtual-server NAME]
+                                                link state, frozen, queue depth, oldest message;
+                                                with sites, every connector of the organisation by
+                                                routing group (--virtual-server picks the site)
   connector freeze|unfreeze NAME                stop / resume delivery (mail keeps queueing)
   connector retry NAME                          deliver now: skip schedules and backoff, reset link state`,
   queue: `usage: mailbus queue <subcommand> [--config FILE] [--redis URL] [--data-dir DIR]

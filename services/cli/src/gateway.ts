@@ -17,6 +17,7 @@ import {
   isCluster,
   MailQueue,
   QueueOperations,
+  siteGroup,
   redisTargetOf,
   withDeadline,
   type ConnectionEndedHandler,
@@ -170,6 +171,7 @@ export class Gateway {
         ? this.o.sendDsn(req, this.workerQueue)
         : Promise.resolve();
     const ops = new QueueOperations(this.workerQueue, {
+      routingGroup: siteGroup(config, this.o.virtualServer, config.redis.url),
       sendDsn: (job, reason) => sendDsn(deletedMessageDsn(job, reason)),
     });
     this.ops = ops;

@@ -4,10 +4,13 @@ import {
   QueueOperationError,
   QueueOperations,
   createWorkerConnection,
+  siteGroup,
   type ConnectorSummary,
   type MoveResult,
 } from '@mailbus/queue';
+import { siteConfig } from '@mailbus/config';
 import { createDsnSender } from '../dsn-sender.js';
+import { formatOrganization } from './connector-status-text.js';
 import { deletedMessageDsn } from '../deleted-message-dsn.js';
 import { configPath, readConfig } from '../read-config.js';
 import { cliRedisTarget } from '../redis-target.js';
@@ -34,6 +37,7 @@ const OPTIONS = {
   offset: { type: 'string' },
   to: { type: 'string' },
   dsn: { type: 'boolean' },
+  'virtual-server': { type: 'string' },
 } as const;
 
 /** Each subcommand and the positional arguments it needs. */
@@ -81,11 +85,18 @@ export async function operationsCommand(
     throw new UsageError(`${sub} needs --to CONNECTOR`);
   if (sub === 'list') checkListFlags(values);
   const config = readConfig(configPath(values.config, env, values['data-dir']), env);
-  const target = cliRedisTarget(config, values.redis, values['data-dir'], env);
+  const vs = values['virtual-server'];
+  if (vs && !config.virtualServers.some((v) => v.name.toLowerCase() === vs.toLowerCase()))
+    throw new UserError(
+      `--virtual-server ${vs}: no such virtual server (known: ${config.virtualServers.map((v) => v.name).join(', ')})`,
+    );
+  // A site's node: its routing group's Redis (DESIGN 7), unless --redis names one.
+  const target = cliRedisTarget(siteConfig(config, vs), values.redis, values['data-dir'], env);
   const redis = createWorkerConnection(target);
   const queue = new MailQueue(redis, config, 'cli');
   const dsn = createDsnSender(config);
   const ops = new QueueOperations(queue, {
+    routingGroup: siteGroup(config, vs, target.url),
     sendDsn: (job, reason) => dsn(deletedMessageDsn(job, reason), queue),
   });
   const print = (v: unknown, text: () => string[]) => {
@@ -99,6 +110,14 @@ export async function operationsCommand(
     if (kind === 'connector') {
       switch (sub) {
         case 'status': {
+          const now = Date.now();
+          const org = a ? undefined : await ops.organization(now);
+          if (org) {
+            print(org, () =>
+              formatOrganization(org, now, (c) => (c.status ? formatConnector(c.status) : c.name)),
+            );
+            return 0;
+          }
           const list = a ? [await ops.connector(a, Date.now())] : await ops.connectors(Date.now());
           print(list, () => list.map(formatConnector));
           return 0;

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -43,7 +43,7 @@ describe(
   { skip: !hasFetchmail && 'fetchmail is not installed' },
   () => {
     let redis: RedisServer;
-    let gateway: Gateway;
+    let gateway: Gateway | undefined;
     let sink: SinkServer;
     let odmr: number;
     let hub: number;
@@ -74,6 +74,7 @@ virtualServers:
     fqdn: odmr.mailbus.test
     auth: { usersFile: ${join(dir, 'users')} }
     tls: { cert: ${cert.certFile}, key: ${cert.keyFile}, implicit: true }
+    protocolLog: { enabled: true, directory: ${join(dir, 'logs')} }
 connectors:
   - name: Branch
     smartHosts: ["[127.0.0.1]:9"]
@@ -110,7 +111,12 @@ connectors:
       assert.match(r.output, /ATRN request refused/, r.output);
       assert.notEqual(r.status, 0);
       assert.equal(sink.messages.length, 0);
-      assert.equal(await queueOf(gateway).queues.queue('Branch').getDelayedCount(), 1);
+      assert.equal(
+        await queueOf(gateway as Gateway)
+          .queues.queue('Branch')
+          .getDelayedCount(),
+        1,
+      );
     });
 
     test('the trigger account: AUTH CRAM-MD5 over TLS, ATRN, turnaround; the sink gets the held mail and the queue is empty', async () => {
@@ -139,13 +145,40 @@ connectors:
       ]);
       assert.equal(got[0]?.clientHostname, 'odmr.mailbus.test');
       assert.ok(got.some((m) => m.raw.includes('Subject: held-for-fetchmail-2\r\n')));
-      assert.equal(await queueOf(gateway).queues.queue('Branch').getDelayedCount(), 0);
+      assert.equal(
+        await queueOf(gateway as Gateway)
+          .queues.queue('Branch')
+          .getDelayedCount(),
+        0,
+      );
     });
 
     test('again with nothing held: fetchmail hears 453 "You have no mail" and ends normally', async () => {
       const r = await fetchmail(dir, rc('branch'));
       assert.match(r.output, /You have no mail/);
       assert.equal(r.status, 0, r.output);
+    });
+
+    test('the protocol log has the ATRN request and the reversed session as outbound lines', async () => {
+      await gateway?.close(); // flushes the protocol log
+      gateway = undefined;
+      const base = join(dir, 'logs', 'odmr');
+      const text = readdirSync(base)
+        .flatMap((d) =>
+          readdirSync(join(base, d)).map((f) => readFileSync(join(base, d, f), 'utf8')),
+        )
+        .join('');
+      const lines = text.split('\n');
+      assert.ok(
+        lines.some((l) => / ATRN branch\.example 250 /.test(l)),
+        text,
+      );
+      const out = (who: string, what: RegExp) =>
+        lines.some((l) => l.includes(` ${who} `) && what.test(l));
+      assert.ok(out('OutboundConnectionCommand', / EHLO odmr\.mailbus\.test /), text);
+      assert.ok(out('OutboundConnectionCommand', / MAIL FROM:<carol@sender\.test>/), text);
+      assert.ok(out('OutboundConnectionResponse', / 250 /), text);
+      assert.ok(out('OutboundConnectionCommand', / QUIT /), text);
     });
   },
 );

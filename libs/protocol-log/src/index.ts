@@ -9,3 +9,5 @@ export { logFileName, weekOfMonth } from './log-file-name.js';
 export type { RolloverPeriod } from './log-file-name.js';
 export { formatLine, formatDirectives, w3cDate, w3cTime } from './format-line.js';
 export type { LineContext } from './format-line.js';
+export { writeOutboundLine } from './outbound-line.js';
+export type { OutboundLine } from './outbound-line.js';

@@ -6,14 +6,13 @@ import {
   type OutboundDelivery,
   type OutboundSecurity,
 } from '@mailbus/delivery';
-import type { ProtocolLogWriter } from '@mailbus/protocol-log';
+import { writeOutboundLine, type ProtocolLogWriter } from '@mailbus/protocol-log';
 import type { MailQueue } from '@mailbus/queue';
 import { nextConnectionTime, parseSchedule, type Schedule } from '@mailbus/schedule';
 import type { Metrics } from '@mailbus/telemetry';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { reportEtrn, reportTurn } from './dequeue-report.js';
-import { writeOutboundLine } from './protocol-log-line.js';
 import type { ReceiveOn } from './turn-after-delivery.js';
 
 export interface ScheduledDequeueDeps {

@@ -5,7 +5,7 @@ import {
   type OutboundDelivery,
   type RecipientResult,
 } from '@mailbus/delivery';
-import type { ProtocolLogWriter } from '@mailbus/protocol-log';
+import { writeOutboundLine, type ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
   LOCAL_DELIVERY,
   type DeliveryJobData,
@@ -26,7 +26,6 @@ import type { Logger } from 'pino';
 import { etrnAfterDelivery } from './etrn-after-delivery.js';
 import { turnAfterDelivery, type ReceiveOn } from './turn-after-delivery.js';
 import { outboundSecurity } from './outbound-security.js';
-import { writeOutboundLine } from './protocol-log-line.js';
 import { receivedHeader, receivingFqdn } from './received-header.js';
 import { outgoingBody } from './site-headers-out.js';
 

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { SMTPServerSession } from 'smtp-server';
 import type { Config, VirtualServer } from '@mailbus/config';
+import { writeOutboundLine, type ProtocolLogWriter } from '@mailbus/protocol-log';
 import type { RecipientResult, ReversedDelivery } from '@mailbus/delivery';
 import { jobId, type HeldJob, type JobRecipient, type MailQueue } from '@mailbus/queue';
 import { formatReply, reply, type SmtpReply } from '@mailbus/smtp';
@@ -49,6 +50,8 @@ export interface TurnaroundDeps {
   logger: Logger;
   metrics?: Metrics;
   delivery: ReversedDelivery;
+  /** The virtual server's protocol log: the reversed session's lines go there as outbound lines. */
+  protocolLog?: ProtocolLogWriter;
   sendDsn?: (req: IngressDsnRequest) => Promise<void>;
   now?: () => number;
 }
@@ -165,7 +168,13 @@ async function collect(
   const counts = { delivered: 0, failed: 0, held: 0 };
   let reversed;
   try {
-    reversed = await deps.delivery.reverse(socket, peer, deps.virtualServer.fqdn);
+    const plog = deps.protocolLog;
+    reversed = await deps.delivery.reverse(
+      socket,
+      peer,
+      deps.virtualServer.fqdn,
+      plog ? (l) => writeOutboundLine(plog, l) : undefined,
+    );
   } catch (e) {
     log.warn({ err: e }, 'reversed session failed before the first message: the mail stays held');
     socket.destroy();

@@ -1,16 +1,15 @@
-import type { DeliveryHost } from '@mailbus/delivery';
-import {
-  OUTBOUND_COMMAND,
-  OUTBOUND_RESPONSE,
-  redactCommand,
-  type ProtocolLogWriter,
-} from '@mailbus/protocol-log';
+import { OUTBOUND_COMMAND, OUTBOUND_RESPONSE } from './protocol-log-entry.js';
+import type { ProtocolLogWriter } from './protocol-log-writer.js';
+import { redactCommand } from './redact-command.js';
 
-/** One line of an outbound SMTP dialogue, as OutboundDelivery reports it. */
+/**
+ * One line of an outbound SMTP dialogue, as OutboundDelivery reports it: a
+ * bridgehead's deliveries, and ingress's reversed sessions (ATRN/TURN).
+ */
 export interface OutboundLine {
   direction: 'command' | 'response';
   line: string;
-  host: DeliveryHost;
+  host: { address: string; port: number };
   at: number;
 }
 

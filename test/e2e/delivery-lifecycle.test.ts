@@ -338,7 +338,7 @@ connectors:
 
     const retry = await mailbus(config, 'connector', 'retry', 'Poison');
     assert.equal(retry.code, 0, retry.stderr);
-    assert.match(retry.stdout, /1 parked \(failed\) messages retried/);
+    assert.match(retry.stdout, /1 parked \(failed\) message retried/);
     assert.ok((await raw.pttl(bodyKey)) > 0, 'a retried message body expires again');
     await waitFor(
       async () => (await metric(/^mailbus_jobs_parked_total\{connector="Poison"/)) === 2,

@@ -33,6 +33,8 @@ describe('advanced.request: turn against a scripted ISP', () => {
   let ingressOnly: MailbusProcess | undefined;
   let peer: TurnPeer | undefined;
   let smtp: number;
+  /** The metrics port of the process that requests TURN (never the shared default 8025). */
+  let http: number;
   let logs: string;
 
   before(async () => {
@@ -88,6 +90,7 @@ connectors:
     advanced: { request: turn, domains: [contoso.test, branch.contoso.test] }
 `;
     const env = { ISP_PASSWORD: 'isp-s3cret' };
+    http = await freePort();
     if (split) {
       ingressOnly = await MailbusProcess.start(yaml, {
         listening: [`127.0.0.1:${smtp}`],
@@ -96,7 +99,7 @@ connectors:
       });
       gateway = await MailbusProcess.start(yaml, {
         listening: [],
-        args: ['--role', 'bridgehead'],
+        args: ['--role', 'bridgehead', '--http-listen', `127.0.0.1:${http}`],
         env,
       });
       await waitFor(() => /mailbus running/.test(gateway?.output ?? ''), {
@@ -104,7 +107,11 @@ connectors:
         what: 'the bridgehead',
       });
     } else {
-      gateway = await MailbusProcess.start(yaml, { listening: [`127.0.0.1:${smtp}`], env });
+      gateway = await MailbusProcess.start(yaml, {
+        listening: [`127.0.0.1:${smtp}`],
+        args: ['--role', 'ingress,bridgehead', '--http-listen', `127.0.0.1:${http}`],
+        env,
+      });
     }
     const before = mailbox.messages.length;
     const sent = await sendMail({
@@ -149,7 +156,7 @@ connectors:
     );
     assert.match(log, /OutboundConnectionResponse[^\r\n]* 250 /);
     assert.match(gateway?.output ?? '', /TURN accepted: roles reversed, receiving/);
-    const metrics = await (await fetch('http://127.0.0.1:8025/metrics')).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
     assert.match(metrics, /mailbus_turn_requests_total\{connector="ISP",result="reversed"\} 1/);
     // Tracked on the message whose delivery it followed.
     const track = spawnSync(

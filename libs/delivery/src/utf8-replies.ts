@@ -6,7 +6,6 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * valid UTF-8 keeps its latin1 reading: a legacy server's 8-bit text is not lost.
  */
 export function utf8Reply(latin1Line: string): string {
-  // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(latin1Line)) return latin1Line;
   try {
     return UTF8.decode(Buffer.from(latin1Line, 'latin1'));

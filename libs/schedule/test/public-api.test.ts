@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import * as schedule from '../src/index.js';
 
 test('the package entry names every public function', () => {
-  assert.deepEqual(Object.keys(schedule).sort(), ['DeliveryPolicy', 'parseSchedule', 'retryDelay']);
+  assert.deepEqual(Object.keys(schedule).sort(), [
+    'DeliveryPolicy',
+    'nextConnectionTime',
+    'parseSchedule',
+    'retryDelay',
+  ]);
 });
 
 test('a config-style schedule parses and drives the policy through the package entry', () => {

@@ -1,0 +1,110 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
+import { freePort, RedisServer } from '@mailbus/testing';
+import { mailbus, MailbusProcess, workDir } from './mailbus-process.js';
+
+/** docs/errors.md's start-time codes, each met as an operator meets it: the `mailbus` command's exit status and output. */
+
+function config(smtp: number, http: number, redisUrl?: string): string {
+  return `
+${redisUrl ? `redis: { url: "${redisUrl}" }` : ''}
+admin: { listen: "127.0.0.1:${http}", tokenEnv: MAILBUS_TEST_TOKEN }
+virtualServers:
+  - { name: default, listen: "127.0.0.1:${smtp}", fqdn: mail.errors.test }
+connectors:
+  - { name: Internet, smartHosts: ["[127.0.0.1]:9"], bridgeheads: [default], addressSpaces: [{ domain: "*" }] }
+`;
+}
+
+const env = { MAILBUS_TEST_TOKEN: 'secret' };
+
+describe('start-time error codes through the mailbus command', () => {
+  test('MAILBUS_ERR_CONFIG_YAML: a file that is not YAML is reported as `line N: <reason> [code]` by config check and start, exit 1', () => {
+    const { dir, config: file } = workDir(
+      'organization: x\nvirtualServers:\n  - name: a\n    fqdn: [b\nconnectors: []\n',
+    );
+    for (const args of [
+      ['config', 'check', '--config', file],
+      ['start', '--config', file],
+    ]) {
+      const r = mailbus(args, { cwd: dir, env, timeoutMs: 15_000 });
+      assert.equal(r.status, 1, `${args[0]}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^line \d+: .+ \[MAILBUS_ERR_CONFIG_YAML\]\n$/);
+    }
+  });
+
+  test('MAILBUS_ERR_REDIS_EVICTION: a Redis whose maxmemory-policy is not noeviction is refused, exit 1', async () => {
+    const redis = await RedisServer.start({ args: ['--maxmemory-policy', 'allkeys-lru'] });
+    try {
+      const { dir, config: file } = workDir(config(await freePort(), await freePort(), redis.url));
+      const r = mailbus(['start', '--config', file], { cwd: dir, env, timeoutMs: 20_000 });
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(
+        r.stderr,
+        /^MAILBUS_ERR_REDIS_EVICTION: Redis maxmemory-policy is "allkeys-lru"; it must be "noeviction"/m,
+      );
+    } finally {
+      await redis.close();
+    }
+  });
+
+  test('MAILBUS_ERR_REDIS_PERSISTENCE: durability fsync (the default) on a Redis without appendonly is refused, exit 1', async () => {
+    const redis = await RedisServer.start({ aof: false });
+    try {
+      const { dir, config: file } = workDir(config(await freePort(), await freePort(), redis.url));
+      const r = mailbus(['start', '--config', file], { cwd: dir, env, timeoutMs: 20_000 });
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(
+        r.stderr,
+        /^MAILBUS_ERR_REDIS_PERSISTENCE: redis\.durability is fsync but appendonly is "no"/m,
+      );
+    } finally {
+      await redis.close();
+    }
+  });
+
+  test('MAILBUS_ERR_LISTEN: a virtual server whose listen address is in use stops the start, naming it, exit 1', async () => {
+    const redis = await RedisServer.start();
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const { dir, config: file } = workDir(config(port, await freePort(), redis.url));
+      const r = mailbus(['start', '--config', file], { cwd: dir, env, timeoutMs: 20_000 });
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^MAILBUS_ERR_LISTEN: virtual server default cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`,
+          'm',
+        ),
+      );
+    } finally {
+      taken.close();
+      await redis.close();
+    }
+  });
+
+  test('MAILBUS_ERR_DATA_DIR_IN_USE: a second start on the data directory of a running one is refused, naming its pid, exit 1', async () => {
+    const { dir, config: file } = workDir(config(await freePort(), await freePort()));
+    const first = MailbusProcess.spawn(['start', '--config', file], { cwd: dir, env });
+    try {
+      await first.waitForOutput('mailbus running');
+      const r = mailbus(['start', '--config', file], { cwd: dir, env, timeoutMs: 20_000 });
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^MAILBUS_ERR_DATA_DIR_IN_USE: .*\\.mailbus is the data directory of a running mailbus \\(pid ${first.child.pid}\\)`,
+          'm',
+        ),
+      );
+      // The running one is untouched.
+      assert.equal(first.child.exitCode, null);
+    } finally {
+      await first.stop();
+    }
+  });
+});

@@ -393,13 +393,12 @@ export class QueueOperations {
       for (const q of this.queue.queues.all(c)) {
         // A page at a time: with a state filter, delayed jobs of other states are passed over.
         for await (const job of pages(q, TYPES_OF[place])) {
-          const m = await this.describe(c, q, job, place, now);
-          if (wanted && m.state !== wanted) continue;
+          if (wanted && this.stateOf(c, job, place) !== wanted) continue;
           if (skip > 0) {
             skip--;
             continue;
           }
-          out.push(m);
+          out.push(await this.describe(c, q, job, place, now));
           if (out.length >= limit) return out;
         }
       }
@@ -524,6 +523,11 @@ export class QueueOperations {
     return out;
   }
 
+  /** A job's message state, from where BullMQ keeps it (and, when delayed, why it waits). */
+  private stateOf(connector: string, job: Job<DeliveryJobData>, place: JobPlace): MessageState {
+    return place === 'delayed' ? this.delayedState(connector, job.data) : place;
+  }
+
   /**
    * Why a delayed job waits: held for ETRN, a retry interval (it went round all its candidates:
    * `round > 0`), or a closed (oversize) schedule. A message that failed over to a connector
@@ -531,22 +535,15 @@ export class QueueOperations {
    */
   private delayedState(connector: string, data: DeliveryJobData): 'delayed' | 'retrying' | 'held' {
     if (this.remoteTriggered.has(connector)) return 'held';
-    return data.round > 0 ? 'retrying' : 'delayed';
+    return (data?.round ?? 0) > 0 ? 'retrying' : 'delayed';
   }
 
-  /** Jobs of the given types, oldest first, up to scanLimit, a page at a time. */
+  /** Jobs (with data) of the given types, oldest first, up to scanLimit of each type. */
   private async *scan(
     q: Queue<DeliveryJobData>,
     types: JobType[],
   ): AsyncGenerator<Job<DeliveryJobData>> {
-    for (const type of types) {
-      for (let start = 0; start < this.scanLimit; start += PAGE) {
-        const end = Math.min(start + PAGE, this.scanLimit) - 1;
-        const jobs = (await q.getJobs([type], start, end, true)) as Job<DeliveryJobData>[];
-        for (const j of jobs) if (j?.data) yield j;
-        if (jobs.length < end - start + 1) break;
-      }
-    }
+    for await (const j of pages(q, types, this.scanLimit)) if (j.data) yield j;
   }
 
   private moveEnds(fromConnector: string, toConnector: string): [string, string] {
@@ -701,7 +698,7 @@ export class QueueOperations {
       jobId: job.id ?? '',
       connector,
       queue: q.name,
-      state: place === 'delayed' ? this.delayedState(connector, d) : place,
+      state: this.stateOf(connector, job, place),
       sender: d.sender,
       recipients: addressesOf(d),
       ...(d.headerMessageId ? { headerMessageId: d.headerMessageId } : {}),
@@ -726,21 +723,18 @@ function addressesOf(data: DeliveryJobData): string[] {
   return Array.isArray(rs) ? rs.map((r: { address?: unknown } | null) => String(r?.address)) : [];
 }
 
-/** Every job of the given types, oldest first, a page at a time (corrupt ones too). */
+/** Jobs of the given types, oldest first, a page at a time, up to `limit` of each type (corrupt ones too). */
 async function* pages(
   q: Queue<DeliveryJobData>,
   types: JobType[],
+  limit = Number.POSITIVE_INFINITY,
 ): AsyncGenerator<Job<DeliveryJobData>> {
   for (const type of types) {
-    for (let start = 0; ; start += PAGE) {
-      const jobs = (await q.getJobs(
-        [type],
-        start,
-        start + PAGE - 1,
-        true,
-      )) as Job<DeliveryJobData>[];
+    for (let start = 0; start < limit; start += PAGE) {
+      const end = Math.min(start + PAGE, limit) - 1;
+      const jobs = (await q.getJobs([type], start, end, true)) as Job<DeliveryJobData>[];
       for (const j of jobs) if (j) yield j;
-      if (jobs.length < PAGE) break;
+      if (jobs.length < end - start + 1) break;
     }
   }
 }

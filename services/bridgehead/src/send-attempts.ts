@@ -28,6 +28,7 @@ import { turnAfterDelivery, type ReceiveOn } from './turn-after-delivery.js';
 import { outboundSecurity } from './outbound-security.js';
 import { receivedHeader, receivingFqdn } from './received-header.js';
 import { outgoingBody } from './site-headers-out.js';
+import { hasSites } from '@mailbus/routing';
 
 export interface SendAttemptsDeps {
   config: Config;
@@ -67,7 +68,12 @@ export interface SendOutcome {
  * remote 250 arrives, and report connection failures to the link state.
  */
 export class SendAttempts {
-  constructor(private readonly deps: SendAttemptsDeps) {}
+  /** Routing groups are sites: outgoing mail carries or loses the site headers. */
+  private readonly sites: boolean;
+
+  constructor(private readonly deps: SendAttemptsDeps) {
+    this.sites = hasSites(deps.config);
+  }
 
   async run(
     data: DeliveryJobData,
@@ -157,12 +163,14 @@ export class SendAttempts {
           heloInsteadOfEhlo: connector?.heloInsteadOfEhlo ?? false,
           sender: data.sender,
           recipients,
-          body: outgoingBody(
-            connector,
-            { group: vs.routingGroup, queueId: data.messageId },
-            received,
-            body,
-          ),
+          body: this.sites
+            ? outgoingBody(
+                connector,
+                { group: vs.routingGroup, queueId: data.messageId },
+                received,
+                body,
+              )
+            : Buffer.concat([received, body]),
           ...(data.envId ? { envId: data.envId } : {}),
           ...(data.ret ? { ret: data.ret } : {}),
           ...(data.body8bit ? { body8bit: true } : {}),

@@ -23,7 +23,8 @@ const message = Buffer.from(
 
 function route(trusted: boolean) {
   assert.ok(sites.ok);
-  return siteRoute(sites.config, 'paris-gw', message, readHeaders(message, 65536), trusted);
+  const handed = siteTraceContext(sites.config, message, trusted);
+  return siteRoute(sites.config, 'paris-gw', message, readHeaders(message, 65536), trusted, handed);
 }
 
 describe('visited routing groups at a site', () => {
@@ -58,7 +59,7 @@ describe('visited routing groups at a site', () => {
   test('routing groups that are only labels: nothing read, the body stored as received', () => {
     assert.ok(labels.ok);
     assert.equal(
-      siteRoute(labels.config, 'paris-gw', message, readHeaders(message, 65536), true),
+      siteRoute(labels.config, 'paris-gw', message, readHeaders(message, 65536), true, undefined),
       undefined,
     );
     assert.equal(siteTraceContext(labels.config, message, true), undefined);

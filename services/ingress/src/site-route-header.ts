@@ -19,14 +19,13 @@ export interface SiteRoute {
   visited: string[];
   /** This node's routing group. */
   here: string;
-  /** The sending site and its queue id (from the trace-context header), when trusted. */
+  /** The sending site and its queue id (from the handed-over trace context), when trusted. */
   from?: { site: string; queueId: string };
   /** The body with every incoming site header removed and this node's visited-groups one prepended. */
   body: Buffer;
 }
 
 const VISITED = VISITED_GROUPS_HEADER.toLowerCase();
-const TRACE = TRACE_CONTEXT_HEADER.toLowerCase();
 
 /**
  * When routing groups are sites: the groups a message has visited and the
@@ -34,8 +33,9 @@ const TRACE = TRACE_CONTEXT_HEADER.toLowerCase();
  * relay.allow or authenticated; anyone else's headers are removed), and the
  * body to store: without the incoming visited-groups and trace-context
  * headers, carrying the visited-groups header with this group appended for
- * the next site. undefined when routing groups are only labels: the message
- * is stored as received.
+ * the next site. `handed` is what siteTraceContext read from the same
+ * message, so that header is parsed once. undefined when routing groups are
+ * only labels: the message is stored as received.
  */
 export function siteRoute(
   config: Config,
@@ -43,13 +43,14 @@ export function siteRoute(
   body: Buffer,
   head: { headers: ReadonlyArray<[string, string]> },
   trusted: boolean,
+  handed: SiteTraceContext | undefined,
 ): SiteRoute | undefined {
   if (!hasSites(config)) return undefined;
   const here = currentGroup(config, virtualServer);
-  const values = (name: string) => head.headers.filter(([k]) => k === name).map(([, v]) => v);
-  const visited = trusted ? parseVisitedGroups(values(VISITED)) : [];
-  const [trace] = trusted ? values(TRACE) : [];
-  const t = trace === undefined ? {} : parseTraceContext(trace);
+  const visited = trusted
+    ? parseVisitedGroups(head.headers.filter(([k]) => k === VISITED).map(([, v]) => v))
+    : [];
+  const t = (trusted && handed) || {};
   return {
     visited,
     here,

@@ -54,6 +54,7 @@ import { MailbusSmtpServer } from './mailbus-smtp-server.js';
 import { RecipientValidator } from './recipient-validator.js';
 import { hasBareLineEnding, longestLine, readHeaders } from './message-facts.js';
 import { siteRoute, siteTraceContext } from './site-route-header.js';
+import type { SiteTraceContext } from '@mailbus/routing';
 import { createLinkStateHandler } from './link-state-command.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -252,7 +253,7 @@ export class SmtpIngress {
         config: deps.config,
         virtualServer: vs.name,
         queue: deps.queue,
-        trusted: (session) => this.trustsSite({ clientIp: session.remoteAddress }, session),
+        trusted: (session) => this.trustsSite(session),
       }),
     });
     this.server.on('error', (err) => deps.logger.warn({ err }, 'smtp server error'));
@@ -320,12 +321,12 @@ export class SmtpIngress {
     return s;
   }
 
-  /** relay.allow for a client IP, remembered for the last 1024 IPs (BlockList.check is not cheap). */
   /** A client whose site headers (visited groups, trace context) are believed: it may relay here (DESIGN 7). */
-  private trustsSite(s: { clientIp: string }, session: SMTPServerSession): boolean {
-    return this.relayAllowed(s.clientIp) || Boolean(session.user);
+  private trustsSite(session: SMTPServerSession): boolean {
+    return this.relayAllowed(session.remoteAddress) || Boolean(session.user);
   }
 
+  /** relay.allow for a client IP, remembered for the last 1024 IPs (BlockList.check is not cheap). */
   private relayAllowed(ip: string): boolean {
     let ok = this.relayByIp.get(ip);
     if (ok === undefined) {
@@ -497,7 +498,8 @@ export class SmtpIngress {
     );
     const id = newQueueId();
     // Another site's bridgehead hands over the trace: this receive span continues it.
-    const handed = siteTraceContext(this.deps.config, body, this.trustsSite(s, session));
+    const trusted = this.trustsSite(session);
+    const handed = siteTraceContext(this.deps.config, body, trusted);
     const parent = handed?.traceparent ? extractContext({ ...handed }) : undefined;
     return withSpan(
       SpanName.SmtpReceive,
@@ -512,7 +514,10 @@ export class SmtpIngress {
       },
       async (span) => {
         try {
-          const r = await this.accept(id, body, sender, recipients, s, session);
+          const r = await this.accept(id, body, sender, recipients, s, session, {
+            trusted,
+            handed,
+          });
           replyAttributes(span, r, 'accepted');
           if (s.lastMessage?.messageId)
             span.setAttribute(SpanAttr.MessageId, s.lastMessage.messageId);
@@ -544,6 +549,8 @@ export class SmtpIngress {
     recipients: JobRecipient[],
     s: SessionState,
     session: SMTPServerSession,
+    /** Whether the client's site headers are believed, and the trace context it handed over. */
+    from: { trusted: boolean; handed: SiteTraceContext | undefined },
   ): Promise<SmtpReply> {
     let body = raw;
     if (hasBareLineEnding(body)) throw new SmtpRejection(replies.bareLineEnding());
@@ -556,7 +563,7 @@ export class SmtpIngress {
     if (head.receivedCount > this.vs.maxHops)
       throw new SmtpRejection(replies.tooManyHops(head.receivedCount));
     const priority = priorityFromHeaders(head.headers);
-    const site = siteRoute(this.deps.config, this.vs.name, body, head, this.trustsSite(s, session));
+    const site = siteRoute(this.deps.config, this.vs.name, body, head, from.trusted, from.handed);
     if (site?.visited.includes(site.here)) throw new SmtpRejection(replies.routingLoop(site.here));
     if (site) body = site.body;
     const facts = this.facts(sender, body.length, priority, site?.visited);

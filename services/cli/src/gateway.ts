@@ -30,7 +30,7 @@ import { EmbeddedRedis } from './embedded-redis.js';
 import { NodeHttp } from './node-http.js';
 import { deletedMessageDsn } from './deleted-message-dsn.js';
 import { UserError } from './usage-error.js';
-import { waitReachable } from './redis-reachable.js';
+import { REDIS_REACH_TIMEOUT_MS, waitReachable } from './redis-reachable.js';
 
 export type Role = 'ingress' | 'bridgehead' | 'admin';
 export const ALL_ROLES: readonly Role[] = ['ingress', 'bridgehead', 'admin'];
@@ -212,6 +212,8 @@ export class Gateway {
         ...(this.o.sendDsn ? { sendDsn: this.o.sendDsn } : {}),
         onConnectionEnded: this.revived,
         listen: this.roles.includes('ingress'),
+        // As long as start waited for the worker connection to the same Redis.
+        readyTimeoutMs: REDIS_REACH_TIMEOUT_MS,
       });
       await this.ingressNode.start().catch((e: unknown) => {
         throw e instanceof IngressStartError ? new UserError(`${e.code}: ${e.message}`) : e;

@@ -48,6 +48,8 @@ export interface IngressNodeDeps {
   onConnectionEnded?: ConnectionEndedHandler;
   /** false: no listener, only receiveOn (a bridgehead-only process whose TURN reversed a connection). */
   listen?: boolean;
+  /** How long start waits for the producer connection to be ready (default: redis.commandTimeout). */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -76,8 +78,13 @@ export class IngressNode {
     );
     this.producer = producer;
     // Fail-fast connections refuse commands until ready (a cluster: until
-    // it has the slot map); wait a moment so the first message is not a 451.
-    await whenReady(producer, config.redis.commandTimeout);
+    // it has the slot map): wait, as the composition root waits for its own
+    // connection, so the first message is not a 451.
+    const readyMs = this.deps.readyTimeoutMs ?? config.redis.commandTimeout;
+    if (!(await whenReady(producer, readyMs)))
+      this.deps.logger.warn(
+        `ingress: the Redis producer connection is not ready after ${readyMs} ms; listening anyway, mail is answered 451 until it is`,
+      );
     const queue = new MailQueue(producer, config, this.deps.node);
     this.queue = queue;
     const names = config.connectors.map((c) => c.name);

@@ -5,8 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { REDIS_SERVER_ARGS } from '../../libs/config/dist/src/index.js';
-import { freePort, startChild, waitForPort, waitForText, sleep } from './procs.mjs';
+import { startRedisServer } from '../../libs/redis-server/dist/src/index.js';
+import { freePort, onCleanup, startChild, waitForPort, waitForText, sleep } from './procs.mjs';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(REPO, 'services/cli/dist/src/main.js');
@@ -19,24 +19,18 @@ export class BenchRedis {
 
   async start() {
     mkdirSync(this.dir, { recursive: true });
-    this.port = await freePort();
-    this.child = startChild(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        this.dir,
-        ...REDIS_SERVER_ARGS,
+    // mailbus's own way to start a Redis (REDIS_SERVER_ARGS), as the embedded default does.
+    this.server = await startRedisServer({
+      dir: this.dir,
+      args: [
         ...(this.durability === 'memory' ? ['--appendonly', 'no'] : []),
-        '--loglevel',
-        'warning',
+        '--logfile',
+        join(this.dir, 'redis.log'),
       ],
-      { log: join(this.dir, 'redis.log'), graceMs: 10_000 },
-    );
-    await waitForPort(this.port);
+      onSpawn: (server) => (this.removeCleanup = onCleanup(() => server.stop(10_000))),
+    });
+    this.port = this.server.port;
+    this.child = this.server.child;
     this.client = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true });
     this.client.on('error', () => undefined);
     await this.client.connect();
@@ -59,7 +53,8 @@ export class BenchRedis {
 
   async stop() {
     this.client?.disconnect();
-    await this.child?.stopNow();
+    this.removeCleanup?.();
+    await this.server?.stop(10_000);
   }
 }
 

@@ -1,9 +1,9 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REDIS_SERVER_ARGS } from '@mailbus/config';
 import { promisify } from 'node:util';
+import { startRedisServer, type RedisServerProcess } from '@mailbus/redis-server';
 import { Redis } from 'ioredis';
 import { freePort, sleep } from './free-port.js';
 
@@ -21,7 +21,8 @@ export interface RedisClusterOptions {
 interface Node {
   port: number;
   dir: string;
-  child: ChildProcess | undefined;
+  /** Set as soon as it is spawned, so close() stops a node that is still starting. */
+  redis: RedisServerProcess | undefined;
 }
 
 /**
@@ -45,11 +46,9 @@ export class RedisCluster {
       for (let i = 0; i < n; i++) {
         const port = await freePort();
         const dir = mkdtempSync(join(tmpdir(), 'mailbus-cluster-'));
-        const node: Node = { port, dir, child: undefined };
-        nodes.push(node);
-        launch(node);
+        nodes.push({ port, dir, redis: undefined });
       }
-      for (const node of nodes) await waitForPong(node.port, deadline);
+      await Promise.all(nodes.map((node) => launch(node, deadline - Date.now())));
       await run(
         'redis-cli',
         [
@@ -115,19 +114,13 @@ export class RedisCluster {
 
   /** SIGKILLs one node: a crash. */
   async kill(port: number): Promise<void> {
-    const node = this.node(port);
-    const child = node.child;
-    if (!child) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGKILL');
-    await exited;
+    await this.node(port).redis?.kill();
   }
 
   /** Starts a killed node again on its port and directory: it rejoins (as a replica once failed over). */
   async restart(port: number, timeoutMs = 20_000): Promise<void> {
     const node = this.node(port);
-    if (!node.child) launch(node);
-    await waitForPong(port, Date.now() + timeoutMs);
+    if (!node.redis?.running) await launch(node, timeoutMs);
   }
 
   /**
@@ -187,7 +180,7 @@ export class RedisCluster {
   /** CLUSTER NODES from the first live node. */
   private async clusterNodes(): Promise<ClusterNodeRow[]> {
     for (const n of this.nodes) {
-      if (!n.child) continue;
+      if (!n.redis?.running) continue;
       const text = await withClient(n.port, (c) => c.call('CLUSTER', 'NODES')).catch(() => null);
       if (typeof text === 'string') return parseClusterNodes(text);
     }
@@ -198,12 +191,7 @@ export class RedisCluster {
   async close(): Promise<void> {
     await Promise.all(
       this.nodes.map(async (n) => {
-        const child = n.child;
-        if (child) {
-          const exited = new Promise<void>((r) => child.once('exit', () => r()));
-          child.kill('SIGKILL');
-          await exited;
-        }
+        await n.redis?.kill();
         rmSync(n.dir, { recursive: true, force: true });
       }),
     );
@@ -242,33 +230,21 @@ function parseClusterNodes(text: string): ClusterNodeRow[] {
     });
 }
 
-function launch(node: Node): void {
-  node.child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(node.port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      node.dir,
+/** Starts a node's redis-server (mailbus's settings, cluster mode) and waits for its own PONG. */
+async function launch(node: Node, timeoutMs: number): Promise<void> {
+  await startRedisServer({
+    dir: node.dir,
+    port: node.port,
+    args: [
       '--cluster-enabled',
       'yes',
       '--cluster-config-file',
       join(node.dir, 'nodes.conf'),
       '--cluster-node-timeout',
       '2000',
-      ...REDIS_SERVER_ARGS,
-      '--daemonize',
-      'no',
-      '--loglevel',
-      'warning',
     ],
-    { stdio: 'ignore' },
-  );
-  const child = node.child;
-  child.on('exit', () => {
-    if (node.child === child) node.child = undefined;
+    readyTimeoutMs: Math.max(1000, timeoutMs),
+    onSpawn: (redis) => (node.redis = redis),
   });
 }
 
@@ -286,17 +262,5 @@ async function withClient<T>(port: number, fn: (c: Redis) => Promise<T>): Promis
     return await fn(c);
   } finally {
     c.disconnect();
-  }
-}
-
-async function waitForPong(port: number, deadline: number): Promise<void> {
-  for (;;) {
-    const ok = await withClient(port, (c) => c.ping()).then(
-      (r) => r === 'PONG',
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
-    await sleep(20);
   }
 }

@@ -1,14 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SinkServer } from '@mailbus/testing';
-import {
-  makeMessage,
-  sendMail,
-  SmtpDialog,
-  sleep,
-  waitFor,
-  type ReceivedMessage,
-} from '@mailbus/testing';
+import { makeMessage, sendMail, SmtpDialog, waitFor, type ReceivedMessage } from '@mailbus/testing';
 import { GatewayFixture } from './support/gateway-fixture.js';
 import type { Gateway } from '@mailbus/cli';
 import { parseDsn, queuedId, queueOf } from './delivery-helpers.js';
@@ -72,6 +65,16 @@ connectors:
   });
 
   after(() => f?.close());
+
+  /**
+   * A job decides on its DSNs (and queues one with a 'dsn' tracking event) before it releases
+   * the message's body: the body gone is the sign the bridgehead had its chance to send one.
+   */
+  const bodyReleased = (id: string) =>
+    waitFor(async () => !(await f.queue.store.exists(id)), {
+      timeoutMs: 10_000,
+      what: `message ${id} to leave the queue`,
+    });
 
   const dsnsFor = (subject: string, kind = ''): ReceivedMessage[] =>
     senderSink.messages.filter(
@@ -140,7 +143,10 @@ connectors:
       to: 'x@expire.example',
       subject: 'expiring',
     });
-    await sendMail({ port: ingress, from: 'alice@sender.test', to: ['x@expire.example'], raw });
+    const id = queuedId(
+      (await sendMail({ port: ingress, from: 'alice@sender.test', to: ['x@expire.example'], raw }))
+        .response,
+    );
     await waitFor(() => dsnsFor('expiring', 'Undeliverable').length === 1, {
       timeoutMs: 15_000,
       what: 'the expiry DSN',
@@ -154,12 +160,26 @@ connectors:
     // No server replied: the refusal is described as such, without the internal address.
     assert.equal(r['diagnostic-code'], 'X-mailbus; the connection to the next server was refused');
     assert.equal(r['remote-mta'], undefined);
-    await sleep(2500);
-    assert.equal(
-      dsnsFor('expiring', 'Undeliverable').length,
-      1,
-      'one expiry DSN, and no more attempts after it',
+    // The expiring job releases the body after its DSN is queued: once it is gone, no job is
+    // left that could make another attempt or send another DSN.
+    const q = f.queue;
+    await waitFor(async () => !(await q.store.exists(id)), {
+      timeoutMs: 10_000,
+      what: 'the expired message to leave the queue',
+    });
+    const history = await q.tracking.history(id);
+    const expired = history.findIndex((e) => e.type === 'expired');
+    assert.ok(expired >= 0, 'the expiry is tracked');
+    assert.ok(
+      !history.slice(expired).some((e) => e.type === 'attempt'),
+      'no more attempts after the expiry',
     );
+    assert.equal(
+      history.filter((e) => e.type === 'dsn' && e.detail?.startsWith('failed DSN')).length,
+      1,
+      'one expiry DSN',
+    );
+    assert.equal(dsnsFor('expiring', 'Undeliverable').length, 1);
   });
 
   test('a message still undelivered after delayNotifyAfter gets exactly one delay DSN (Action: delayed)', async () => {
@@ -168,7 +188,10 @@ connectors:
       to: 'y@delay.example',
       subject: 'delayed',
     });
-    await sendMail({ port: ingress, from: 'alice@sender.test', to: ['y@delay.example'], raw });
+    const id = queuedId(
+      (await sendMail({ port: ingress, from: 'alice@sender.test', to: ['y@delay.example'], raw }))
+        .response,
+    );
     await waitFor(() => dsnsFor('delayed').length === 1, {
       timeoutMs: 15_000,
       what: 'the delay DSN',
@@ -181,8 +204,23 @@ connectors:
     assert.equal(r.status, '4.4.1');
     assert.equal(r['diagnostic-code'], 'X-mailbus; the connection to the next server was refused');
     assert.ok(r['will-retry-until'], 'says until when it keeps trying');
-    // Several more retry rounds (1 s each) pass: still one delay DSN.
-    await sleep(3500);
+    // Three more retry rounds (1 s each) after the delay DSN, each a chance to send another:
+    // still one delay DSN, tracked and at the sender.
+    const q = f.queue;
+    const roundsAfterDsn = async () => {
+      const h = await q.tracking.history(id);
+      const dsn = h.findIndex((e) => e.type === 'dsn');
+      return dsn < 0 ? 0 : h.slice(dsn).filter((e) => e.type === 'deferred').length;
+    };
+    await waitFor(async () => (await roundsAfterDsn()) >= 3, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      what: 'three retry rounds after the delay DSN',
+    });
+    const dsnEvents = (await q.tracking.history(id)).filter(
+      (e) => e.type === 'dsn' && e.detail?.startsWith('delayed DSN'),
+    );
+    assert.equal(dsnEvents.length, 1, 'one delay DSN tracked');
     assert.equal(dsnsFor('delayed').length, 1);
   });
 
@@ -200,7 +238,7 @@ connectors:
       timeoutMs: 10_000,
       what: 'the 550 to be recorded',
     });
-    await sleep(1000);
+    await bodyReleased(id);
     assert.ok(!(await q.tracking.history(id)).some((e) => e.type === 'dsn'));
     assert.equal(dsnsFor('null-sender').length, 0);
     assert.ok(!senderSink.messages.some((m) => m.raw.includes('null-sender')));
@@ -226,7 +264,8 @@ connectors:
       timeoutMs: 10_000,
       what: 'the 550 to be recorded',
     });
-    await sleep(1000);
+    await bodyReleased(id);
+    assert.ok(!(await q.tracking.history(id)).some((e) => e.type === 'dsn'));
     assert.equal(dsnsFor('notify-never').length, 0);
   });
 });

@@ -138,8 +138,11 @@ connectors:
 
   test('while the connector is down, ingress routes past it and its queued jobs fail over without trying it', async () => {
     const q = queueOf(gateway);
-    // Routing: the ingress down-set refresh runs every second.
-    await new Promise((r) => setTimeout(r, 1100));
+    // Routing uses the ingress's down set, refreshed every second: wait until it has Cheap.
+    await waitFor(() => gateway.ingressNode?.downConnectors.has('Cheap'), {
+      timeoutMs: 5000,
+      what: "ingress's routing to see Cheap down",
+    });
     const routed = await send('frank@example.net', 'while-down');
     // A job already queued on the down connector.
     const body = Buffer.from(
@@ -186,7 +189,10 @@ connectors:
       intervalMs: 100,
       what: 'the down interval to pass',
     });
-    await new Promise((r) => setTimeout(r, 1100));
+    await waitFor(() => gateway.ingressNode?.downConnectors.has('Cheap') === false, {
+      timeoutMs: 5000,
+      what: "ingress's routing to see Cheap no longer down",
+    });
     await send('hank@example.net', 'after-recovery');
     await waitFor(() => recovered !== undefined && at(recovered, 'after-recovery') === 1, {
       timeoutMs: 15_000,

@@ -1,41 +1,39 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  freePort,
   makeMessage,
   makeTestCertificate,
-  RedisServer,
   sendMail,
-  SinkServer,
-  sleep,
   waitFor,
   type ReceivedMessage,
+  type SinkServer,
 } from '@mailbus/testing';
-import type { Gateway } from '@mailbus/cli';
-import { queuedId, queueOf, startGatewayWithEnv } from './delivery-helpers.js';
+import { queuedId } from './delivery-helpers.js';
+import { GatewayFixture } from './support/gateway-fixture.js';
 
 describe('outbound HELO mode, STARTTLS and AUTH against real sinks', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<'plain' | 'tlsSink' | 'authSink', 'ingress'>;
   let plain: SinkServer;
   let tlsSink: SinkServer;
   let authSink: SinkServer;
-  let gateway: Gateway;
   let ingress: number;
   const cert = makeTestCertificate('smarthost.test');
 
   before(async () => {
-    redis = await RedisServer.start();
-    plain = await SinkServer.start();
-    tlsSink = await SinkServer.start({ tls: { key: cert.key, cert: cert.cert } });
-    authSink = await SinkServer.start({ auth: { user: 'relayuser', pass: 's3cret' } });
-    ingress = await freePort();
-    gateway = await startGatewayWithEnv(
-      `
+    f = await GatewayFixture.start({
+      sinks: {
+        plain: {},
+        tlsSink: { tls: { key: cert.key, cert: cert.cert } },
+        authSink: { auth: { user: 'relayuser', pass: 's3cret' } },
+      },
+      ports: ['ingress'],
+      env: { RELAY_PASSWORD: 's3cret', WRONG_PASSWORD: 'guess' },
+      config: ({ redis, sinks: { plain, tlsSink, authSink }, ports }) => `
 organization: Test
 redis: { url: "${redis.url}", commandTimeout: 1s }
 virtualServers:
   - name: hub
-    listen: 127.0.0.1:${ingress}
+    listen: 127.0.0.1:${ports.ingress}
     fqdn: hub.mailbus.test
     relay: { allow: [127.0.0.0/8] }
 connectors:
@@ -69,14 +67,15 @@ connectors:
     addressSpaces: [{ domain: badauth.example }]
     outboundSecurity: { auth: basic, username: relayuser, passwordEnv: WRONG_PASSWORD }
 `,
-      { RELAY_PASSWORD: 's3cret', WRONG_PASSWORD: 'guess' },
-    );
+    });
+    ({
+      sinks: { plain, tlsSink, authSink },
+      ports: { ingress },
+    } = f);
   });
 
   after(async () => {
-    await gateway?.close();
-    await Promise.all([plain, tlsSink, authSink].map((s) => s?.close()));
-    await redis?.close();
+    await f?.close();
     cert.cleanup();
   });
 
@@ -120,9 +119,7 @@ connectors:
     });
     assert.equal(msg.secure, true);
     assert.equal(find(plain, 'tls-required'), undefined, 'never sent in clear');
-    const failover = (await queueOf(gateway).tracking.history(id)).find(
-      (e) => e.type === 'failover',
-    );
+    const failover = (await f.queue.tracking.history(id)).find((e) => e.type === 'failover');
     assert.match(failover?.reply ?? '', /^451 4\.7\.0 TLS required/);
   });
 
@@ -137,13 +134,17 @@ connectors:
 
   test('a wrong password is not final: the message is deferred, never delivered without AUTH', async () => {
     const id = await send('e@badauth.example', 'auth-wrong');
-    const q = queueOf(gateway);
+    const q = f.queue;
     const deferred = await waitFor(
       async () => (await q.tracking.history(id)).find((e) => e.type === 'deferred'),
       { timeoutMs: 15_000, what: 'a deferred event' },
     );
     assert.match(deferred.reply ?? '', /535 5\.7\.8/);
-    await sleep(500);
+    // The attempt is over once its retry job waits in the queue: whatever it sent is at the sink.
+    await waitFor(async () => (await f.jobs(id)).some((j) => j.state === 'retrying'), {
+      timeoutMs: 10_000,
+      what: 'the message to wait for its retry',
+    });
     assert.equal(find(authSink, 'auth-wrong'), undefined);
     assert.ok(
       !(await q.tracking.history(id)).some((e) => e.type === 'dsn' || e.type === 'failed'),

@@ -1,53 +1,28 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  freePort,
-  makeMessage,
-  RedisServer,
-  sendMail,
-  SinkServer,
-  SmtpDialog,
-  waitFor,
-} from '@mailbus/testing';
+import { makeMessage, sendMail, SmtpDialog, waitFor, type SinkServer } from '@mailbus/testing';
 import { queueSamples } from '@mailbus/admin';
 import { QueueOperations } from '@mailbus/queue';
 import type { Gateway } from '@mailbus/cli';
-import { startGateway } from './support/start-gateway.js';
-
-/** The value of one series in a Prometheus text exposition, or undefined when absent. */
-function sample(
-  text: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries(
-      [...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
-    );
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
+import { GatewayFixture } from './support/gateway-fixture.js';
+import { sample } from './support/metric-sample.js';
 
 describe('Prometheus metrics after real traffic', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<'sink', 'smtp'>;
   let sink: SinkServer;
   let gateway: Gateway;
   let smtp: number;
   let text: string;
 
   before(async () => {
-    redis = await RedisServer.start();
-    sink = await SinkServer.start();
-    smtp = await freePort();
-    gateway = await startGateway(`
+    f = await GatewayFixture.start({
+      sinks: { sink: {} },
+      ports: ['smtp'],
+      config: ({ redis, sinks: { sink }, ports }) => `
 redis: { url: "${redis.url}", prefix: "met${process.pid}", commandTimeout: 1s }
 virtualServers:
   - name: open
-    listen: 127.0.0.1:${smtp}
+    listen: 127.0.0.1:${ports.smtp}
     fqdn: mx.metrics.test
     maxHops: 2
     relay: { allow: [127.0.0.0/8] }
@@ -61,11 +36,15 @@ connectors:
     bridgeheads: [open]
     addressSpaces: [{ domain: held.example }]
     delivery: { schedule: never }
-`);
-    const queue = gateway.workerQueue;
-    assert.ok(queue);
+`,
+    });
+    ({
+      sinks: { sink },
+      ports: { smtp },
+      gateway,
+    } = f);
     // The node's queue collector, as the admin service wires it.
-    const ops = new QueueOperations(queue);
+    const ops = new QueueOperations(f.queue);
     gateway.metrics.setQueueCollector(async () => queueSamples(await ops.connectors(Date.now())));
 
     // Two accepted: one delivered through Out, one waiting on Held's closed schedule.
@@ -113,15 +92,20 @@ connectors:
         what: 'the Held job delayed by its schedule',
       },
     );
-    await new Promise((r) => setTimeout(r, 1100)); // past the collector's one-second sample cache
-    text = await gateway.metrics.render();
+    // The queue collector's samples are cached for a second: wait until the rendered text
+    // shows the Held job, which the assertions below read from it.
+    text = await waitFor(
+      async () => {
+        const t = await gateway.metrics.render();
+        return sample(t, 'mailbus_queue_depth', { connector: 'Held', state: 'delayed' }) === 1
+          ? t
+          : undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 100, what: 'the Held job in the queue depth gauge' },
+    );
   });
 
-  after(async () => {
-    await gateway?.close();
-    await sink?.close();
-    await redis?.close();
-  });
+  after(() => f?.close());
 
   test('accepted counts per virtual server the messages answered 250 after DATA', () => {
     assert.equal(sample(text, 'mailbus_messages_accepted_total', { virtual_server: 'open' }), 2);
@@ -196,26 +180,28 @@ connectors:
 });
 
 describe('every reply the ingress sends is counted, its own refusals and smtp-server’s alike', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<never, 'smtp'>;
   let gateway: Gateway;
   let smtp: number;
 
   before(async () => {
-    redis = await RedisServer.start();
-    smtp = await freePort();
-    gateway = await startGateway(`
+    f = await GatewayFixture.start({
+      ports: ['smtp'],
+      config: ({ redis, ports }) => `
 redis: { url: "${redis.url}", commandTimeout: 1s }
 virtualServers:
-  - { name: small, listen: "127.0.0.1:${smtp}", fqdn: mx.small.test, maxMessageSizeKB: 10, relay: { allow: [127.0.0.0/8] } }
+  - { name: small, listen: "127.0.0.1:${ports.smtp}", fqdn: mx.small.test, maxMessageSizeKB: 10, relay: { allow: [127.0.0.0/8] } }
 connectors:
   - { name: Out, smartHosts: ["[127.0.0.1]:9"], bridgeheads: [small], addressSpaces: [{ domain: "*" }] }
-`);
+`,
+    });
+    ({
+      ports: { smtp },
+      gateway,
+    } = f);
   });
 
-  after(async () => {
-    await gateway?.close();
-    await redis?.close();
-  });
+  after(() => f?.close());
 
   test('552 5.3.4 for SIZE= at MAIL and a 5xx for a bad command are counted as rejections; 250s and 221 as replies', async () => {
     const { dialog } = await SmtpDialog.open(smtp);

@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { freePort, RedisServer, SinkServer, SmtpDialog, waitFor } from '@mailbus/testing';
-import { MailbusProcess } from './support/mailbus-process.js';
-import { hasPostfix, PostfixNextHop, record } from './support/postfix-next-hop.js';
+import { type SinkServer, SmtpDialog, waitFor } from '@mailbus/testing';
+import { PostfixPair } from './support/postfix-pair.js';
+import { hasPostfix, type PostfixNextHop, record } from './support/postfix-next-hop.js';
 import { hasPython, parseWithPython, type PythonMimePart } from './support/python-mime.js';
 
 /** Python's smtplib as the client: sendmail with the MAIL FROM options given. */
@@ -57,39 +57,22 @@ describe(
   '8BITMIME and SMTPUTF8 to next hops that do not offer them (Postfix with smtpd_discard_ehlo_keywords)',
   { skip: (!hasPostfix && 'needs root and Postfix') || (!hasPython && 'needs python3') },
   () => {
-    let redis: RedisServer;
+    let world: PostfixPair;
     let full: PostfixNextHop;
     let bare: PostfixNextHop;
-    let gateway: MailbusProcess;
     let smtp: number;
     let senderSide: SinkServer;
 
     before(async () => {
-      redis = await RedisServer.start();
-      senderSide = await SinkServer.start();
-      [full, bare] = await Promise.all([
-        PostfixNextHop.start(),
-        PostfixNextHop.start({ discard: ['8bitmime', 'smtputf8'] }),
-      ]);
-      smtp = await freePort();
-      gateway = await MailbusProcess.start(
-        `
-redis: { url: "${redis.url}" }
-virtualServers:
-  - { name: hub, listen: "127.0.0.1:${smtp}", fqdn: hub.eightbit.test, relay: { allow: [127.0.0.0/8] } }
-connectors:
-  - { name: Full, smartHosts: ["[127.0.0.1]:${full.port}"], bridgeheads: [hub], addressSpaces: [{ domain: full.test }] }
-  - { name: Bare, smartHosts: ["[127.0.0.1]:${bare.port}"], bridgeheads: [hub], addressSpaces: [{ domain: bare.test }] }
-  - { name: Senders, smartHosts: ["[127.0.0.1]:${senderSide.port}"], bridgeheads: [hub], addressSpaces: [{ domain: example.org }] }
-`,
-        { listening: [`127.0.0.1:${smtp}`] },
-      );
+      world = await PostfixPair.start({
+        discard: ['8bitmime', 'smtputf8'],
+        fqdn: 'hub.eightbit.test',
+      });
+      ({ full, bare, smtp, senderSide } = world);
     });
 
     after(async () => {
-      await gateway?.close();
-      await Promise.all([full?.close(), bare?.close(), senderSide?.close()]);
-      await redis?.close();
+      await world?.close();
     });
 
     function smtplib(sender: string, to: string, opts: string[], body: string): void {

@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { freePort, RedisServer, SinkServer, SmtpDialog } from '@mailbus/testing';
+import { type SinkServer, SmtpDialog } from '@mailbus/testing';
 import { hasBounceParser, parseBounce } from './support/bounce-parser.js';
-import { MailbusProcess } from './support/mailbus-process.js';
-import { hasPostfix, PostfixNextHop, record } from './support/postfix-next-hop.js';
+import { PostfixPair } from './support/postfix-pair.js';
+import { hasPostfix, type PostfixNextHop, record } from './support/postfix-next-hop.js';
 
 /** Python's smtplib as the client, with ESMTP parameters on MAIL and RCPT. */
 const SMTPLIB = `
@@ -44,37 +44,19 @@ describe(
     skip: !hasPostfix && 'needs root and Postfix',
   },
   () => {
-    let redis: RedisServer;
+    let world: PostfixPair;
     let full: PostfixNextHop;
     let bare: PostfixNextHop;
-    let gateway: MailbusProcess;
     let smtp: number;
     let senderSide: SinkServer;
 
     before(async () => {
-      redis = await RedisServer.start();
-      senderSide = await SinkServer.start();
-      full = await PostfixNextHop.start();
-      bare = await PostfixNextHop.start({ discard: ['dsn', '8bitmime'] });
-      smtp = await freePort();
-      gateway = await MailbusProcess.start(
-        `
-redis: { url: "${redis.url}" }
-virtualServers:
-  - { name: hub, listen: "127.0.0.1:${smtp}", fqdn: hub.postfix.test, relay: { allow: [127.0.0.0/8] } }
-connectors:
-  - { name: Full, smartHosts: ["[127.0.0.1]:${full.port}"], bridgeheads: [hub], addressSpaces: [{ domain: full.test }] }
-  - { name: Bare, smartHosts: ["[127.0.0.1]:${bare.port}"], bridgeheads: [hub], addressSpaces: [{ domain: bare.test }] }
-  - { name: Senders, smartHosts: ["[127.0.0.1]:${senderSide.port}"], bridgeheads: [hub], addressSpaces: [{ domain: example.org }] }
-`,
-        { listening: [`127.0.0.1:${smtp}`] },
-      );
+      world = await PostfixPair.start({ discard: ['dsn', '8bitmime'], fqdn: 'hub.postfix.test' });
+      ({ full, bare, smtp, senderSide } = world);
     });
 
     after(async () => {
-      await gateway?.close();
-      await Promise.all([full?.close(), bare?.close(), senderSide?.close()]);
-      await redis?.close();
+      await world?.close();
     });
 
     function smtplib(to: string, body: string): void {

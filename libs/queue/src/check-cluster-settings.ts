@@ -1,4 +1,4 @@
-import type { Cluster } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import {
   checkRedisSettings,
   type Durability,
@@ -32,9 +32,7 @@ export async function checkClusterSettings(
   const warnings: string[] = [];
   const state = /cluster_state:(\w+)/.exec(info)?.[1];
   if (state !== 'ok') {
-    errors.push(
-      `MAILBUS_ERR_REDIS_CLUSTER: cluster_state is "${state ?? 'unknown'}"; every slot must be served by a master before mailbus can queue (redis-cli --cluster check)`,
-    );
+    errors.push(clusterStateError(state));
   }
   let masters = cluster.nodes('master');
   while (masters.length === 0 && Date.now() < deadline) {
@@ -57,4 +55,47 @@ export async function checkClusterSettings(
   if (masters.length === 0)
     errors.push('MAILBUS_ERR_REDIS_CLUSTER: no cluster master known (check redis.cluster.nodes)');
   return { errors, warnings, masters: names.sort() };
+}
+
+/** The message of a cluster whose state is not ok; `where` names the node that said so. */
+function clusterStateError(state: string | undefined, where = ''): string {
+  return `MAILBUS_ERR_REDIS_CLUSTER: cluster_state is "${state ?? 'unknown'}"${where}; every slot must be served by a master before mailbus can queue (redis-cli --cluster check)`;
+}
+
+/**
+ * Asks each seed node itself for `CLUSTER INFO`, one plain connection each,
+ * for why a cluster client never became ready: ioredis's ready check
+ * reconnects silently while the cluster says `cluster_state:fail`. The first
+ * seed that answers with a state other than ok gives MAILBUS_ERR_REDIS_CLUSTER;
+ * undefined when every seed that answered is ok, or none answered.
+ */
+export async function seedClusterStateError(
+  seeds: readonly string[],
+  timeoutMs = 2000,
+): Promise<string | undefined> {
+  for (const seed of seeds) {
+    const i = seed.lastIndexOf(':');
+    const c = new Redis({
+      host: seed.slice(0, i).replace(/^\[|\]$/g, ''),
+      port: Number(seed.slice(i + 1)),
+      lazyConnect: true,
+      connectTimeout: timeoutMs,
+      commandTimeout: timeoutMs,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+    });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      const info = String(await c.call('CLUSTER', 'INFO'));
+      const state = /cluster_state:(\w+)/.exec(info)?.[1];
+      if (state !== 'ok') return clusterStateError(state, ` (seed ${seed})`);
+    } catch {
+      // This seed does not answer: the next one may.
+    } finally {
+      c.disconnect();
+    }
+  }
+  return undefined;
 }

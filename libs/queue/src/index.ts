@@ -49,7 +49,7 @@ export {
 } from './queue-operations.js';
 export { describeRedisTarget, redisTargetOf, whenReady, isCluster } from './redis-connection.js';
 export type { RedisClient } from './redis-connection.js';
-export { checkClusterSettings } from './check-cluster-settings.js';
+export { checkClusterSettings, seedClusterStateError } from './check-cluster-settings.js';
 export type { ClusterSettingsReport } from './check-cluster-settings.js';
 export { settleWrites } from './settle-writes.js';
 export { scanKeys } from './scan-keys.js';

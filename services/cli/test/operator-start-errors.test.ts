@@ -1,14 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
-import { freePort, RedisServer } from '@mailbus/testing';
+import { freePort, RedisCluster, RedisServer } from '@mailbus/testing';
 import { mailbus, MailbusProcess, workDir } from './mailbus-process.js';
 
 /** docs/errors.md's start-time codes, each met as an operator meets it: the `mailbus` command's exit status and output. */
 
-function config(smtp: number, http: number, redisUrl?: string): string {
+function config(smtp: number, http: number, redisUrl?: string, redisYaml?: string): string {
   return `
-${redisUrl ? `redis: { url: "${redisUrl}" }` : ''}
+${redisUrl ? `redis: { url: "${redisUrl}" }` : (redisYaml ?? '')}
 admin: { listen: "127.0.0.1:${http}", tokenEnv: MAILBUS_TEST_TOKEN }
 virtualServers:
   - { name: default, listen: "127.0.0.1:${smtp}", fqdn: mail.errors.test }
@@ -62,6 +62,32 @@ describe('start-time error codes through the mailbus command', () => {
       );
     } finally {
       await redis.close();
+    }
+  });
+
+  test('MAILBUS_ERR_REDIS_CLUSTER: a Redis Cluster with a slot no master serves is refused, naming cluster_state, exit 1', async () => {
+    const cluster = await RedisCluster.start({ masters: 3, timeoutMs: 30_000 });
+    try {
+      // Slot 0 unassigned on every node: the cluster says cluster_state:fail.
+      for (const port of cluster.ports)
+        await cluster.withNode(port, (c) => c.call('CLUSTER', 'DELSLOTS', '0'));
+      const seeds = cluster.seeds.map((s) => `"${s}"`).join(', ');
+      const { dir, config: file } = workDir(
+        config(
+          await freePort(),
+          await freePort(),
+          undefined,
+          `redis: { cluster: { nodes: [${seeds}] } }`,
+        ),
+      );
+      const r = mailbus(['start', '--config', file], { cwd: dir, env, timeoutMs: 30_000 });
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(
+        r.stderr,
+        /^MAILBUS_ERR_REDIS_CLUSTER: cluster_state is "fail" \(seed 127\.0\.0\.1:\d+\); every slot must be served by a master/m,
+      );
+    } finally {
+      await cluster.close();
     }
   });
 

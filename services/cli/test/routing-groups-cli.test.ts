@@ -141,7 +141,7 @@ describe('mailbus track: routing groups as sites', () => {
       assert.equal(r.status, 1, r.stdout);
       assert.match(
         r.stderr,
-        /^mailbus track: no message found for "nothing@example\.net" \(tracking keeps events for \d+h\); not searched: routing group Paris \(redis:\/\/127\.0\.0\.1:1\): cannot reach Redis at redis:\/\/127\.0\.0\.1:1 within 5s\n$/,
+        /^MAILBUS_ERR_UNKNOWN_MESSAGE: no message found for "nothing@example\.net" \(tracking keeps events for \d+h\); not searched: routing group Paris \(redis:\/\/127\.0\.0\.1:1\): cannot reach Redis at redis:\/\/127\.0\.0\.1:1 within 5s\n$/,
       );
     } finally {
       await boston.close();

@@ -67,6 +67,11 @@ export class IngressNode {
 
   constructor(private readonly deps: IngressNodeDeps) {}
 
+  /** The connectors routing currently puts last (as of the last refresh). */
+  get downConnectors(): ReadonlySet<string> {
+    return this.down;
+  }
+
   /** Connects to Redis and listens on every virtual server; rejects with IngressStartError when one cannot listen. */
   async start(): Promise<void> {
     const { config } = this.deps;

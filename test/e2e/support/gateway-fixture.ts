@@ -1,9 +1,15 @@
 import type { Gateway, Role } from '@mailbus/cli';
-import type { MailQueue } from '@mailbus/queue';
+import {
+  QueueOperationError,
+  QueueOperations,
+  type MailQueue,
+  type QueuedMessage,
+} from '@mailbus/queue';
 import {
   freePort,
   RedisServer,
   SinkServer,
+  waitFor,
   type RedisServerOptions,
   type SinkOptions,
 } from '@mailbus/testing';
@@ -46,6 +52,7 @@ export class GatewayFixture<
     readonly sinks: Record<S, SinkServer>,
     readonly ports: Record<P, number>,
     private started: Gateway | undefined,
+    private readonly options: GatewayFixtureOptions<S, P>,
   ) {}
 
   static async start<S extends string = never, P extends string = never>(
@@ -53,22 +60,39 @@ export class GatewayFixture<
   ): Promise<GatewayFixture<S, P>> {
     const redis = await RedisServer.start(o.redis);
     const sinks = {} as Record<S, SinkServer>;
-    const f = new GatewayFixture<S, P>(redis, sinks, {} as Record<P, number>, undefined);
+    const f = new GatewayFixture<S, P>(redis, sinks, {} as Record<P, number>, undefined, o);
     try {
       for (const [name, options] of Object.entries(o.sinks ?? {}) as Array<[S, SinkOptions]>)
         sinks[name] = await SinkServer.start(options);
       for (const name of o.ports ?? []) f.ports[name] = await freePort();
-      f.started = await startGateway(
-        o.config(f),
-        o.roles ?? ['ingress', 'bridgehead'],
-        o.onError,
-        o.env ?? {},
-      );
+      await f.startGateway(o.config);
     } catch (err) {
       await f.close();
       throw err;
     }
     return f;
+  }
+
+  private async startGateway(config: (parts: FixtureParts<S, P>) => string): Promise<Gateway> {
+    const o = this.options;
+    this.started = await startGateway(
+      config(this),
+      o.roles ?? ['ingress', 'bridgehead'],
+      o.onError,
+      o.env ?? {},
+    );
+    return this.started;
+  }
+
+  /**
+   * Closes the gateway and starts a new one on the same Redis, sinks and
+   * ports: an operator's restart, with a changed config when given.
+   */
+  async restart(config?: (parts: FixtureParts<S, P>) => string): Promise<Gateway> {
+    const old = this.started;
+    this.started = undefined;
+    await old?.close();
+    return this.startGateway(config ?? this.options.config);
   }
 
   /** The started gateway. */
@@ -82,6 +106,36 @@ export class GatewayFixture<
     const q = this.gateway.workerQueue;
     if (!q) throw new Error('gateway not started');
     return q;
+  }
+
+  /**
+   * The message's jobs still in a queue, with their states (as `mailbus queue
+   * show` lists them); [] once it has left every queue.
+   */
+  async jobs(queueId: string): Promise<QueuedMessage[]> {
+    try {
+      return (await new QueueOperations(this.queue).message(queueId)).flatMap((m) => m.jobs);
+    } catch (err) {
+      if (err instanceof QueueOperationError && err.code === 'MAILBUS_ERR_UNKNOWN_MESSAGE')
+        return [];
+      throw err;
+    }
+  }
+
+  /**
+   * Resolves once no connector holds a job that is waiting, active or due for
+   * a retry: every accepted message has had its delivery, nothing more is on
+   * its way to a sink. (Jobs delayed by a closed schedule or held do not count.)
+   */
+  async drained(timeoutMs = 15_000): Promise<void> {
+    const ops = new QueueOperations(this.queue);
+    await waitFor(
+      async () =>
+        (await ops.connectors(Date.now())).every(
+          (c) => c.depth.waiting + c.depth.active + c.depth.retrying === 0,
+        ),
+      { timeoutMs, intervalMs: 50, what: 'every connector queue to drain' },
+    );
   }
 
   /** Stops the gateway, then the sinks, then Redis. */

@@ -52,7 +52,7 @@ export async function trackCommand(
     if (down && unreachable.length === sites.length)
       throw new UserError(`MAILBUS_ERR_REDIS_UNREACHABLE: ${down.error}`);
     throw new UserError(
-      `mailbus track: no message found for "${term}" (tracking keeps events for ${Math.round(config.tracking.retention / 3_600_000)}h)${unreachable.map((u) => `; not searched: ${where(u)}: ${u.error}`).join('')}`,
+      `MAILBUS_ERR_UNKNOWN_MESSAGE: no message found for "${term}" (tracking keeps events for ${Math.round(config.tracking.retention / 3_600_000)}h)${unreachable.map((u) => `; not searched: ${where(u)}: ${u.error}`).join('')}`,
     );
   }
   if (values.json) {

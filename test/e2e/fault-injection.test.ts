@@ -10,13 +10,10 @@ import {
   makeMessage,
   RedisServer,
   sendMail,
-  SinkServer,
   SmtpDialog,
-  sleep,
   waitFor,
 } from '@mailbus/testing';
-import type { Gateway } from '@mailbus/cli';
-import { startGateway } from './support/start-gateway.js';
+import { GatewayFixture } from './support/gateway-fixture.js';
 
 const MAIN = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -80,7 +77,8 @@ connectors:
       assert.equal((await dialog.send('RCPT TO:<b@a.example>')).code, 250);
       assert.equal((await dialog.send('DATA')).code, 354);
       dialog.write(`Subject: half\r\n\r\n${'partial line\r\n'.repeat(2000)}`);
-      await sleep(200);
+      // Half a message is at the ingress's socket, no end of data: the kill falls mid-DATA.
+      await dialog.flushed();
       child.kill('SIGKILL');
       await exited;
       await assert.rejects(dialog.read(3000), 'the client never saw a 250');
@@ -111,24 +109,25 @@ connectors:
 
   test('a smart host that takes the data and drops the connection before its reply gets the message again on retry', async () => {
     let first = true;
-    const sink = await SinkServer.start({
-      onData: () => {
-        if (first) {
-          first = false;
-          return 'drop';
-        }
-        return undefined;
+    const f = await GatewayFixture.start({
+      sinks: {
+        sink: {
+          onData: () => {
+            if (first) {
+              first = false;
+              return 'drop';
+            }
+            return undefined;
+          },
+        },
       },
-    });
-    const port = await freePort();
-    let gw: Gateway | undefined;
-    try {
-      gw = await startGateway(`
+      ports: ['port'],
+      config: ({ redis, sinks: { sink }, ports }) => `
 organization: Test
 redis: { url: "${redis.url}", prefix: drop }
 virtualServers:
   - name: mx
-    listen: 127.0.0.1:${port}
+    listen: 127.0.0.1:${ports.port}
     fqdn: mx.test
     relay: { allow: [127.0.0.0/8] }
 connectors:
@@ -137,7 +136,13 @@ connectors:
     bridgeheads: [mx]
     addressSpaces: [{ domain: d.example }]
     retry: { intervals: [1s] }
-`);
+`,
+    });
+    const {
+      sinks: { sink },
+      ports: { port },
+    } = f;
+    try {
       const raw = makeMessage({
         from: 'a@sender.test',
         to: 'b@d.example',
@@ -147,12 +152,13 @@ connectors:
         (await sendMail({ port, from: 'a@sender.test', to: ['b@d.example'], raw })).response,
         /^250 /,
       );
-      const msgs = await sink.waitForMessages(1, 20_000);
-      assert.equal(msgs.length, 1, 'delivered once after the retry');
+      await sink.waitForMessages(1, 20_000);
+      // Nothing left in the queue that could deliver a second copy.
+      await f.drained();
+      assert.equal(sink.messages.length, 1, 'delivered once after the retry');
       assert.ok(sink.connections >= 2, 'the first attempt was dropped and retried');
     } finally {
-      await gw?.close();
-      await sink.close();
+      await f.close();
     }
   });
 });

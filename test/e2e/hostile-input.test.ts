@@ -6,18 +6,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  freePort,
   makeMessage,
   makeTestCertificate,
-  RedisServer,
-  SinkServer,
   SmtpDialog,
-  sleep,
+  waitFor,
+  type RedisServer,
+  type SinkServer,
   type WireReply,
 } from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
 import { hashPassword } from '@mailbus/ingress';
+import { GatewayFixture, type FixtureParts } from './support/gateway-fixture.js';
 import { startGateway } from './support/start-gateway.js';
+import { sample } from './support/metric-sample.js';
 
 /** SmtpDialog over an already connected socket (a TLS socket after STARTTLS). */
 const DialogOver = SmtpDialog as unknown as new (socket: Socket) => SmtpDialog;
@@ -67,6 +68,8 @@ function greetFrom(port: number, localAddress: string): Promise<{ socket: Socket
 }
 
 describe('hostile input: every malformed or abusive client gets the precise reply and the server survives', () => {
+  type Ports = 'strict' | 'limited' | 'idle' | 'secure' | 'secure2';
+  let f: GatewayFixture<'sink', Ports>;
   let redis: RedisServer;
   let sink: SinkServer;
   let gateway: Gateway;
@@ -80,26 +83,17 @@ describe('hostile input: every malformed or abusive client gets the precise repl
   let secure2: number;
 
   before(async () => {
-    redis = await RedisServer.start();
-    sink = await SinkServer.start();
     cert = makeTestCertificate('mx.test');
     dir = mkdtempSync(join(tmpdir(), 'mailbus-hostile-'));
     writeFileSync(join(dir, 'users'), `alice:${await hashPassword('correct horse')}\n`);
-    [strict, limited, idle, secure, secure2] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
-    const base = (extra: string) => `
+    const base = ({ redis, sinks }: FixtureParts<'sink', Ports>, extra: string) => `
 organization: Test
 redis: { url: "${redis.url}", commandTimeout: 1s }
 virtualServers:
 ${extra}
 connectors:
   - name: Alpha
-    smartHosts: ["[127.0.0.1]:${sink.port}"]
+    smartHosts: ["[127.0.0.1]:${sinks.sink.port}"]
     bridgeheads: [strict]
     addressSpaces: [{ domain: a.example }]
     allowRelay: true
@@ -111,38 +105,48 @@ connectors:
     relay: { allow: [] }
     tls: { cert: "${cert.certFile}", key: "${cert.keyFile}" }
     auth: { usersFile: "${join(dir, 'users')}" }`;
-    gateway = await startGateway(
-      base(`
+    f = await GatewayFixture.start({
+      sinks: { sink: {} },
+      ports: ['strict', 'limited', 'idle', 'secure', 'secure2'],
+      config: (p) =>
+        base(
+          p,
+          `
   - name: strict
-    listen: 127.0.0.1:${strict}
+    listen: 127.0.0.1:${p.ports.strict}
     fqdn: mx.strict.test
     maxRecipientsPerMessage: 3
     maxHeaderSizeKB: 2
     relay: { allow: [] }
   - name: limited
-    listen: 127.0.0.1:${limited}
+    listen: 127.0.0.1:${p.ports.limited}
     fqdn: mx.limited.test
     relay: { allow: [] }
     limits: { maxConnections: 3, maxConnectionsPerIp: 2 }
   - name: idle
-    listen: 127.0.0.1:${idle}
+    listen: 127.0.0.1:${p.ports.idle}
     fqdn: mx.idle.test
     relay: { allow: [] }
     limits: { socketTimeout: 1s }
-${secureVs(secure)}`),
-    );
+${secureVs(p.ports.secure)}`,
+        ),
+    });
+    ({
+      redis,
+      sinks: { sink },
+      ports: { strict, limited, idle, secure, secure2 },
+      gateway,
+    } = f);
     // A second ingress node on the same Redis: AUTH throttling is shared.
     node2 = await startGateway(
-      base(secureVs(secure2)).replace('bridgeheads: [strict]', 'bridgeheads: [secure]'),
+      base(f, secureVs(secure2)).replace('bridgeheads: [strict]', 'bridgeheads: [secure]'),
       ['ingress'],
     );
   });
 
   after(async () => {
     await node2?.close();
-    await gateway?.close();
-    await sink?.close();
-    await redis?.close();
+    await f?.close();
     cert?.cleanup();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -310,9 +314,10 @@ ${secureVs(secure)}`),
         /^250 2\.0\.0 /,
       );
       await dialog.quit();
-      const msgs = await sink.waitForMessages(before + 1);
-      await sleep(200);
-      assert.equal(msgs.length, before + 1, 'only the valid message was delivered');
+      await sink.waitForMessages(before + 1);
+      // Every queued job has had its delivery: the refused message, had it been queued, too.
+      await f.drained();
+      assert.equal(sink.messages.length, before + 1, 'only the valid message was delivered');
     });
   }
 
@@ -338,7 +343,14 @@ ${secureVs(secure)}`),
     const e = await greetFrom(limited, '127.0.0.3');
     assert.match(e.first, /^421 4\.7\.0 /);
     for (const s of [a, b, c, d, e]) s.socket.destroy();
-    await sleep(200);
+    // The server has seen every one of them close: no session is counted open.
+    await waitFor(
+      async () =>
+        sample(await gateway.metrics.render(), 'mailbus_smtp_sessions_open', {
+          virtual_server: 'limited',
+        }) === 0,
+      { timeoutMs: 5000, intervalMs: 25, what: 'the limited server to see the sessions close' },
+    );
     const dialog = await session(limited);
     await dialog.quit();
   });

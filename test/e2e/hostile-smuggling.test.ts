@@ -4,17 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  freePort,
-  makeMessage,
-  RedisServer,
-  SinkServer,
-  SmtpDialog,
-  sleep,
-  waitFor,
-} from '@mailbus/testing';
-import type { Gateway } from '@mailbus/cli';
-import { startGateway } from './support/start-gateway.js';
+import { freePort, makeMessage, SmtpDialog, waitFor, type SinkServer } from '@mailbus/testing';
+import { GatewayFixture } from './support/gateway-fixture.js';
 
 const SMTP_SINK = ['/usr/sbin/smtp-sink', '/usr/lib/postfix/sbin/smtp-sink'].find((p) =>
   existsSync(p),
@@ -72,23 +63,22 @@ const SEQUENCES: Array<[string, string]> = [
 ];
 
 describe('SMTP smuggling never turns one message into two downstream (SinkServer and Postfix smtp-sink)', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<'node', 'port'>;
   let node: SinkServer;
   let postfix: PostfixSink | undefined;
-  let gateway: Gateway;
   let port: number;
 
   before(async () => {
-    redis = await RedisServer.start();
-    node = await SinkServer.start();
     if (SMTP_SINK) postfix = await PostfixSink.start(SMTP_SINK);
-    port = await freePort();
-    gateway = await startGateway(`
+    f = await GatewayFixture.start({
+      sinks: { node: {} },
+      ports: ['port'],
+      config: ({ redis, sinks: { node }, ports }) => `
 organization: Test
 redis: { url: "${redis.url}" }
 virtualServers:
   - name: mx
-    listen: 127.0.0.1:${port}
+    listen: 127.0.0.1:${ports.port}
     fqdn: mx.test
     relay: { allow: [127.0.0.0/8] }
 connectors:
@@ -104,14 +94,17 @@ ${
     addressSpaces: [{ domain: postfix.example }]`
     : ''
 }
-`);
+`,
+    });
+    ({
+      sinks: { node },
+      ports: { port },
+    } = f);
   });
 
   after(async () => {
-    await gateway?.close();
-    await node?.close();
+    await f?.close();
     await postfix?.close();
-    await redis?.close();
   });
 
   for (const downstream of ['node', 'postfix'] as const) {
@@ -151,7 +144,8 @@ ${
           timeoutMs: 15_000,
           what: `the valid message at ${downstream}`,
         });
-        await sleep(300);
+        // Every job has had its delivery: a smuggled message, had one been queued, is there too.
+        await f.drained();
         const all = count();
         assert.equal(all.length, before + 1, 'exactly one message more downstream');
         assert.equal(

@@ -95,6 +95,16 @@ export class SmtpDialog {
     this.socket.write(data);
   }
 
+  /**
+   * Resolves once everything written so far has left this socket for the
+   * kernel (on loopback: it is in the peer's receive buffer).
+   */
+  flushed(): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.socket.write('', (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
   /** Sends one command line and reads its reply. */
   async send(line: string, timeoutMs?: number): Promise<WireReply> {
     this.socket.write(`${line}\r\n`);

@@ -9,6 +9,7 @@ import {
   freePort,
   RedisServer,
   SinkServer,
+  waitFor,
   type RedisServerOptions,
   type SinkOptions,
 } from '@mailbus/testing';
@@ -119,6 +120,22 @@ export class GatewayFixture<
         return [];
       throw err;
     }
+  }
+
+  /**
+   * Resolves once no connector holds a job that is waiting, active or due for
+   * a retry: every accepted message has had its delivery, nothing more is on
+   * its way to a sink. (Jobs delayed by a closed schedule or held do not count.)
+   */
+  async drained(timeoutMs = 15_000): Promise<void> {
+    const ops = new QueueOperations(this.queue);
+    await waitFor(
+      async () =>
+        (await ops.connectors(Date.now())).every(
+          (c) => c.depth.waiting + c.depth.active + c.depth.retrying === 0,
+        ),
+      { timeoutMs, intervalMs: 50, what: 'every connector queue to drain' },
+    );
   }
 
   /** Stops the gateway, then the sinks, then Redis. */

@@ -13,6 +13,7 @@ import {
   waitFor,
 } from '@mailbus/testing';
 import { MAIN, MailbusProcess } from './support/mailbus-process.js';
+import { contosoGatewayYaml } from './support/contoso-gateway.js';
 import { protocolLog } from './support/protocol-log-files.js';
 import { hasPostfix, PostfixNextHop } from './support/postfix-next-hop.js';
 
@@ -80,31 +81,26 @@ describe(
         what: `the ISP defers the mail for contoso.test (log: ${isp.log()})`,
       });
 
-      gateway = await MailbusProcess.start(
-        `
-redis: { url: "${redis.url}" }
-admin: { listen: "127.0.0.1:${admin}", tokenEnv: ETRN_TEST_TOKEN }
-recipientPolicies:
-  - { domain: contoso.test, mailboxHosts: ["[127.0.0.1]:${mailbox.port}"], recipientValidation: none }
-virtualServers:
-  - name: gw
-    listen: "127.0.0.1:${smtp}"
-    fqdn: gw.contoso.test
-    relay: { allow: [127.0.0.0/8] }
-    protocolLog: { enabled: true, directory: "${logs}" }
-connectors:
-  - name: ISP
-    smartHosts: ["[127.0.0.1]:${isp.port}"]
-    bridgeheads: [gw]
-    addressSpaces: [{ domain: "*" }]
-    advanced: { request: etrn, domains: [contoso.test, unflushed.test] }
-`,
+      const gw = (gateway = await MailbusProcess.start(
+        contosoGatewayYaml({
+          redisUrl: redis.url,
+          smtp,
+          logs,
+          mailboxPort: mailbox.port,
+          top: `admin: { listen: "127.0.0.1:${admin}", tokenEnv: ETRN_TEST_TOKEN }`,
+          isp: [
+            `smartHosts: ["[127.0.0.1]:${isp.port}"]`,
+            'bridgeheads: [gw]',
+            'addressSpaces: [{ domain: "*" }]',
+            'advanced: { request: etrn, domains: [contoso.test, unflushed.test] }',
+          ],
+        }),
         {
           listening: [`127.0.0.1:${smtp}`],
           args: ['--role', 'ingress,bridgehead,admin'],
           env: { ETRN_TEST_TOKEN: 'etrn-secret' },
         },
-      );
+      ));
       assert.equal(mailbox.messages.length, 0, 'nothing arrives before the ETRN');
 
       const sent = await sendMail({
@@ -133,45 +129,64 @@ connectors:
         },
       );
 
-      // Each ETRN and its reply in the outbound protocol log.
-      await waitFor(() => /ETRN/.test(protocolLog(logs)), {
+      // Each ETRN and its reply in the outbound protocol log: wait for the second reply (the
+      // two ETRNs go one after the other on one session, so the first alone is not the end).
+      const etrnOk =
+        /OutboundConnectionCommand .* ETRN contoso\.test .*\r\n.*OutboundConnectionResponse .* Queuing\+started 250 /;
+      const etrnFailed =
+        /OutboundConnectionCommand .* ETRN unflushed\.test .*\r\n.*OutboundConnectionResponse .*service\+unavailable 459 /;
+      await waitFor(() => etrnOk.test(protocolLog(logs)) && etrnFailed.test(protocolLog(logs)), {
         timeoutMs: 10_000,
-        what: 'ETRN in the protocol log',
+        what: () => `both ETRNs and their replies in the protocol log:\n${protocolLog(logs)}`,
       });
-      const log = protocolLog(logs);
-      assert.match(
-        log,
-        /OutboundConnectionCommand .* ETRN contoso\.test .*\r\n.*OutboundConnectionResponse .* Queuing\+started 250 /,
-      );
-      assert.match(
-        log,
-        /OutboundConnectionCommand .* ETRN unflushed\.test .*\r\n.*OutboundConnectionResponse .*service\+unavailable 459 /,
-      );
 
-      const metrics = await (
-        await fetch(`http://127.0.0.1:${admin}/metrics`, {
-          headers: { authorization: 'Bearer etrn-secret' },
-        })
-      ).text();
-      assert.match(metrics, /mailbus_etrn_requests_total\{connector="ISP",result="ok"\} 1/);
-      assert.match(metrics, /mailbus_etrn_requests_total\{connector="ISP",result="failed"\} 1/);
-      assert.match(metrics, /mailbus_messages_delivered_total\{connector="ISP"\} 1/);
-      assert.match(gateway.output, /ETRN request failed/);
+      // The counters follow the replies: wait until the scrape shows all three.
+      const counted = [
+        /mailbus_etrn_requests_total\{connector="ISP",result="ok"\} 1/,
+        /mailbus_etrn_requests_total\{connector="ISP",result="failed"\} 1/,
+        /mailbus_messages_delivered_total\{connector="ISP"\} 1/,
+      ];
+      let metrics = '';
+      await waitFor(
+        async () => {
+          metrics = await (
+            await fetch(`http://127.0.0.1:${admin}/metrics`, {
+              headers: { authorization: 'Bearer etrn-secret' },
+            })
+          ).text();
+          return counted.every((re) => re.test(metrics));
+        },
+        { timeoutMs: 10_000, what: () => `ETRN and delivery counters in /metrics:\n${metrics}` },
+      );
+      await waitFor(() => /ETRN request failed/.test(gw.output), {
+        what: () => `the failed ETRN in mailbus's log:\n${gw.output}`,
+      });
 
       // Tracked on the message whose delivery it followed.
       const queueId = /queued as ([0-9A-Z]+)/.exec(sent.response)?.[1] ?? '';
       assert.notEqual(queueId, '', sent.response);
-      const track = spawnSync(
-        process.execPath,
-        [MAIN, 'track', queueId, '--config', join(gateway.dir, 'mailbus.yaml'), '--json'],
+      // Tracking events are written as the session ends: ask until both are there.
+      let tracked = '';
+      await waitFor(
+        () => {
+          const track = spawnSync(
+            process.execPath,
+            [MAIN, 'track', queueId, '--config', join(gw.dir, 'mailbus.yaml'), '--json'],
+            { encoding: 'utf8', timeout: 30_000 },
+          );
+          assert.equal(track.status, 0, track.stderr);
+          tracked = track.stdout;
+          return (
+            /"type":\s*"etrn"[^}]*ETRN contoso\.test: ok/.test(tracked) &&
+            /"type":\s*"etrn"[^}]*ETRN unflushed\.test: failed/.test(tracked)
+          );
+        },
         {
-          encoding: 'utf8',
-          timeout: 30_000,
+          timeoutMs: 20_000,
+          intervalMs: 500,
+          what: () => `both ETRNs in mailbus track:\n${tracked}`,
         },
       );
-      assert.equal(track.status, 0, track.stderr);
-      assert.match(track.stdout, /"type":\s*"etrn"[^}]*ETRN contoso\.test: ok/);
-      assert.match(track.stdout, /"type":\s*"etrn"[^}]*ETRN unflushed\.test: failed/);
     });
   },
 );

@@ -14,6 +14,7 @@ import {
 } from '@mailbus/testing';
 import { MAIN, MailbusProcess } from './support/mailbus-process.js';
 import { windowOpenNow } from './support/open-window.js';
+import { contosoGatewayYaml } from './support/contoso-gateway.js';
 import { protocolLog } from './support/protocol-log-files.js';
 import { hasPostfix, PostfixNextHop } from './support/postfix-next-hop.js';
 
@@ -75,28 +76,19 @@ describe(
       });
 
       const w = windowOpenNow();
-      const yaml = `
-redis: { url: "${redis.url}" }
-recipientPolicies:
-  - { domain: contoso.test, mailboxHosts: ["[127.0.0.1]:${mailbox.port}"], recipientValidation: none }
-virtualServers:
-  - name: gw
-    listen: "127.0.0.1:${smtp}"
-    fqdn: gw.contoso.test
-    relay: { allow: [127.0.0.0/8] }
-    protocolLog: { enabled: true, directory: "${logs}" }
-connectors:
-  - name: ISP
-    smartHosts: ["[127.0.0.1]:9"]
-    bridgeheads: [gw]
-    addressSpaces: [{ domain: outside.test }]
-    delivery: { timezone: "${w.timezone}" }
-    advanced:
-      request: etrn
-      domains: [contoso.test]
-      server: "[127.0.0.1]:${isp.port}"
-      schedule: "${w.schedule}"
-`;
+      const yaml = contosoGatewayYaml({
+        redisUrl: redis.url,
+        smtp,
+        logs,
+        mailboxPort: mailbox.port,
+        isp: [
+          'smartHosts: ["[127.0.0.1]:9"]',
+          'bridgeheads: [gw]',
+          'addressSpaces: [{ domain: outside.test }]',
+          `delivery: { timezone: "${w.timezone}" }`,
+          `advanced: { request: etrn, domains: [contoso.test], server: "[127.0.0.1]:${isp.port}", schedule: "${w.schedule}" }`,
+        ],
+      });
       // The node with the ingress first (the ETRN releases mail to it), then a bridgehead-only
       // node: both in the same window, so both find the same due time.
       const a = await MailbusProcess.start(yaml, {

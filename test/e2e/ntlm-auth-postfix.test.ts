@@ -22,6 +22,7 @@ import {
   waitFor,
 } from '@mailbus/testing';
 import { MailbusProcess } from './support/mailbus-process.js';
+import { contosoGatewayYaml } from './support/contoso-gateway.js';
 import { protocolLog } from './support/protocol-log-files.js';
 import { hasPostfix, PostfixNextHop } from './support/postfix-next-hop.js';
 
@@ -93,21 +94,18 @@ describe(
       await redis?.close();
     });
 
-    const config = (passwordEnv: string) => `
-redis: { url: "${redis.url}" }
-virtualServers:
-  - name: gw
-    listen: "127.0.0.1:${smtp}"
-    fqdn: gw.contoso.test
-    relay: { allow: [127.0.0.0/8] }
-    protocolLog: { enabled: true, directory: "${logs}" }
-connectors:
-  - name: ISP
-    smartHosts: ["[127.0.0.1]:${isp.port}"]
-    bridgeheads: [gw]
-    addressSpaces: [{ domain: outside.test }]
-    outboundSecurity: { tls: none, auth: ntlm, username: 'CONTOSO\\contoso', passwordEnv: ${passwordEnv} }
-`;
+    const config = (passwordEnv: string) =>
+      contosoGatewayYaml({
+        redisUrl: redis.url,
+        smtp,
+        logs,
+        isp: [
+          `smartHosts: ["[127.0.0.1]:${isp.port}"]`,
+          'bridgeheads: [gw]',
+          'addressSpaces: [{ domain: outside.test }]',
+          `outboundSecurity: { tls: none, auth: ntlm, username: 'CONTOSO\\contoso', passwordEnv: ${passwordEnv} }`,
+        ],
+      });
 
     test('AUTH NTLM with an NTLMv2 response: Postfix authenticates the account and relays the message', async () => {
       gateway = await MailbusProcess.start(config('ISP_PASSWORD'), {

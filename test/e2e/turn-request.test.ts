@@ -13,6 +13,7 @@ import {
   waitFor,
 } from '@mailbus/testing';
 import { MAIN, MailbusProcess } from './support/mailbus-process.js';
+import { contosoGatewayYaml } from './support/contoso-gateway.js';
 import { protocolLog } from './support/protocol-log-files.js';
 import { windowOpenNow } from './support/open-window.js';
 import { TurnPeer } from './support/turn-peer.js';
@@ -71,24 +72,19 @@ describe('advanced.request: turn against a scripted ISP', () => {
       heldFor: 'alice@contoso.test',
       held,
     });
-    const yaml = `
-redis: { url: "${redis.url}" }
-recipientPolicies:
-  - { domain: contoso.test, mailboxHosts: ["[127.0.0.1]:${mailbox.port}"], recipientValidation: none }
-virtualServers:
-  - name: gw
-    listen: "127.0.0.1:${smtp}"
-    fqdn: gw.contoso.test
-    relay: { allow: [127.0.0.0/8] }
-    protocolLog: { enabled: true, directory: "${logs}" }
-connectors:
-  - name: ISP
-    smartHosts: ["[127.0.0.1]:${peer.port}"]
-    bridgeheads: [gw]
-    addressSpaces: [{ domain: outside.test }]
-    outboundSecurity: { tls: none, auth: basic, username: contoso, passwordEnv: ISP_PASSWORD }
-    advanced: { request: turn, domains: [contoso.test, branch.contoso.test] }
-`;
+    const yaml = contosoGatewayYaml({
+      redisUrl: redis.url,
+      smtp,
+      logs,
+      mailboxPort: mailbox.port,
+      isp: [
+        `smartHosts: ["[127.0.0.1]:${peer.port}"]`,
+        'bridgeheads: [gw]',
+        'addressSpaces: [{ domain: outside.test }]',
+        'outboundSecurity: { tls: none, auth: basic, username: contoso, passwordEnv: ISP_PASSWORD }',
+        'advanced: { request: turn, domains: [contoso.test, branch.contoso.test] }',
+      ],
+    });
     const env = { ISP_PASSWORD: 'isp-s3cret' };
     http = await freePort();
     if (split) {
@@ -203,24 +199,19 @@ connectors:
     const w = windowOpenNow();
     const before = mailbox.messages.length;
     gateway = await MailbusProcess.start(
-      `
-redis: { url: "${redis.url}" }
-recipientPolicies:
-  - { domain: contoso.test, mailboxHosts: ["[127.0.0.1]:${mailbox.port}"], recipientValidation: none }
-virtualServers:
-  - name: gw
-    listen: "127.0.0.1:${smtp}"
-    fqdn: gw.contoso.test
-    relay: { allow: [127.0.0.0/8] }
-connectors:
-  - name: ISP
-    smartHosts: ["[127.0.0.1]:9"]
-    bridgeheads: [gw]
-    addressSpaces: [{ domain: outside.test }]
-    delivery: { timezone: "${w.timezone}" }
-    outboundSecurity: { tls: none, auth: basic, username: contoso, passwordEnv: ISP_PASSWORD }
-    advanced: { request: turn, server: "[127.0.0.1]:${p.port}", schedule: "${w.schedule}" }
-`,
+      contosoGatewayYaml({
+        redisUrl: redis.url,
+        smtp,
+        mailboxPort: mailbox.port,
+        isp: [
+          'smartHosts: ["[127.0.0.1]:9"]',
+          'bridgeheads: [gw]',
+          'addressSpaces: [{ domain: outside.test }]',
+          `delivery: { timezone: "${w.timezone}" }`,
+          'outboundSecurity: { tls: none, auth: basic, username: contoso, passwordEnv: ISP_PASSWORD }',
+          `advanced: { request: turn, server: "[127.0.0.1]:${p.port}", schedule: "${w.schedule}" }`,
+        ],
+      }),
       { listening: [`127.0.0.1:${smtp}`], env: { ISP_PASSWORD: 'isp-s3cret' } },
     );
     await waitFor(() => mailbox.messages.length > before, {

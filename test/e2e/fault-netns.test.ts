@@ -2,9 +2,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { freePort, makeMessage, RedisServer, sendMail, waitFor } from '@mailbus/testing';
-import type { Gateway } from '@mailbus/cli';
-import { startGateway } from './support/start-gateway.js';
+import { makeMessage, sendMail, waitFor } from '@mailbus/testing';
+import { queuedId } from './delivery-helpers.js';
+import { GatewayFixture } from './support/gateway-fixture.js';
 
 const ROOT = process.env.MAILBUS_REPO_ROOT ?? resolve(import.meta.dirname, '../../..');
 const MAIN = join(ROOT, 'services/cli/dist/src/main.js');
@@ -19,6 +19,19 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: 'ignore' });
 }
 
+/** The kernel's view (`ss -tni`) of this process's TCP sockets towards the smart host. */
+function ssTo(): string {
+  return execFileSync('ss', ['-tni', 'dst', SINK_IP]).toString();
+}
+
+/**
+ * Something sent towards the smart host went unacknowledged and the kernel
+ * backs off retransmitting it (RTO backoff, or a lost SYN): it was tried.
+ */
+function unacknowledged(): boolean {
+  return /\b(?:backoff|lost):[1-9]|\bretrans:\d+\/[1-9]/.test(ssTo());
+}
+
 const netnsUsable = (() => {
   if (process.platform !== 'linux') return false;
   const probe = `mbprobe${process.pid}`;
@@ -28,14 +41,12 @@ const netnsUsable = (() => {
   return true;
 })();
 
-let redis: RedisServer;
-let gateway: Gateway | undefined;
+let f: GatewayFixture<never, 'port'> | undefined;
 let sink: ChildProcess | undefined;
 let sinkOutput = '';
 
 before(async () => {
   if (!netnsUsable) return;
-  redis = await RedisServer.start();
   ip('netns', 'add', NS);
   ip('link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF);
   ip('link', 'set', NS_IF, 'netns', NS);
@@ -59,23 +70,23 @@ before(async () => {
 });
 
 after(async () => {
-  await gateway?.close();
+  await f?.close();
   sink?.kill('SIGTERM');
   spawnSync('ip', ['link', 'del', HOST_IF]);
   spawnSync('ip', ['netns', 'del', NS]);
-  await redis?.close();
 });
 
 test(
   'a network cut between the bridgehead and its smart host defers the mail, which is delivered once the link is back',
   { skip: !netnsUsable && 'network namespaces are not available here (needs CAP_NET_ADMIN)' },
   async () => {
-    const port = await freePort();
-    gateway = await startGateway(`
+    f = await GatewayFixture.start({
+      ports: ['port'],
+      config: ({ redis, ports }) => `
 redis: { url: "${redis.url}" }
 admin: { listen: "127.0.0.1:0" }
 virtualServers:
-  - { name: default, listen: "127.0.0.1:${port}", fqdn: mx.netns.test, relay: { allow: [127.0.0.0/8] } }
+  - { name: default, listen: "127.0.0.1:${ports.port}", fqdn: mx.netns.test, relay: { allow: [127.0.0.0/8] } }
 connectors:
   - name: Internet
     smartHosts: ["[${SINK_IP}]:2525"]
@@ -83,7 +94,10 @@ connectors:
     addressSpaces: [{ domain: "*" }]
     retry: { intervals: [1s] }
     linkState: { failuresToMarkDown: 100 }
-`);
+`,
+    });
+    const { port } = f.ports;
+    const queue = f.queue;
     const count = () => (sinkOutput.match(/^#\d+ from/gm) ?? []).length;
     await sendMail({
       port,
@@ -94,16 +108,28 @@ connectors:
     await waitFor(() => count() >= 1, { timeoutMs: 15_000, what: 'delivery across the link' });
 
     ip('link', 'set', HOST_IF, 'down');
-    await sendMail({
-      port,
-      from: 'a@sender.test',
-      to: ['b@far.test'],
-      raw: makeMessage({ from: 'a@sender.test', to: 'b@far.test', subject: 'during cut' }),
+    const id = queuedId(
+      (
+        await sendMail({
+          port,
+          from: 'a@sender.test',
+          to: ['b@far.test'],
+          raw: makeMessage({ from: 'a@sender.test', to: 'b@far.test', subject: 'during cut' }),
+        })
+      ).response,
+    );
+    // The bridgehead tried: what it sent towards the smart host (a SYN, or commands on the
+    // connection it keeps open) went out and is being retransmitted, unacknowledged.
+    await waitFor(unacknowledged, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      what: () => `a retransmission towards the smart host: ${ssTo()}`,
     });
-    await new Promise((r) => setTimeout(r, 3000));
     assert.equal(count(), 1, 'nothing crosses a cut link');
-    const queue = gateway.workerQueue;
-    assert.ok(queue);
+    assert.ok(
+      (await queue.tracking.history(id)).every((e) => e.type !== 'delivered'),
+      'not recorded as delivered',
+    );
     const counts = await queue.queues.queue('Internet').getJobCounts('active', 'delayed', 'wait');
     assert.ok(
       (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.wait ?? 0) >= 1,

@@ -5,19 +5,9 @@ import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import {
-  freePort,
-  makeMessage,
-  makeTestCertificate,
-  RedisServer,
-  sendMail,
-  SinkServer,
-  SmtpDialog,
-  waitFor,
-} from '@mailbus/testing';
+import { makeMessage, makeTestCertificate, sendMail, SmtpDialog, waitFor } from '@mailbus/testing';
 import { hashPassword } from '@mailbus/ingress';
-import type { Gateway } from '@mailbus/cli';
-import { startGateway } from './support/start-gateway.js';
+import { GatewayFixture } from './support/gateway-fixture.js';
 
 /** A W3C Extended Log File, read strictly: what a Log Parser `-i:IISW3C` run would need. */
 interface W3CFile {
@@ -172,9 +162,7 @@ const yymmdd = (t: number): string => {
 };
 
 describe('the W3C protocol log of a real session, inbound and outbound', () => {
-  let redis: RedisServer;
-  let sink: SinkServer;
-  let gateway: Gateway | undefined;
+  let f: GatewayFixture<'sink', 'smtp' | 'dead'>;
   let dir: string;
   let cert: ReturnType<typeof makeTestCertificate>;
   let startedAt: number;
@@ -187,17 +175,16 @@ describe('the W3C protocol log of a real session, inbound and outbound', () => {
   const password = 'correct horse battery staple';
 
   before(async () => {
-    redis = await RedisServer.start();
-    sink = await SinkServer.start();
     cert = makeTestCertificate('mx.log.test');
     dir = mkdtempSync(join(tmpdir(), 'mailbus-plog-'));
     const usersFile = join(dir, 'users');
     writeFileSync(usersFile, `# mailbus users\nrelayuser:${await hashPassword(password)}\n`);
-    const smtp = await freePort();
-    // A port nothing listens on: the connector's smart host refuses the connection.
-    const dead = await freePort();
     startedAt = Date.now();
-    gateway = await startGateway(`
+    f = await GatewayFixture.start({
+      sinks: { sink: {} },
+      // dead: a port nothing listens on: the connector's smart host refuses the connection.
+      ports: ['smtp', 'dead'],
+      config: ({ redis, sinks: { sink }, ports: { smtp, dead } }) => `
 redis: { url: "${redis.url}", commandTimeout: 1s }
 virtualServers:
   - name: Default SMTP
@@ -217,7 +204,9 @@ connectors:
     smartHosts: ["[127.0.0.1]:${sink.port}"]
     bridgeheads: [Default SMTP]
     addressSpaces: [{ domain: "*" }]
-`);
+`,
+    });
+    const { smtp } = f.ports;
     const raw = makeMessage({
       from: 'alice@sender.test',
       to: 'bob@remote.example',
@@ -252,8 +241,7 @@ connectors:
     });
     const deadId = /queued as ([0-9A-Z]+)$/.exec(deadReply.response)?.[1] ?? '';
     assert.notEqual(deadId, '');
-    const queue = gateway.workerQueue;
-    assert.ok(queue);
+    const queue = f.queue;
     await waitFor(
       async () => (await queue.tracking.history(queueId)).some((e) => e.type === 'delivered'),
       { timeoutMs: 10_000, intervalMs: 100, what: 'delivered' },
@@ -266,8 +254,7 @@ connectors:
       { timeoutMs: 20_000, intervalMs: 100, what: 'an attempt on Dead' },
     );
     // close() flushes every buffered line.
-    await gateway.close();
-    gateway = undefined;
+    await f.closeGateway();
     // One sub-directory per writing process (host-pid): processes never share a file.
     const nodeDir = join(dir, 'logs', 'Default SMTP', `${hostname()}-${process.pid}`);
     files = readdirSync(nodeDir);
@@ -278,9 +265,7 @@ connectors:
   });
 
   after(async () => {
-    await gateway?.close();
-    await sink?.close();
-    await redis?.close();
+    await f?.close();
     cert?.cleanup();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -370,7 +355,7 @@ connectors:
   test('outbound lines name OutboundConnectionCommand / OutboundConnectionResponse with c-ip the smart host', () => {
     const all = log.rows.filter((r) => r['cs-username']?.startsWith('Outbound'));
     // The lines of the delivery to the sink (the other connector's smart host refuses).
-    const out = all.filter((r) => r['s-port'] === String(sink.port));
+    const out = all.filter((r) => r['s-port'] === String(f.sinks.sink.port));
     assert.ok(out.length > 0, 'outbound lines are written');
     for (const r of all) assert.equal(r['c-ip'], '127.0.0.1', 'c-ip is the remote server');
     const commands = out

@@ -3,21 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  freePort,
-  makeMessage,
-  RedisServer,
-  sendMail,
-  SinkServer,
-  waitFor,
-} from '@mailbus/testing';
+import { makeMessage, sendMail, waitFor } from '@mailbus/testing';
 import { trackCommand, type Gateway } from '@mailbus/cli';
 import type { TrackingEvent } from '@mailbus/queue';
-import { startGateway } from './support/start-gateway.js';
+import { queuedId } from './delivery-helpers.js';
+import { GatewayFixture } from './support/gateway-fixture.js';
 
 describe('message tracking follows one message through a failover', () => {
-  let redis: RedisServer;
-  let sink: SinkServer;
+  let f: GatewayFixture<'sink', 'smtp' | 'closed'>;
   let gateway: Gateway;
   let dir: string;
   let configFile: string;
@@ -26,12 +19,14 @@ describe('message tracking follows one message through a failover', () => {
   let events: TrackingEvent[] = [];
 
   before(async () => {
-    redis = await RedisServer.start();
-    sink = await SinkServer.start();
-    const smtp = await freePort();
-    const closed = await freePort();
     dir = mkdtempSync(join(tmpdir(), 'mailbus-track-'));
-    const yaml = `
+    configFile = join(dir, 'mailbus.yaml');
+    f = await GatewayFixture.start({
+      sinks: { sink: {} },
+      ports: ['smtp', 'closed'],
+      config: ({ redis, sinks: { sink }, ports: { smtp, closed } }) => {
+        // The same config for the gateway and for `mailbus track`.
+        const yaml = `
 organization: Test
 redis: { url: "${redis.url}", prefix: "trk${process.pid}", commandTimeout: 1s }
 virtualServers:
@@ -49,22 +44,21 @@ connectors:
     bridgeheads: [open]
     addressSpaces: [{ domain: fail.example, cost: 2 }]
 `;
-    configFile = join(dir, 'mailbus.yaml');
-    writeFileSync(configFile, yaml);
-    gateway = await startGateway(yaml);
+        writeFileSync(configFile, yaml);
+        return yaml;
+      },
+    });
+    gateway = f.gateway;
     const raw = makeMessage({ from: 'alice@sender.test', to: 'bob@fail.example', messageId });
     const r = await sendMail({
-      port: smtp,
+      port: f.ports.smtp,
       from: 'alice@sender.test',
       to: ['bob@fail.example'],
       raw,
     });
-    const m = /queued as ([0-9A-Z]+)$/.exec(r.response);
-    assert.ok(m?.[1], `a queue id in "${r.response}"`);
-    queueId = m[1];
-    await sink.waitForMessages(1, 30_000);
-    const queue = gateway.workerQueue;
-    assert.ok(queue);
+    queueId = queuedId(r.response);
+    await f.sinks.sink.waitForMessages(1, 30_000);
+    const queue = f.queue;
     await waitFor(
       async () => {
         events = await queue.tracking.history(queueId);
@@ -75,9 +69,7 @@ connectors:
   });
 
   after(async () => {
-    await gateway?.close();
-    await sink?.close();
-    await redis?.close();
+    await f?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -92,7 +84,7 @@ connectors:
     assert.match(attempt1?.host ?? '', /^127\.0\.0\.1:\d+$/);
     assert.match(failover?.reply ?? '', /^4\d\d /, 'the failover carries the transient reply');
     assert.match(failover?.detail ?? '', /from Primary/);
-    assert.equal(attempt2?.host, `127.0.0.1:${sink.port}`);
+    assert.equal(attempt2?.host, `127.0.0.1:${f.sinks.sink.port}`);
     assert.match(delivered?.reply ?? '', /^250 /);
     for (let i = 1; i < events.length; i++)
       assert.ok((events[i]?.at ?? 0) >= (events[i - 1]?.at ?? 0), 'times never go back');
@@ -147,7 +139,7 @@ connectors:
     assert.match(
       rows[3] ?? '',
       new RegExp(
-        `^  ${iso}  \\S+  attempt    Backup  bob@fail\\.example  127\\.0\\.0\\.1:${sink.port}  -$`,
+        `^  ${iso}  \\S+  attempt    Backup  bob@fail\\.example  127\\.0\\.0\\.1:${f.sinks.sink.port}  -$`,
       ),
     );
     assert.match(
@@ -204,7 +196,7 @@ connectors:
     );
     const lines: string[] = [];
     assert.equal(
-      await trackCommand(['--config', noRedis, '--redis', redis.url, queueId], {}, (s) =>
+      await trackCommand(['--config', noRedis, '--redis', f.redis.url, queueId], {}, (s) =>
         lines.push(s),
       ),
       0,

@@ -89,10 +89,15 @@ export class GatewayFixture<
    * ports: an operator's restart, with a changed config when given.
    */
   async restart(config?: (parts: FixtureParts<S, P>) => string): Promise<Gateway> {
+    await this.closeGateway();
+    return this.startGateway(config ?? this.options.config);
+  }
+
+  /** Closes the gateway alone (its logs flushed); Redis and the sinks stay up. */
+  async closeGateway(): Promise<void> {
     const old = this.started;
     this.started = undefined;
     await old?.close();
-    return this.startGateway(config ?? this.options.config);
   }
 
   /** The started gateway. */
@@ -129,7 +134,7 @@ export class GatewayFixture<
 
   /** Stops the gateway, then the sinks, then Redis. */
   async close(): Promise<void> {
-    await this.started?.close();
+    await this.closeGateway();
     await Promise.all(Object.values<SinkServer>(this.sinks).map((s) => s.close()));
     await this.redis.close();
   }

@@ -92,6 +92,20 @@ export function checkAdvanced(
       );
     }
   }
+  if ((sec.clientCert === undefined) !== (sec.clientKey === undefined)) {
+    err(
+      at(
+        sec.clientCert === undefined ? 'outboundSecurity.clientCert' : 'outboundSecurity.clientKey',
+      ),
+      'clientCert and clientKey go together (the certificate and its private key)',
+    );
+  }
+  if (sec.clientCert !== undefined && sec.tls === 'none') {
+    err(
+      at('outboundSecurity.clientCert'),
+      'a client certificate is presented in TLS: it needs tls: required or opportunistic, not none',
+    );
+  }
 }
 
 /**

@@ -202,6 +202,12 @@ export const virtualServerSchema = z
       })
       .strict()
       .optional(),
+    siteTrust: z
+      .enum(['relay', 'authenticated'])
+      .default('relay')
+      .describe(
+        'whose site headers and X-LINK2STATE are believed: relay (a client in relay.allow or authenticated) | authenticated (AUTH or a verified client certificate only)',
+      ),
     tls: z
       .object({
         cert: z.string().describe('PEM certificate file'),
@@ -210,6 +216,12 @@ export const virtualServerSchema = z
           .boolean()
           .default(false)
           .describe('TLS from the first byte (port 465 style) instead of STARTTLS'),
+        clientCa: z
+          .string()
+          .optional()
+          .describe(
+            'PEM CA file: ask every TLS client for a certificate; one that verifies against it is authenticated (relay, siteTrust)',
+          ),
       })
       .strict()
       .optional(),
@@ -366,6 +378,13 @@ export const connectorSchema = z
         username: z.string().optional(),
         passwordEnv: z.string().optional().describe('environment variable holding the password'),
         passwordFile: z.string().optional().describe('file holding the password'),
+        clientCert: z
+          .string()
+          .optional()
+          .describe(
+            'PEM client certificate file presented in TLS (with clientKey): how a bridgehead authenticates to another site',
+          ),
+        clientKey: z.string().optional().describe('PEM private key file of clientCert'),
       })
       .strict()
       .prefault({}),

@@ -114,6 +114,12 @@ export function validateConfig(parsed: ParsedConfig): {
         'period: size needs maxSizeMB (the size at which files roll over)',
       );
     }
+    if (vs.siteTrust === 'authenticated' && !vs.auth && !vs.tls?.clientCa) {
+      err(
+        at('siteTrust'),
+        'siteTrust: authenticated needs a way for the other sites to authenticate: auth.usersFile or tls.clientCa (without one no site would be believed)',
+      );
+    }
     return { ...vs, routingGroup };
   });
 

@@ -17,7 +17,7 @@ export { classifyError, classifyResponse } from './classify-error.js';
 export type { FailureCategory, ClassifiedFailure } from './classify-error.js';
 export { HeloSmtpConnection } from './helo-smtp-connection.js';
 export { SmtpPool } from './smtp-pool.js';
-export { requestEtrn, etrnSucceeded } from './etrn-request.js';
+export { requestEtrn, etrnSucceeded, sendCommand } from './etrn-request.js';
 export type { EtrnOutcome } from './etrn-request.js';
 export { requestTurn, offersAtrn, turnCommand } from './turn-request.js';
 export type { TurnOutcome } from './turn-request.js';

@@ -21,6 +21,8 @@ export interface OutboundSecurity {
   verifyCertificates: boolean;
   /** `basic`: AUTH PLAIN or LOGIN as offered; `ntlm`: AUTH NTLM (NTLMv2, ntlm-auth.ts). */
   auth?: { method?: 'basic' | 'ntlm'; user: string; pass: string };
+  /** A PEM client certificate and key presented in TLS (a site authenticating to another). */
+  clientCertificate?: { cert: string; key: string };
 }
 
 export interface OutboundRecipient {
@@ -353,7 +355,11 @@ export class OutboundDelivery {
       ignoreTLS: sec.tls === 'none' || req.heloInsteadOfEhlo,
       requireTLS: sec.tls === 'required',
       opportunisticTLS: sec.tls === 'opportunistic',
-      tls: { rejectUnauthorized: sec.verifyCertificates, servername: host.name },
+      tls: {
+        rejectUnauthorized: sec.verifyCertificates,
+        servername: host.name,
+        ...(sec.clientCertificate ?? {}),
+      },
       connectionTimeout: this.timeouts.connectMs,
       greetingTimeout: this.timeouts.greetingMs,
       socketTimeout: this.timeouts.socketMs,

@@ -29,6 +29,8 @@ export { routeAcrossSites } from './route-across-sites.js';
 export { leastCostPaths, comparePaths } from './least-cost-paths.js';
 export type { SitePath } from './least-cost-paths.js';
 export { siteLinks, hasSites, homeGroup, currentGroup } from './site-graph.js';
+export { clientAuthenticated, trustsSite } from './site-trust.js';
+export type { SessionClient, SiteTrust } from './site-trust.js';
 export type { SiteLink } from './site-graph.js';
 export { explainPath } from './explain-path.js';
 export {

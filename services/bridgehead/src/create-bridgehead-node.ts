@@ -53,7 +53,16 @@ export class BridgeheadNode {
     if (!hasSites(config)) return;
     for (const vs of this.deps.virtualServers) {
       const logger = this.deps.logger.child({ role: 'bridgehead', virtual_server: vs.name });
-      const x = new LinkStateExchange({ config, virtualServer: vs, queue, logger });
+      const protocolLog = this.deps.protocolLogs.get(vs.name);
+      const x = new LinkStateExchange({
+        config,
+        virtualServer: vs,
+        queue,
+        logger,
+        outbound: this.bridgehead.outbound,
+        security: this.bridgehead.security,
+        ...(protocolLog ? { protocolLog } : {}),
+      });
       x.start();
       this.linkExchanges.push(x);
     }

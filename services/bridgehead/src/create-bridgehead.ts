@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import type { Config, Connector, VirtualServer } from '@mailbus/config';
 import { parseListen } from '@mailbus/config';
-import { OutboundDelivery } from '@mailbus/delivery';
+import { OutboundDelivery, type OutboundSecurity } from '@mailbus/delivery';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
   LOCAL_DELIVERY,
@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { DeliveryProcessor } from './delivery-processor.js';
 import type { DsnRequest } from './dsn-request.js';
 import { onJobFailed } from './parked-jobs.js';
-import { outboundSecurity } from './outbound-security.js';
+import { connectorSecrets, outboundSecurity } from './outbound-security.js';
 import { ScheduledDequeue } from './scheduled-dequeue.js';
 import type { ReceiveOn } from './turn-after-delivery.js';
 
@@ -63,7 +63,10 @@ function msFromEnv(
 export class Bridgehead {
   /** Each worker under a watchdog that restarts it when it stops fetching. */
   private readonly workers: WorkerWatchdog<Worker<DeliveryJobData>>[] = [];
-  private readonly outbound: OutboundDelivery;
+  /** The SMTP client of every delivery, connection time and link-state exchange of this node. */
+  readonly outbound: OutboundDelivery;
+  /** A connector's Outbound Security (TLS, AUTH, client certificate), as every session over it uses it. */
+  security: (c: Connector | undefined) => OutboundSecurity = (c) => outboundSecurity(c, undefined);
   /** Connection times of connectors with a different server to request ETRN/TURN from. */
   private dequeue: ScheduledDequeue | undefined;
   private vsFor: ((c: Connector) => VirtualServer | undefined) | undefined;
@@ -105,15 +108,8 @@ export class Bridgehead {
       if (l) ownHosts.add(`${l.host}:${l.port}`);
     }
     const env = this.deps.env ?? {};
-    const passwords = new Map<string, string>();
-    for (const c of config.connectors) {
-      const s = c.outboundSecurity;
-      if (s.auth === 'none') continue;
-      if (s.passwordEnv && env[s.passwordEnv] !== undefined)
-        passwords.set(c.name, env[s.passwordEnv] as string);
-      else if (s.passwordFile && this.deps.readFile)
-        passwords.set(c.name, this.deps.readFile(s.passwordFile).trim());
-    }
+    const secrets = connectorSecrets(config, env, this.deps.readFile);
+    this.security = (c) => outboundSecurity(c, c ? secrets.get(c.name) : undefined);
     const processorFor = (vs: VirtualServer) =>
       new DeliveryProcessor({
         config,
@@ -127,7 +123,7 @@ export class Bridgehead {
           : {}),
         sendDsn: this.deps.sendDsn,
         ownHosts,
-        passwords,
+        security: this.security,
         ...(this.deps.receiveOn ? { receiveOn: this.deps.receiveOn } : {}),
       });
     const home = this.deps.virtualServers[0];
@@ -147,7 +143,7 @@ export class Bridgehead {
       ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
       ...(this.deps.protocolLogs ? { protocolLogs: this.deps.protocolLogs } : {}),
       ...(this.deps.receiveOn ? { receiveOn: this.deps.receiveOn } : {}),
-      security: (c) => outboundSecurity(c, passwords.get(c.name)),
+      security: this.security,
     });
     this.vsFor = (c) =>
       c.bridgeheads.map((b) => byVs.get(b.toLowerCase())).find((v) => v !== undefined);

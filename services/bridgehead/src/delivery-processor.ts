@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Config, Connector, VirtualServer } from '@mailbus/config';
-import type { OutboundDelivery, RecipientResult } from '@mailbus/delivery';
+import type { OutboundDelivery, OutboundSecurity, RecipientResult } from '@mailbus/delivery';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
   jobId,
@@ -44,8 +44,8 @@ export interface DeliveryProcessorDeps {
   ownHosts: ReadonlySet<string>;
   now?: () => number;
   random?: () => number;
-  /** Resolved password per connector (auth basic or ntlm). */
-  passwords: ReadonlyMap<string, string>;
+  /** The connector's Outbound Security with its secrets resolved (outbound-security.ts). */
+  security: (c: Connector | undefined) => OutboundSecurity;
   /** Receives on a connection TURN/ATRN reversed (advanced.request: turn). */
   receiveOn?: ReceiveOn;
 }
@@ -84,7 +84,7 @@ export class DeliveryProcessor {
       outbound: deps.outbound,
       logger: deps.logger,
       ownHosts: deps.ownHosts,
-      passwords: deps.passwords,
+      security: deps.security,
       now: this.now,
       ...(deps.protocolLog ? { protocolLog: deps.protocolLog } : {}),
       ...(deps.random ? { random: deps.random } : {}),

@@ -1,5 +1,11 @@
-import { connect, type Socket } from 'node:net';
-import type { Config, VirtualServer } from '@mailbus/config';
+import type { Config, Connector, VirtualServer } from '@mailbus/config';
+import {
+  sendCommand,
+  type DeliveryHost,
+  type OutboundDelivery,
+  type OutboundSecurity,
+} from '@mailbus/delivery';
+import { writeOutboundLine, type ProtocolLogWriter } from '@mailbus/protocol-log';
 import type { MailQueue } from '@mailbus/queue';
 import { formatLinkReport, homeGroup, type SiteLinkReport } from '@mailbus/routing';
 import type { Logger } from 'pino';
@@ -8,53 +14,6 @@ import type { Logger } from 'pino';
 export const LINK_STATE_INTERVAL_MS = 10_000;
 const SESSION_TIMEOUT_MS = 5_000;
 
-/** A tiny SMTP client: the replies come back in order, one per command (multi-line joined). */
-function session(
-  host: string,
-  port: number,
-): Promise<{
-  command: (line: string | null) => Promise<string>;
-  socket: Socket;
-}> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
-    socket.setTimeout(SESSION_TIMEOUT_MS, () => socket.destroy(new Error('timeout')));
-    let buffer = '';
-    let lines: string[] = [];
-    const early: string[] = [];
-    const waiting: Array<{ ok: (r: string) => void; fail: (e: Error) => void }> = [];
-    socket.on('data', (d: Buffer) => {
-      buffer += d.toString('latin1');
-      for (let i = buffer.indexOf('\r\n'); i >= 0; i = buffer.indexOf('\r\n')) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 2);
-        lines.push(line);
-        if (/^\d{3}(?: |$)/.test(line)) {
-          const w = waiting.shift();
-          if (w) w.ok(lines.join('\n'));
-          else early.push(lines.join('\n'));
-          lines = [];
-        }
-      }
-    });
-    socket.on('error', (e) => {
-      for (const w of waiting.splice(0)) w.fail(e);
-      reject(e);
-    });
-    socket.on('close', () => {
-      for (const w of waiting.splice(0)) w.fail(new Error('connection closed'));
-    });
-    const command = (line: string | null) =>
-      new Promise<string>((ok, fail) => {
-        if (line !== null) socket.write(`${line}\r\n`);
-        const r = early.shift();
-        if (r !== undefined) ok(r);
-        else waiting.push({ ok, fail });
-      });
-    socket.once('connect', () => resolve({ command, socket }));
-  });
-}
-
 /**
  * Tells the routing groups this virtual server's connectors connect to which
  * connectors are down, as Exchange 2003 did with X-LINK2STATE over the
@@ -62,7 +21,10 @@ function session(
  * session to each such connector's smart host (the next host when one
  * fails) carrying its own group's state and the newest it heard from others,
  * so state crosses several groups. A site it cannot reach keeps the last
- * state it heard (stale after SITE_LINK_STALE_MS).
+ * state it heard (stale after SITE_LINK_STALE_MS). The session is opened as
+ * a delivery over that connector opens one (OutboundDelivery.openSession:
+ * its STARTTLS, AUTH and client certificate), so the receiving site knows
+ * which bridgehead speaks.
  */
 export class LinkStateExchange {
   private timer: NodeJS.Timeout | undefined;
@@ -74,6 +36,11 @@ export class LinkStateExchange {
       virtualServer: VirtualServer;
       queue: MailQueue;
       logger: Logger;
+      /** The node's SMTP client (the bridgehead's). */
+      outbound: Pick<OutboundDelivery, 'openSession'>;
+      /** The connector's Outbound Security, as its deliveries use it. */
+      security: (c: Connector) => OutboundSecurity;
+      protocolLog?: ProtocolLogWriter;
       intervalMs?: number;
     },
   ) {}
@@ -115,7 +82,7 @@ export class LinkStateExchange {
         const send = reports.filter((r) => !to.has(r.group));
         for (const h of c.hosts) {
           try {
-            await this.tell(h.host, h.port ?? c.port, send);
+            await this.tell(c, { name: h.host, address: h.host, port: h.port ?? c.port }, send);
             return;
           } catch (err) {
             this.deps.logger.debug({ err, connector: c.name, host: h.host }, 'link state not sent');
@@ -125,19 +92,24 @@ export class LinkStateExchange {
     );
   }
 
-  private async tell(host: string, port: number, reports: SiteLinkReport[]): Promise<void> {
-    const s = await session(host, port);
+  private async tell(c: Connector, host: DeliveryHost, reports: SiteLinkReport[]): Promise<void> {
+    const log = this.deps.protocolLog;
+    const conn = await this.deps.outbound.openSession(host, {
+      connector: c.name,
+      heloName: this.deps.virtualServer.fqdn,
+      security: this.deps.security(c),
+      ...(log ? { onProtocol: (l) => writeOutboundLine(log, l) } : {}),
+    });
     try {
-      const expect = async (line: string | null, code: string) => {
-        const r = await s.command(line);
-        if (!r.split('\n').at(-1)?.startsWith(code)) throw new Error(`${line ?? 'greeting'}: ${r}`);
-      };
-      await expect(null, '220');
-      await expect(`EHLO ${this.deps.virtualServer.fqdn}`, '250');
-      for (const r of reports) await expect(`X-LINK2STATE ${formatLinkReport(r)}`, '250');
-      await s.command('QUIT').catch(() => undefined);
-    } finally {
-      s.socket.destroy();
+      for (const r of reports) {
+        const line = `X-LINK2STATE ${formatLinkReport(r)}`;
+        const reply = await sendCommand(conn, line, SESSION_TIMEOUT_MS);
+        if (!reply.startsWith('250')) throw new Error(`${line}: ${reply || 'no reply'}`);
+      }
+      conn.quit();
+    } catch (err) {
+      conn.close();
+      throw err;
     }
   }
 }

@@ -3,6 +3,7 @@ import {
   resolveNextHops,
   type DeliveryHost,
   type OutboundDelivery,
+  type OutboundSecurity,
   type RecipientResult,
 } from '@mailbus/delivery';
 import { writeOutboundLine, type ProtocolLogWriter } from '@mailbus/protocol-log';
@@ -25,7 +26,6 @@ import {
 import type { Logger } from 'pino';
 import { etrnAfterDelivery } from './etrn-after-delivery.js';
 import { turnAfterDelivery, type ReceiveOn } from './turn-after-delivery.js';
-import { outboundSecurity } from './outbound-security.js';
 import { receivedHeader, receivingFqdn } from './received-header.js';
 import { outgoingBody } from './site-headers-out.js';
 import { hasSites } from '@mailbus/routing';
@@ -39,8 +39,8 @@ export interface SendAttemptsDeps {
   protocolLog?: ProtocolLogWriter;
   /** Names and addresses of this organisation's own ingress: a next hop equal to one is a loop. */
   ownHosts: ReadonlySet<string>;
-  /** Resolved password per connector (auth basic). */
-  passwords: ReadonlyMap<string, string>;
+  /** The connector's Outbound Security with its secrets resolved (outbound-security.ts). */
+  security: (c: Connector | undefined) => OutboundSecurity;
   random?: () => number;
   now: () => number;
   /** Counts ETRN requests (advanced.request: etrn). */
@@ -150,7 +150,6 @@ export class SendAttempts {
       receivedAt: data.receivedAt,
       ...(recipients.length === 1 ? { recipient: recipients[0]?.address as string } : {}),
     });
-    const pass = connector ? this.deps.passwords.get(connector.name) : undefined;
     const log = this.deps.protocolLog;
     return withSpan(
       SpanName.SmtpSend,
@@ -175,7 +174,7 @@ export class SendAttempts {
           ...(data.ret ? { ret: data.ret } : {}),
           ...(data.body8bit ? { body8bit: true } : {}),
           ...(data.smtpUtf8 ? { smtpUtf8: true } : {}),
-          security: outboundSecurity(connector, pass),
+          security: this.deps.security(connector),
           ...(log ? { onProtocol: (l) => writeOutboundLine(log, l) } : {}),
           ...etrnAfterDelivery(connector, data.messageId, this.deps),
           ...turnAfterDelivery(connector, data.messageId, vs.name, this.deps),

@@ -8,7 +8,7 @@ data lives in --data-dir (default $MAILBUS_DATA_DIR, else ./.mailbus).`,
   config: `usage: mailbus config check [--config FILE] [--print]
 
 Validates the config: exit 0, or 1 with every error at once, in file order,
-one \`<path>: <reason> [code]\` line each. --print writes the effective config as JSON.`,
+one \`<path>: <reason> [CODE]\` line each. --print writes the effective config as JSON.`,
   route: `usage: mailbus route --from ADDR --to ADDR [--to ADDR…] [--config FILE] [--size-kb N]
                      [--priority high|normal|low] [--system] [--virtual-server NAME]
                      [--redis [URL]] [--json]

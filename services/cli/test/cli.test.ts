@@ -98,7 +98,7 @@ describe('mailbus config check', () => {
     assert.equal(r.status, 0, r.stderr);
   });
 
-  test('an invalid config exits 1 with one `<path>: <reason>` line per error', () => {
+  test('an invalid config exits 1 with one `<path>: <reason> [CODE]` line per error', () => {
     const bad = writeConfig(`
 virtualServers:
   - { name: default, listen: "127.0.0.1:2525", fqdn: mail.contoso.com }
@@ -109,6 +109,7 @@ connectors:
     const r = mailbus(['config', 'check', '--config', bad]);
     assert.equal(r.status, 1);
     const lines = r.stderr.trim().split('\n');
+    for (const l of lines) assert.match(l, /^\S+: .+ \[MAILBUS_ERR_CONFIG_[A-Z_]+\]$/);
     assert.ok(
       lines.some((l) => l.startsWith('connectors[1].colour: ')),
       r.stderr,

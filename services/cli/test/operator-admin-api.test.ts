@@ -228,10 +228,30 @@ connectors:
       { method: 'POST' },
     );
     assert.deepEqual(Object.keys(retried).sort(), ['connector', 'promoted', 'retried']);
-    assert.deepEqual(await json('/api/connectors/Internet/unfreeze', { method: 'POST' }), {
-      connector: 'Internet',
-      frozen: false,
-    });
+    const unfrozen = await api('/api/connectors/Internet/unfreeze', { method: 'POST' }, BASIC);
+    assert.deepEqual(await unfrozen.json(), { connector: 'Internet', frozen: false });
+
+    // Each change is logged at info: action, connector, the job, and who (token or the Basic user).
+    await gw.waitForOutput('"msg":"admin unfreeze"');
+    const audit = gw.output
+      .split('\n')
+      .filter((l) => l.includes('"category":"queue"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .map((l) => [l.msg, l.action, l.connector, l.user, l.level]);
+    for (const want of [
+      ['admin freeze', 'freeze', 'Internet', 'token', 'info'],
+      ['admin move', 'move', 'Internet', 'token', 'info'],
+      ['admin move-queue', 'move-queue', 'Backup', 'token', 'info'],
+      ['admin delete', 'delete', 'Internet', 'token', 'info'],
+      ['admin retry', 'retry', 'Internet', 'token', 'info'],
+      ['admin unfreeze', 'unfreeze', 'Internet', 'operator', 'info'],
+    ])
+      assert.ok(
+        audit.some((a) => JSON.stringify(a) === JSON.stringify(want)),
+        `${JSON.stringify(want)} in ${JSON.stringify(audit)}`,
+      );
+    const deleted = gw.output.split('\n').find((l) => l.includes('"msg":"admin delete"')) ?? '';
+    assert.match(deleted, new RegExp(`"jobId":"${back.jobId.replace(/\./g, '\\.')}"`));
   });
 
   test("every error of admin.md's table, with its HTTP status, from the running process", async () => {

@@ -35,6 +35,10 @@ test('`mailbus config check` reports unknown keys, durations, wrong values and r
       code,
     );
   for (const l of lines) assert.match(l, /^[\w.[\]]+: .+ \[MAILBUS_ERR_CONFIG_[A-Z_]+\]$/);
+  // `mailbus start` refuses the same file with the same lines, before it touches Redis.
+  const start = mailbus(['start'], { cwd: dir });
+  assert.equal(start.status, 1, start.stdout + start.stderr);
+  assert.deepEqual(start.stderr.trim().split('\n'), output);
 });
 
 test('fixing the errors `config check` listed leaves none hidden: the fixed file passes', () => {

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { freePort, RedisCluster, RedisServer } from '@mailbus/testing';
 import { mailbus, MailbusProcess, workDir } from './mailbus-process.js';
 
@@ -20,7 +22,7 @@ connectors:
 const env = { MAILBUS_TEST_TOKEN: 'secret' };
 
 describe('start-time error codes through the mailbus command', () => {
-  test('MAILBUS_ERR_CONFIG_YAML: a file that is not YAML is reported as `line N: <reason> [code]` by config check and start, exit 1', () => {
+  test('MAILBUS_ERR_CONFIG_YAML: a file that is not YAML is reported as `line N: <reason> [CODE]` by config check and start, exit 1', () => {
     const { dir, config: file } = workDir(
       'organization: x\nvirtualServers:\n  - name: a\n    fqdn: [b\nconnectors: []\n',
     );
@@ -107,23 +109,68 @@ describe('start-time error codes through the mailbus command', () => {
           'm',
         ),
       );
+      // deployment.md: the admin role refuses a taken HTTP port; a bridgehead runs on, warning with the flag to use.
+      const { dir: d2, config: f2 } = workDir(config(await freePort(), port, redis.url));
+      const admin = mailbus(['start', '--config', f2, '--role', 'admin'], {
+        cwd: d2,
+        env,
+        timeoutMs: 20_000,
+      });
+      assert.equal(admin.status, 1, admin.stdout + admin.stderr);
+      assert.match(
+        admin.stderr,
+        new RegExp(
+          `^MAILBUS_ERR_LISTEN: admin cannot listen on 127\\.0\\.0\\.1:${port}: .*--http-listen`,
+          'm',
+        ),
+      );
+      const bridgehead = MailbusProcess.spawn(['start', '--config', f2, '--role', 'bridgehead'], {
+        cwd: d2,
+        env,
+      });
+      try {
+        await bridgehead.waitForOutput('mailbus running');
+        assert.match(
+          bridgehead.output,
+          new RegExp(
+            `health and metrics endpoint not started: 127\\.0\\.0\\.1:${port}: .*--http-listen HOST:PORT or MAILBUS_HTTP_LISTEN`,
+          ),
+        );
+        assert.equal(bridgehead.child.exitCode, null);
+      } finally {
+        await bridgehead.stop();
+      }
     } finally {
       taken.close();
       await redis.close();
     }
   });
 
-  test('MAILBUS_ERR_DATA_DIR_IN_USE: a second start on the data directory of a running one is refused, naming its pid, exit 1', async () => {
-    const { dir, config: file } = workDir(config(await freePort(), await freePort()));
-    const first = MailbusProcess.spawn(['start', '--config', file], { cwd: dir, env });
+  test('MAILBUS_ERR_DATA_DIR_IN_USE: a second start on the data directory of a running one is refused, naming its pid, exit 1; MAILBUS_DATA_DIR chooses the directory, --data-dir wins over it', async () => {
+    const [smtp, http] = [await freePort(), await freePort()];
+    const { dir, config: file } = workDir(config(smtp, http));
+    const state = join(dir, 'state');
+    const first = MailbusProcess.spawn(['start', '--config', file], {
+      cwd: dir,
+      env: { ...env, MAILBUS_DATA_DIR: state },
+    });
     try {
       await first.waitForOutput('mailbus running');
-      const r = mailbus(['start', '--config', file], { cwd: dir, env, timeoutMs: 20_000 });
+      // The banner: the data directory, where SMTP listens, where the admin pages are.
+      assert.ok(first.output.includes(`data  ${state}`), first.output);
+      assert.ok(first.output.includes(`127.0.0.1:${smtp}`), first.output);
+      assert.ok(first.output.includes(`http://127.0.0.1:${http}`), first.output);
+      assert.ok(existsSync(join(state, 'run.json')), 'the run file is in MAILBUS_DATA_DIR');
+      const r = mailbus(['start', '--config', file, '--data-dir', state], {
+        cwd: dir,
+        env: { ...env, MAILBUS_DATA_DIR: join(dir, 'elsewhere') },
+        timeoutMs: 20_000,
+      });
       assert.equal(r.status, 1, r.stdout + r.stderr);
       assert.match(
         r.stderr,
         new RegExp(
-          `^MAILBUS_ERR_DATA_DIR_IN_USE: .*\\.mailbus is the data directory of a running mailbus \\(pid ${first.child.pid}\\)`,
+          `^MAILBUS_ERR_DATA_DIR_IN_USE: ${state.replace(/[.]/g, '\\.')} is the data directory of a running mailbus \\(pid ${first.child.pid}\\)`,
           'm',
         ),
       );

@@ -128,7 +128,11 @@ export class IngressNode {
     const { config, logger, metrics } = this.deps;
     const sendDsn = this.deps.sendDsn;
     const tls = vs.tls
-      ? { key: readFileSync(vs.tls.key), cert: readFileSync(vs.tls.cert) }
+      ? {
+          key: readFileSync(vs.tls.key),
+          cert: readFileSync(vs.tls.cert),
+          ...(vs.tls.clientCa ? { ca: readFileSync(vs.tls.clientCa) } : {}),
+        }
       : undefined;
     const users = vs.auth ? UserDirectory.fromFile(vs.auth.usersFile) : undefined;
     const protocolLog = this.deps.protocolLogs.get(vs.name);

@@ -11,7 +11,7 @@ export interface LinkStateDeps {
   config: Config;
   virtualServer: string;
   queue: Pick<MailQueue, 'siteLinks'>;
-  /** A client that may relay here (relay.allow or authenticated): the only one believed. */
+  /** A client this virtual server's siteTrust believes (site-trust.ts): the only one heard. */
   trusted: (session: SMTPServerSession) => boolean;
 }
 
@@ -28,7 +28,7 @@ export function createLinkStateHandler(deps: LinkStateDeps): LinkStateHandler | 
   const groups = new Set(deps.config.routingGroups.map((g) => g.name));
   return async (arg, session) => {
     if (!deps.trusted(session))
-      return reply(550, '5.7.1', 'Link state only from bridgeheads that may relay here');
+      return reply(550, '5.7.1', 'Link state only from a trusted bridgehead (siteTrust)');
     const r = parseLinkReport(arg);
     if (!r)
       return reply(501, '5.5.4', 'Syntax: X-LINK2STATE <routing group> <ms> <down connectors|->');

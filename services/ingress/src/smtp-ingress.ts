@@ -22,7 +22,10 @@ import {
 import {
   buildIpList,
   checkRelay,
+  clientAuthenticated,
   ipInList,
+  trustsSite,
+  type SessionClient,
   priorityFromHeaders,
   routeRecipient,
   splitByConnector,
@@ -84,7 +87,8 @@ export interface SmtpIngressDeps {
   downConnectors: () => ReadonlySet<string>;
   /** Queues a DSN (wired by the composition root to the bridgehead's DSN sender). */
   sendDsn?: (req: IngressDsnRequest) => Promise<void>;
-  tls?: { key: Buffer; cert: Buffer };
+  /** `ca`: ask TLS clients for a certificate and verify it against this (tls.clientCa). */
+  tls?: { key: Buffer; cert: Buffer; ca?: Buffer };
   /** Back-pressure limits (defaults in back-pressure.ts). */
   backPressure?: Partial<BackPressureLimits>;
   /** AUTH failure throttling (defaults in auth-throttle.ts). */
@@ -100,6 +104,8 @@ interface SessionState extends LoggedSession {
   envId?: string;
   ret?: 'FULL' | 'HDRS';
   rcpt: Map<string, JobRecipient>;
+  /** In TLS the client presented a certificate that verified against tls.clientCa. */
+  verifiedCertificate?: boolean;
 }
 
 /** Turns anything thrown in a hook into smtp-server's error: a rejection keeps its reply, the rest is 451 4.3.0. */
@@ -198,6 +204,9 @@ export class SmtpIngress {
       ...(deps.tls
         ? { key: deps.tls.key, cert: deps.tls.cert, secure: vs.tls?.implicit ?? false }
         : {}),
+      // A certificate is asked for and judged, never required: one that does not verify
+      // only leaves the session unauthenticated (smtp-server passes these to tls).
+      ...(deps.tls?.ca ? { ca: deps.tls.ca, requestCert: true, rejectUnauthorized: false } : {}),
       maxClients: vs.limits.maxConnections,
       socketTimeout: vs.limits.socketTimeout,
       closeTimeout: 30_000,
@@ -209,6 +218,10 @@ export class SmtpIngress {
         observeReplies(this.deps.metrics, this.deps.logger, vs.name),
       ),
       onConnect: hook(async (session: SMTPServerSession) => this.onConnect(session)),
+      onSecure: (socket, session, cb) => {
+        if ((socket as TLSSocket).authorized) this.state(session).verifiedCertificate = true;
+        cb();
+      },
       onAuth: (auth, session, cb) => {
         const cram =
           auth.method === 'CRAM-MD5'
@@ -321,9 +334,18 @@ export class SmtpIngress {
     return s;
   }
 
-  /** A client whose site headers (visited groups, trace context) are believed: it may relay here (DESIGN 7). */
+  /** How the session's client identified itself: relay.allow, AUTH, a verified certificate. */
+  private client(session: SMTPServerSession): SessionClient {
+    return {
+      relayAllowed: this.relayAllowed(session.remoteAddress),
+      authUser: Boolean(session.user),
+      verifiedCertificate: this.sessions.get(session.id)?.verifiedCertificate === true,
+    };
+  }
+
+  /** A client whose site headers and link state are believed, by the virtual server's siteTrust. */
   private trustsSite(session: SMTPServerSession): boolean {
-    return this.relayAllowed(session.remoteAddress) || Boolean(session.user);
+    return trustsSite(this.vs.siteTrust, this.client(session));
   }
 
   /** relay.allow for a client IP, remembered for the last 1024 IPs (BlockList.check is not cheap). */
@@ -434,8 +456,9 @@ export class SmtpIngress {
     if (session.envelope.rcptTo.length >= this.vs.maxRecipientsPerMessage)
       throw new SmtpRejection(replies.tooManyRecipients());
     const recipient = address.address;
-    const client = { clientIp: session.remoteAddress, authenticated: Boolean(session.user) };
-    const relayByIp = this.relayAllowed(session.remoteAddress);
+    const c = this.client(session);
+    const client = { clientIp: session.remoteAddress, authenticated: clientAuthenticated(c) };
+    const relayByIp = c.relayAllowed;
     if (!relayByIp && !checkRelay(this.deps.config, this.vs.name, client, recipient)) {
       throw new SmtpRejection(replies.unableToRelay());
     }

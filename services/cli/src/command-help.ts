@@ -85,7 +85,10 @@ export function parseArgsMessage(e: Error & { code?: string }): string | undefin
       const opt = /'(-[^' ]+)/.exec(m)?.[1];
       if (/argument missing/.test(m)) return `${opt ?? 'an option'} needs a value`;
       if (/does not take an argument/.test(m)) return `${opt ?? 'an option'} takes no value`;
-      return m.split('. ')[0];
+      // Node's text is several lines; a usage error is one.
+      if (/argument is ambiguous/.test(m))
+        return `${opt ?? 'an option'}: a value that starts with "-" is written ${opt ?? '--option'}=VALUE`;
+      return (m.split('\n')[0] ?? m).split('. ')[0];
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument ${/'([^']*)'/.exec(m)?.[1] ?? m}`;

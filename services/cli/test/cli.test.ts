@@ -1,10 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, makeMessage, sendMail, waitFor } from '@mailbus/testing';
+import { MailbusProcess } from './mailbus-process.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/main.js');
 
@@ -81,6 +83,37 @@ describe('mailbus route --json', () => {
         },
       ],
     });
+  });
+
+  test('--priority and --system route as a message of that priority or a system message would; without --json it says why a connector was dropped', () => {
+    const file = writeConfig(`
+virtualServers:
+  - { name: default, listen: "127.0.0.1:2525", fqdn: mail.contoso.com }
+connectors:
+  - { name: Urgent, smartHosts: ["[192.0.2.30]"], bridgeheads: [default], addressSpaces: [{ domain: "*", cost: 1 }], contentRestrictions: { priorities: [high, normal], types: [nonSystem] } }
+  - { name: Any, smartHosts: ["[192.0.2.31]"], bridgeheads: [default], addressSpaces: [{ domain: "*", cost: 2 }] }
+`);
+    const route = (...extra: string[]) =>
+      mailbus(['route', '--config', file, '--from', 'a@b.test', '--to', 'x@example.org', ...extra]);
+    const names = (...extra: string[]) => {
+      const r = route(...extra, '--json');
+      assert.equal(r.status, 0, r.stderr);
+      return (
+        JSON.parse(r.stdout) as { recipients: Array<{ connectors: Array<{ name: string }> }> }
+      ).recipients[0]?.connectors.map((c) => c.name);
+    };
+    assert.deepEqual(names(), ['Urgent', 'Any']);
+    assert.deepEqual(names('--priority', 'high'), ['Urgent', 'Any']);
+    assert.deepEqual(names('--priority', 'low'), ['Any']);
+    assert.deepEqual(names('--system'), ['Any']);
+    const text = route('--priority', 'low');
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^ +Urgent \[address space \*, cost 1\]: dropped, content restrictions do not allow low priority$/m,
+    );
+    assert.match(text.stdout, /^ +Any \[address space \*, cost 2\]: kept$/m);
+    assert.equal(route('--priority', 'urgent').status, 2);
   });
 
   test('a usage mistake exits 2 with the usage text', () => {
@@ -174,6 +207,30 @@ describe('install', () => {
       });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, pattern);
+    }
+  });
+});
+
+describe('mailbus sink', () => {
+  test('--listen takes SMTP, prints one line per message, and --dir keeps each as an .eml file', async () => {
+    const port = await freePort();
+    const dir = join(mkdtempSync(join(tmpdir(), 'mailbus-sink-')), 'mail');
+    const sink = MailbusProcess.spawn(['sink', '--listen', `127.0.0.1:${port}`, '--dir', dir]);
+    try {
+      await sink.waitForOutput(`sink listening on 127.0.0.1:${port}`);
+      const raw = makeMessage({ from: 'a@b.test', to: 'c@d.test', subject: 'to the sink' });
+      const sent = await sendMail({ port, from: 'a@b.test', to: ['c@d.test'], raw });
+      assert.match(sent.response, /^250 /);
+      await sink.waitForOutput(/#1 from <a@b\.test> to <c@d\.test> \d+ bytes "to the sink"/);
+      // The line is printed just before the file is written.
+      const files = await waitFor(() => readdirSync(dir).length > 0 && readdirSync(dir), {
+        what: 'the .eml file',
+      });
+      assert.equal(files.length, 1, files.join(', '));
+      assert.match(files[0] ?? '', /\.eml$/);
+      assert.match(readFileSync(join(dir, files[0] ?? ''), 'utf8'), /Subject: to the sink/);
+    } finally {
+      await sink.stop();
     }
   });
 });

@@ -56,6 +56,10 @@ connectors:
       [['queue', 'delete', 'Internet'], /^mailbus queue: delete needs CONNECTOR ID/],
       [['queue', 'move', 'Internet', 'X'], /^mailbus queue: move needs --to CONNECTOR/],
       [['queue', 'list', '--limit', 'many'], /^mailbus queue: --limit must be a whole number/],
+      [
+        ['queue', 'list', '--offset', '-1'],
+        /^mailbus queue: --offset: a value that starts with "-" is written --offset=VALUE/,
+      ],
       [['connector', 'freeze'], /^mailbus connector: freeze needs NAME/],
       [['config', 'lint'], /^mailbus config: unknown subcommand "lint"/],
       [['user', 'add'], /^mailbus user: add needs --file FILE and --user NAME/],

@@ -14,7 +14,8 @@ import {
 } from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
 import { cramMd5Secret, hashPassword } from '@mailbus/ingress';
-import { queueOf, startGatewayWithEnv } from './delivery-helpers.js';
+import { queueOf } from './delivery-helpers.js';
+import { startGateway } from './support/start-gateway.js';
 
 const hasFetchmail = await new Promise<boolean>((resolve) =>
   execFile('fetchmail', ['--version'], (err) => resolve(!err || err.code !== 'ENOENT')),
@@ -61,7 +62,7 @@ describe(
         `branch:${await hashPassword('branch-pw')}:${cramMd5Secret('branch-pw')}\n` +
           `alice:${await hashPassword('alice-pw')}:${cramMd5Secret('alice-pw')}\n`,
       );
-      gateway = await startGatewayWithEnv(`
+      gateway = await startGateway(`
 organization: Test
 redis: { url: "${redis.url}", commandTimeout: 1s }
 virtualServers:

@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   DnsServer,
   freePort,
@@ -11,38 +10,21 @@ import {
   RedisServer,
   sendMail,
   SinkServer,
-  sleep,
   waitFor,
 } from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
-import { startGatewayWithEnv } from './delivery-helpers.js';
+import { queueOf } from './delivery-helpers.js';
+import { startMailbus, type MailbusProcess } from './delivery-processes.js';
+import { queueDrained } from './support/queue-drained.js';
+import { startGateway } from './support/start-gateway.js';
 
-const ROOT = process.env.MAILBUS_REPO_ROOT ?? resolve(import.meta.dirname, '../../..');
-const MAIN = join(ROOT, 'services/cli/dist/src/main.js');
-
-/** `mailbus start --role bridgehead` as a real process; resolves once it says it runs. */
-async function startBridgehead(configFile: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [MAIN, 'start', '--config', configFile, '--role', 'bridgehead'],
-    {
-      env: {
-        ...process.env,
-        MAILBUS_LOCK_DURATION_MS: '2000',
-        MAILBUS_STALLED_INTERVAL_MS: '1000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+/** `mailbus start --role bridgehead` as a real process, with short lock and stall intervals. */
+async function startBridgehead(configFile: string): Promise<MailbusProcess> {
+  return startMailbus(
+    configFile,
+    { MAILBUS_LOCK_DURATION_MS: '2000', MAILBUS_STALLED_INTERVAL_MS: '1000' },
+    ['--role', 'bridgehead'],
   );
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  await waitFor(() => output.includes('mailbus running') || child.exitCode !== null, {
-    timeoutMs: 20_000,
-    what: 'the bridgehead process to start',
-  });
-  if (child.exitCode !== null) throw new Error(`bridgehead exited ${child.exitCode}: ${output}`);
-  return child;
 }
 
 describe('a bridgehead process killed mid-delivery loses no message', () => {
@@ -54,7 +36,7 @@ describe('a bridgehead process killed mid-delivery loses no message', () => {
   let port: number;
   let dir: string;
   let configFile: string;
-  const children: ChildProcess[] = [];
+  const children: MailbusProcess[] = [];
 
   before(async () => {
     redis = await RedisServer.start();
@@ -86,11 +68,11 @@ connectors:
     dir = mkdtempSync(join(tmpdir(), 'mailbus-crash-'));
     configFile = join(dir, 'mailbus.yaml');
     writeFileSync(configFile, yaml);
-    ingress = await startGatewayWithEnv(yaml, {}, ['ingress']);
+    ingress = await startGateway(yaml, ['ingress']);
   });
 
   after(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
     await ingress?.close();
     await Promise.all([fast, slow].map((s) => s?.close()));
     await dns?.close();
@@ -125,10 +107,15 @@ connectors:
       timeoutMs: 15_000,
       what: 'the fast recipient',
     });
-    await sleep(700);
+    // The slow sink holds a message's data and has not replied yet: the crash falls there.
+    await waitFor(() => slow.inFlight > 0, {
+      timeoutMs: 15_000,
+      what: 'a message at the slow sink awaiting its 250',
+    });
     assert.equal(slow.messages.length, 0, 'killed before any slow 250');
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    const exited = new Promise((r) => first.child.once('exit', r));
+    first.child.kill('SIGKILL');
+    await exited;
 
     const second = await startBridgehead(configFile);
     children.push(second);
@@ -139,7 +126,10 @@ connectors:
       intervalMs: 100,
       what: 'every message at the slow sink',
     });
-    await sleep(3000);
+    // Every job is done and the slow sink has answered everything it took (the copies the dead
+    // bridgehead left there included): no further copy can arrive.
+    await queueDrained(queueOf(ingress), 30_000);
+    await waitFor(() => slow.inFlight === 0, { timeoutMs: 10_000, what: 'the slow sink to reply' });
     const duplicates = subjects.reduce((n, s) => n + count(s) - 1, 0);
     t.diagnostic(
       `duplicates at the slow sink (taken by the sink while the bridgehead died): ${duplicates}`,
@@ -154,7 +144,6 @@ connectors:
       'the recipient delivered before the crash is not sent again',
     );
     assert.deepEqual(fast.messages[0]?.to, ['x@fast.test']);
-    second.kill('SIGTERM');
-    await new Promise((r) => second.once('exit', r));
+    await second.stop();
   });
 });

@@ -1,17 +1,7 @@
-import type { Gateway, Role } from '@mailbus/cli';
+import type { Gateway } from '@mailbus/cli';
 import type { MailQueue } from '@mailbus/queue';
 import type { ReceivedMessage } from '@mailbus/testing';
 import { simpleParser } from 'mailparser';
-import { startGateway } from './support/start-gateway.js';
-
-/** Starts the gateway in this process with an environment (passwords) of the test's choosing. */
-export function startGatewayWithEnv(
-  yaml: string,
-  env: NodeJS.ProcessEnv = {},
-  roles: Role[] = ['ingress', 'bridgehead'],
-): Promise<Gateway> {
-  return startGateway(yaml, roles, undefined, env);
-}
 
 /** The bridgehead's queue facade of a started gateway. */
 export function queueOf(g: Gateway): MailQueue {

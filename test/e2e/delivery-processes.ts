@@ -16,12 +16,14 @@ export interface MailbusProcess {
   stop: () => Promise<void>;
 }
 
-/** `mailbus start --config FILE` as a real process; resolves once it says it runs. */
+/** `mailbus start --config FILE [ARGS]` as a real process; resolves once it says it runs. */
 export async function startMailbus(
   configFile: string,
   env: Record<string, string> = {},
+  /** More arguments of `mailbus start` (say, --role bridgehead). */
+  args: string[] = [],
 ): Promise<MailbusProcess> {
-  const child = spawn(process.execPath, [MAILBUS, 'start', '--config', configFile], {
+  const child = spawn(process.execPath, [MAILBUS, 'start', '--config', configFile, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

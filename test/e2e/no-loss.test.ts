@@ -2,15 +2,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   prng,
-  freePort,
   relayToSinkConfig,
-  RedisServer,
-  SinkServer,
   SmtpDialog,
   sleep,
+  waitFor,
+  type RedisServer,
+  type SinkServer,
 } from '@mailbus/testing';
-import type { Gateway } from '@mailbus/cli';
-import { startGateway } from './support/start-gateway.js';
+import { GatewayFixture } from './support/gateway-fixture.js';
 
 const N = Number(process.env.MAILBUS_NO_LOSS_N ?? 5000);
 const SESSIONS = 20;
@@ -18,41 +17,44 @@ const DROP_RATE = 0.01;
 const DEADLINE_MS = 150_000;
 
 describe('no-loss accounting under load with a Redis restart and a smart host that drops connections', () => {
+  let f: GatewayFixture<'sink', 'port'>;
   let redis: RedisServer;
   let sink: SinkServer;
-  let gateway: Gateway;
   let port: number;
   let drops = 0;
   const seed = Number(process.env.MAILBUS_NO_LOSS_SEED ?? 20240607);
   const random = prng(seed);
 
   before(async () => {
-    redis = await RedisServer.start();
-    sink = await SinkServer.start({
-      onData: () => {
-        if (random() < DROP_RATE) {
-          drops++;
-          return 'drop';
-        }
-        return undefined;
+    f = await GatewayFixture.start({
+      sinks: {
+        sink: {
+          onData: () => {
+            if (random() < DROP_RATE) {
+              drops++;
+              return 'drop';
+            }
+            return undefined;
+          },
+        },
       },
+      ports: ['port'],
+      config: ({ redis, sinks: { sink }, ports }) =>
+        relayToSinkConfig({
+          redis: `url: "${redis.url}", commandTimeout: 2s`,
+          port: ports.port,
+          sinkPort: sink.port,
+          concurrency: 40,
+        }),
     });
-    port = await freePort();
-    gateway = await startGateway(
-      relayToSinkConfig({
-        redis: `url: "${redis.url}", commandTimeout: 2s`,
-        port,
-        sinkPort: sink.port,
-        concurrency: 40,
-      }),
-    );
+    ({
+      redis,
+      sinks: { sink },
+      ports: { port },
+    } = f);
   });
 
-  after(async () => {
-    await gateway?.close();
-    await sink?.close();
-    await redis?.close();
-  });
+  after(() => f?.close());
 
   test(`every one of ${N} messages answered 250 is delivered at least once (lost = 0)`, async () => {
     const started = Date.now();
@@ -95,6 +97,7 @@ describe('no-loss accounting under load with a Redis restart and a smart host th
             dialog?.close();
             dialog = undefined;
           }
+          // A client's back-off before it tries the message again (part of the load, not a wait).
           await sleep(100 + attempt * 50);
         }
       }
@@ -102,16 +105,16 @@ describe('no-loss accounting under load with a Redis restart and a smart host th
     };
 
     const chaos = (async () => {
-      while (!restarted && Date.now() - started < DEADLINE_MS) {
-        if (next >= restartAt) {
-          restarted = true;
-          await redis.stop();
-          await sleep(1000);
-          await redis.restart();
-          return;
-        }
-        await sleep(20);
-      }
+      await waitFor(() => next >= restartAt, {
+        timeoutMs: DEADLINE_MS,
+        intervalMs: 20,
+        what: `message ${restartAt} to be sent`,
+      });
+      restarted = true;
+      await redis.stop();
+      // The outage lasts a second: the scenario, not a wait for something.
+      await sleep(1000);
+      await redis.restart();
     })();
 
     await Promise.all([...Array.from({ length: SESSIONS }, (_, n) => client(n)), chaos]);
@@ -124,12 +127,14 @@ describe('no-loss accounting under load with a Redis restart and a smart host th
       }
       return ids;
     };
-    for (;;) {
-      const d = delivered();
-      if ([...accepted].every((id) => d.has(id)) || Date.now() - started > DEADLINE_MS + 20_000)
-        break;
-      await sleep(250);
-    }
+    // Every accepted message at the sink, or the deadline (then the lost ones are counted below).
+    await waitFor(
+      () => {
+        const d = delivered();
+        return [...accepted].every((id) => d.has(id));
+      },
+      { timeoutMs: Math.max(0, started + DEADLINE_MS + 20_000 - Date.now()), intervalMs: 250 },
+    ).catch(() => undefined);
     const d = delivered();
     const lost = [...accepted].filter((id) => !d.has(id));
     const duplicated = [...d.values()].reduce((sum, c) => sum + (c - 1), 0);

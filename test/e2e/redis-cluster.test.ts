@@ -9,6 +9,8 @@ import {
   waitFor,
 } from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
+import { queuedId, queueOf } from './delivery-helpers.js';
+import { queueDrained } from './support/queue-drained.js';
 import { startGateway } from './support/start-gateway.js';
 
 /** Slot ranges of every master, from CLUSTER SLOTS: [first, last, port]. */
@@ -18,12 +20,6 @@ function ownerOf(ranges: readonly SlotRange[], slot: number): number {
   const r = ranges.find(([a, b]) => slot >= a && slot <= b);
   if (!r) throw new Error(`slot ${slot} has no master`);
   return r[2];
-}
-
-function queueIdOf(response: string): string {
-  const m = /queued as ([0-9A-Z]+)/.exec(response);
-  if (!m?.[1]) throw new Error(`no queue id in ${response}`);
-  return m[1];
 }
 
 describe('mailbus relays mail through a real 3-master Redis Cluster', { timeout: 90_000 }, () => {
@@ -127,7 +123,7 @@ connectors:
           body: `message ${i}`,
         }),
       });
-      ids.push(queueIdOf(r.response));
+      ids.push(queuedId(r.response));
     }
     await sinkA.waitForMessages(before + n, 30_000);
     const got = sinkA.messages
@@ -175,7 +171,8 @@ connectors:
     assert.match(r.response, /^250 /);
     await sinkA.waitForMessages(beforeA + 1, 30_000);
     await sinkB.waitForMessages(beforeB + 1);
-    await new Promise((res) => setTimeout(res, 500));
+    // Every job has had its delivery: a recipient sent twice would be at its sink by now.
+    await queueDrained(queueOf(gateway));
     assert.deepEqual(
       sinkA.messages
         .slice(beforeA)
@@ -200,7 +197,7 @@ connectors:
       messageId: '<cluster-track@sender.test>',
     });
     const r = await sendMail({ port, from: 'dave@sender.test', to: ['eve@b.example'], raw });
-    const id = queueIdOf(r.response);
+    const id = queuedId(r.response);
     await sinkB.waitForMessages(before + 1);
     const queue = gateway.workerQueue;
     assert.ok(queue);

@@ -123,6 +123,14 @@ connectors:
     }
   };
   const load = Promise.all([sender([p1, p2]), sender([p2, p1])]);
+  /** Mail is flowing through the current set of nodes: 20 more messages accepted. */
+  const flowing = async () => {
+    const mark = accepted.size;
+    await waitFor(() => accepted.size >= mark + 20 || sent >= 1000, {
+      timeoutMs: 30_000,
+      what: () => `20 more messages accepted (${accepted.size} so far)`,
+    });
+  };
 
   for (const [node, pattern] of [
     [ingress1, up],
@@ -130,11 +138,11 @@ connectors:
     [bh1, up],
     [bh2, up],
   ] as const) {
-    await sleep(1500);
+    await flowing();
     assert.equal(await stop(node), 0, `${node.name} exits 0 on SIGTERM: ${node.output}`);
     await launch(node, pattern);
   }
-  await sleep(1000);
+  await flowing();
   running = false;
   await load;
 

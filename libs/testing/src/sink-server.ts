@@ -54,6 +54,8 @@ function rejection(r: SinkReply): Error & { responseCode: number } {
 export class SinkServer {
   readonly messages: ReceivedMessage[] = [];
   connections = 0;
+  /** Messages whose data has arrived and whose reply is still to come (dataDelayMs). */
+  inFlight = 0;
   private constructor(
     private readonly server: SMTPServer,
     readonly port: number,
@@ -93,8 +95,12 @@ export class SinkServer {
       onData(stream, session: SMTPServerSession, cb) {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => setTimeout(finish, options.dataDelayMs ?? 0));
+        stream.on('end', () => {
+          if (ref.sink) ref.sink.inFlight++;
+          setTimeout(finish, options.dataDelayMs ?? 0);
+        });
         const finish = () => {
+          if (ref.sink) ref.sink.inFlight--;
           const msg: ReceivedMessage = {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),

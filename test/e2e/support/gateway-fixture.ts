@@ -9,10 +9,10 @@ import {
   freePort,
   RedisServer,
   SinkServer,
-  waitFor,
   type RedisServerOptions,
   type SinkOptions,
 } from '@mailbus/testing';
+import { queueDrained } from './queue-drained.js';
 import { startGateway } from './start-gateway.js';
 
 /** What a test's config is written from: the started Redis, sinks and the free ports. */
@@ -122,20 +122,9 @@ export class GatewayFixture<
     }
   }
 
-  /**
-   * Resolves once no connector holds a job that is waiting, active or due for
-   * a retry: every accepted message has had its delivery, nothing more is on
-   * its way to a sink. (Jobs delayed by a closed schedule or held do not count.)
-   */
-  async drained(timeoutMs = 15_000): Promise<void> {
-    const ops = new QueueOperations(this.queue);
-    await waitFor(
-      async () =>
-        (await ops.connectors(Date.now())).every(
-          (c) => c.depth.waiting + c.depth.active + c.depth.retrying === 0,
-        ),
-      { timeoutMs, intervalMs: 50, what: 'every connector queue to drain' },
-    );
+  /** Resolves once every accepted message has had its delivery (queueDrained). */
+  drained(timeoutMs?: number): Promise<void> {
+    return queueDrained(this.queue, timeoutMs);
   }
 
   /** Stops the gateway, then the sinks, then Redis. */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { freePort, makeMessage, RedisServer, sendMail, waitFor } from '@mailbus/testing';
 import { mailbus, MailbusProcess, workDir } from './mailbus-process.js';
+import { CONNECTOR_SUMMARY_KEYS } from './connector-summary-keys.js';
 
 /**
  * docs/admin.md and docs/errors.md's admin API, met as an operator meets it:
@@ -95,6 +96,7 @@ admin:
   listen: "127.0.0.1:${http}"
   tokenEnv: MAILBUS_TEST_TOKEN
   basicAuth: { username: operator, passwordEnv: MAILBUS_TEST_PASSWORD }
+routingGroups: [First, Second]   # labels only: no sites
 virtualServers:
   - { name: default, listen: "127.0.0.1:${smtp}", fqdn: mail.ops.test, relay: { allow: [127.0.0.0/8] } }
 connectors:
@@ -125,6 +127,22 @@ connectors:
     assert.match(text, /^mailbus_queue_depth\{connector="Internet",state="waiting"\} 0$/m);
     assert.match(text, /^mailbus_queue_oldest_age_seconds\{connector="Internet"\} 0$/m);
     assert.match(text, /^mailbus_connector_up\{connector="Internet"\} 1$/m);
+  });
+
+  test('GET /api/connectors without routing groups as sites: { connectors: [...] }, each the summary it was before sites', async () => {
+    const body = (await (await api('/api/connectors')).json()) as {
+      connectors: Array<Record<string, unknown>>;
+    };
+    assert.deepEqual(Object.keys(body), ['connectors']);
+    assert.deepEqual(
+      body.connectors.map((c) => c.name),
+      ['Internet', 'Backup', 'Stall', '@local'],
+    );
+    for (const c of body.connectors) {
+      // The API adds the milliseconds beside a time (oldestReceivedAtMs), as it always did.
+      const keys = Object.keys(c).filter((k) => k !== 'oldestReceivedAtMs');
+      assert.deepEqual(keys.sort(), CONNECTOR_SUMMARY_KEYS);
+    }
   });
 
   test('authentication: 401 MAILBUS_ERR_ADMIN_UNAUTHORIZED with a Basic challenge; Bearer, Basic and the ?token= cookie let in; a browser gets a sign-in page', async () => {

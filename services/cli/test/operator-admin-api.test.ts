@@ -171,6 +171,20 @@ connectors:
     assert.doesNotMatch(html, /fonts\.googleapis|fonts\.gstatic/, 'nothing loaded from outside');
     const viaCookie = await fetch(`${base}/api/connectors`, { headers: { cookie: session } });
     assert.equal(viaCookie.status, 200);
+    // Bull Board is read-only: every queue says so, and its own write endpoints refuse.
+    const boardApi = (path: string, method = 'GET') =>
+      fetch(`${base}/queues/api/${path}`, { method, headers: { cookie: session } });
+    const queues = (await (await boardApi('queues')).json()) as {
+      queues: Array<{ name: string; readOnlyMode: boolean }>;
+    };
+    assert.ok(queues.queues.length >= 4, JSON.stringify(queues.queues.map((q) => q.name)));
+    for (const q of queues.queues) assert.equal(q.readOnlyMode, true, q.name);
+    const internet = encodeURIComponent('{Internet}');
+    assert.equal((await boardApi(`queues/${internet}/retry/failed`, 'PUT')).status, 405);
+    assert.equal((await boardApi(`queues/${internet}/clean/delayed`, 'PUT')).status, 405);
+    assert.equal((await boardApi(`queues/${internet}/add`, 'POST')).status, 405);
+    await boardApi('queues/pause', 'PUT');
+    assert.equal((await json<{ frozen: boolean }>('/api/connectors/Internet')).frozen, false);
     const browser = await fetch(`${base}/queues`, { headers: { accept: 'text/html' } });
     assert.equal(browser.status, 401);
     assert.match(browser.headers.get('content-type') ?? '', /^text\/html/);

@@ -111,12 +111,15 @@ connectors:
     return json.recipients[0]?.connectors?.[0]?.name;
   }
 
-  /** `mailbus track ID` (text), searching both sites. */
-  track(id: string): string {
-    return spawnSync(process.execPath, [MAIN, 'track', id, '--config', this.configFile], {
-      encoding: 'utf8',
-      env: { ...process.env, MAILBUS_REDIS_URL: '' },
-    }).stdout;
+  /** `mailbus track ID [args]` (text unless `--json`), searching both sites; throws unless exit 0. */
+  track(id: string, ...args: string[]): string {
+    const r = spawnSync(
+      process.execPath,
+      [MAIN, 'track', id, '--config', this.configFile, ...args],
+      { encoding: 'utf8', env: { ...process.env, MAILBUS_REDIS_URL: '' } },
+    );
+    if (r.status !== 0) throw new Error(`mailbus track ${id} exited ${r.status}: ${r.stderr}`);
+    return r.stdout;
   }
 
   /** Marks one of Paris's connectors down in Paris's Redis, as repeated failures would. */

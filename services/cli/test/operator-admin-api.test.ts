@@ -334,6 +334,11 @@ connectors:
       [['queue', 'move-all', 'Internet', '--to', 'Internet'], 'MAILBUS_ERR_BAD_MOVE'],
       [['queue', 'list', 'Internet', '--limit', '5000'], 'MAILBUS_ERR_BAD_ARGUMENT'],
       [['track', 'nobody@nowhere.test'], 'MAILBUS_ERR_UNKNOWN_MESSAGE'],
+      // --redis wins over the config's redis.url (admin.md: Redis from --redis, else the config).
+      [
+        ['connector', 'status', '--redis', 'redis://127.0.0.1:1'],
+        'MAILBUS_ERR_REDIS_UNREACHABLE: cannot reach Redis at redis://127\\.0\\.0\\.1:1 ',
+      ],
     ] as const) {
       const r = mailbus([...args, '--config', file], { cwd: dir, env });
       assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);

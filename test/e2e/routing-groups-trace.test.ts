@@ -1,88 +1,37 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  freePort,
-  makeMessage,
-  RedisServer,
-  sendMail,
-  SinkServer,
-  waitFor,
-} from '@mailbus/testing';
-import { MAIN, MailbusProcess } from './support/mailbus-process.js';
+import { makeMessage, sendMail, waitFor } from '@mailbus/testing';
 import { header } from './support/message-headers.js';
 import { startCollector, type CollectedSpan } from './support/otlp-collector.js';
+import { TwoSites } from './support/two-sites.js';
 
 const FORGED_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 /**
- * Two sites with tracing on: Boston sends Internet mail through Paris. The
+ * Two sites with tracing on (TwoSites): Boston sends Internet mail through Paris. The
  * trace continues from Boston's ingress to Paris's delivery (one trace id),
  * `mailbus track` finds both halves from either site, the site headers stay
  * inside the organisation, and a client outside relay.allow (127.0.0.2)
  * cannot graft its message onto a trace or forge the visited groups.
  */
 describe('routing groups as sites: one trace and one track across sites', () => {
-  let parisRedis: RedisServer;
-  let bostonRedis: RedisServer;
-  let internet: SinkServer;
-  let bostonMailbox: SinkServer;
+  let sites: TwoSites;
   let collector: Awaited<ReturnType<typeof startCollector>>;
-  let paris: MailbusProcess;
-  let boston: MailbusProcess;
-  let pBoston: number;
-  let dir: string;
-  let configFile: string;
 
   before(async () => {
-    [parisRedis, bostonRedis] = await Promise.all([RedisServer.start(), RedisServer.start()]);
-    [internet, bostonMailbox] = await Promise.all([SinkServer.start(), SinkServer.start()]);
     collector = await startCollector();
-    const pParis = await freePort();
-    pBoston = await freePort();
-    const sink = (s: SinkServer) => `"[127.0.0.1]:${s.port}"`;
-    const yaml = `
-redis: { url: "${bostonRedis.url}" }
-logging: { level: warn }
-routingGroups:
-  - { name: Paris, redis: { url: "${parisRedis.url}" } }
-  - { name: Boston }
-recipientPolicies:
-  - { domain: boston.contoso.test, routingGroup: Boston, mailboxHosts: [${sink(bostonMailbox)}] }
-virtualServers:
-  - { name: paris-gw, routingGroup: Paris, fqdn: paris-gw.contoso.test, listen: "127.0.0.1:${pParis}", relay: { allow: [127.0.0.1/32] } }
-  - { name: boston-gw, routingGroup: Boston, fqdn: boston-gw.contoso.test, listen: "127.0.0.1:${pBoston}", relay: { allow: [127.0.0.1/32] } }
-connectors:
-  - { name: Paris-Boston, bridgeheads: [paris-gw], smartHosts: ["[127.0.0.1]:${pBoston}"], connectedRoutingGroups: [{ name: Boston, cost: 10 }] }
-  - { name: Boston-Paris, bridgeheads: [boston-gw], smartHosts: ["[127.0.0.1]:${pParis}"], connectedRoutingGroups: [{ name: Paris, cost: 10 }] }
-  - { name: Internet, bridgeheads: [paris-gw], smartHosts: [${sink(internet)}], addressSpaces: [{ domain: "*", cost: 1 }] }
-`;
-    dir = mkdtempSync(join(tmpdir(), 'mailbus-sites-trace-'));
-    configFile = join(dir, 'mailbus.yaml');
-    writeFileSync(configFile, yaml);
-    const env = {
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    };
-    const start = (vs: string, port: number) =>
-      MailbusProcess.start(yaml, {
-        env,
-        listening: [`127.0.0.1:${port}`],
-        args: ['--role', 'ingress,bridgehead', '--virtual-server', vs],
-      });
-    [paris, boston] = await Promise.all([start('paris-gw', pParis), start('boston-gw', pBoston)]);
+    sites = await TwoSites.start({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      },
+    });
   });
 
   after(async () => {
-    await Promise.all([paris?.close(), boston?.close()]);
-    await Promise.all([internet?.close(), bostonMailbox?.close()]);
+    await sites?.close();
     await new Promise<void>((r) => (collector ? collector.server.close(() => r()) : r()));
-    await Promise.all([parisRedis?.close(), bostonRedis?.close()]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const span = (name: string, attr: string, value: string) =>
@@ -94,9 +43,14 @@ connectors:
   test("Boston -> the Internet via Paris: one trace, Paris's receive span a child of Boston's send", async () => {
     const to = 'x@example.net';
     const from = 'ann@boston.contoso.test';
-    const r = await sendMail({ port: pBoston, from, to: [to], raw: makeMessage({ from, to }) });
+    const r = await sendMail({
+      port: sites.ports.boston,
+      from,
+      to: [to],
+      raw: makeMessage({ from, to }),
+    });
     bostonId = /queued as ([0-9A-Z]+)$/.exec(r.response)?.[1] ?? '';
-    const m = await waitFor(() => internet.messages.find((x) => x.to.includes(to)), {
+    const m = await waitFor(() => sites.sinks.internet.messages.find((x) => x.to.includes(to)), {
       timeoutMs: 30_000,
       what: 'the Boston message at the Internet sink',
     });
@@ -134,13 +88,8 @@ connectors:
   });
 
   const track = (id: string) => {
-    const r = spawnSync(process.execPath, [MAIN, 'track', id, '--config', configFile, '--json'], {
-      encoding: 'utf8',
-      env: { ...process.env, MAILBUS_REDIS_URL: '' },
-    });
-    assert.equal(r.status, 0, r.stderr);
     return (
-      JSON.parse(r.stdout) as {
+      JSON.parse(sites.track(id, '--json')) as {
         messages: Array<{
           id: string;
           routingGroup: string;
@@ -174,10 +123,7 @@ connectors:
     );
     assert.deepEqual(fromBoston, expected);
     assert.deepEqual(whole(parisId), expected);
-    const text = spawnSync(process.execPath, [MAIN, 'track', bostonId, '--config', configFile], {
-      encoding: 'utf8',
-      env: { ...process.env, MAILBUS_REDIS_URL: '' },
-    }).stdout;
+    const text = sites.track(bostonId);
     assert.match(text, new RegExp(`^message ${bostonId} \\(routing group Boston\\)$`, 'm'));
     assert.match(text, new RegExp(`^message ${parisId} \\(routing group Paris\\)$`, 'm'));
     assert.match(text, new RegExp(`received .* from routing group Boston as ${bostonId}$`, 'm'));
@@ -187,7 +133,7 @@ connectors:
     const to = 'bob@boston.contoso.test';
     const from = 'mallory@outside.test';
     const r = await sendMail({
-      port: pBoston,
+      port: sites.ports.boston,
       localAddress: '127.0.0.2',
       from,
       to: [to],
@@ -202,7 +148,7 @@ connectors:
       }),
     });
     const id = /queued as ([0-9A-Z]+)$/.exec(r.response)?.[1] ?? '';
-    const m = await bostonMailbox.waitForMessages(1, 30_000).then((ms) => ms[0]);
+    const m = await sites.sinks.bostonMailbox.waitForMessages(1, 30_000).then((ms) => ms[0]);
     assert.ok(m);
     assert.deepEqual(header(m, 'X-Mailbus-Routing-Groups'), ['Boston']);
     assert.deepEqual(header(m, 'X-Mailbus-Trace-Context'), []);

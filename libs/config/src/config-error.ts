@@ -72,3 +72,15 @@ export class ConfigFileError extends Error {
     this.name = 'ConfigFileError';
   }
 }
+
+/**
+ * Reads `file`, which the config names at `path` (`virtualServers[0].tls.clientCa`), with
+ * `read`; a file that cannot be read is a ConfigFileError naming the key, the file and why.
+ */
+export function readConfigFile<T>(path: string, file: string, read: (file: string) => T): T {
+  try {
+    return read(file);
+  } catch (err) {
+    throw new ConfigFileError(path, file, err);
+  }
+}

@@ -8,6 +8,7 @@ export {
   ConfigValidationError,
   formatConfigError,
   formatPath,
+  readConfigFile,
 } from './config-error.js';
 export type { ConfigErrorCode } from './config-error.js';
 export type { ConfigError } from './config-error.js';

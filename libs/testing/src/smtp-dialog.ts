@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 /** A reply read off the wire: code and the full text of every line. */
 export interface WireReply {
@@ -19,7 +21,11 @@ export class SmtpDialog {
   private waiters: Array<(r: WireReply | undefined) => void> = [];
   closed = false;
 
-  private constructor(readonly socket: Socket) {
+  private constructor(public socket: Socket) {
+    this.listen(socket);
+  }
+
+  private listen(socket: Socket): void {
     socket.setEncoding('latin1');
     socket.on('data', (d: string) => this.onData(d));
     const end = () => {
@@ -33,8 +39,9 @@ export class SmtpDialog {
   static async open(
     port: number,
     host = '127.0.0.1',
+    localAddress?: string,
   ): Promise<{ dialog: SmtpDialog; greeting: WireReply }> {
-    const socket = connect(port, host);
+    const socket = connect({ port, host, ...(localAddress ? { localAddress } : {}) });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('error', reject);
@@ -118,6 +125,25 @@ export class SmtpDialog {
     this.socket.write(raw);
     this.socket.write(terminator);
     return this.read();
+  }
+
+  /**
+   * STARTTLS and, on 220, the TLS handshake with `options` (a client
+   * certificate, say; the server's is not checked): later commands go over
+   * TLS. Returns the reply to STARTTLS.
+   */
+  async startTls(options: ConnectionOptions = {}): Promise<WireReply> {
+    const r = await this.send('STARTTLS');
+    if (r.code !== 220) return r;
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('error');
+    const secure = tlsConnect({ socket: plain, rejectUnauthorized: false, ...options });
+    await once(secure, 'secureConnect');
+    this.socket = secure;
+    this.listen(secure);
+    return r;
   }
 
   close(): void {

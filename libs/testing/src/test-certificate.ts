@@ -45,3 +45,59 @@ export function makeTestCertificate(name = 'localhost'): {
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** A certificate and key issued by a TestCa, as PEM file paths. */
+export interface IssuedCertificate {
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * A fresh certificate authority (openssl) in its own temporary directory,
+ * which issues client certificates: how sites prove who they are with TLS.
+ */
+export function makeTestCa(name = 'mailbus test CA'): {
+  certFile: string;
+  dir: string;
+  issue(cn: string): IssuedCertificate;
+  cleanup(): void;
+} {
+  const dir = mkdtempSync(join(tmpdir(), 'mailbus-ca-'));
+  const caKey = join(dir, 'ca.key');
+  const certFile = join(dir, 'ca.crt');
+  const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  openssl(
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`].concat([
+      '-keyout',
+      caKey,
+      '-out',
+      certFile,
+    ]),
+  );
+  return {
+    certFile,
+    dir,
+    issue(cn) {
+      const base = join(dir, cn.replace(/[^a-zA-Z0-9.-]/g, '_'));
+      const keyFile = `${base}.key`;
+      const crt = `${base}.crt`;
+      openssl(
+        ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', keyFile].concat([
+          '-out',
+          `${base}.csr`,
+        ]),
+      );
+      openssl(
+        ['x509', '-req', '-in', `${base}.csr`, '-CA', certFile, '-CAkey', caKey].concat([
+          '-CAcreateserial',
+          '-days',
+          '2',
+          '-out',
+          crt,
+        ]),
+      );
+      return { certFile: crt, keyFile };
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

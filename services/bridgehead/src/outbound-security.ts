@@ -1,4 +1,4 @@
-import type { Config, Connector } from '@mailbus/config';
+import { readConfigFile, type Config, type Connector } from '@mailbus/config';
 import type { OutboundSecurity } from '@mailbus/delivery';
 
 /** What a connector's Outbound Security needs from outside mailbus.yaml, read once at start. */
@@ -11,7 +11,8 @@ export interface ConnectorSecret {
 
 /**
  * Each connector's password (passwordEnv, else passwordFile) and client
- * certificate files, by connector name.
+ * certificate files, by connector name; an unreadable certificate or key is
+ * a ConfigFileError naming its key.
  */
 export function connectorSecrets(
   config: Config,
@@ -19,17 +20,21 @@ export function connectorSecrets(
   readFile: ((path: string) => string) | undefined,
 ): Map<string, ConnectorSecret> {
   const secrets = new Map<string, ConnectorSecret>();
-  for (const c of config.connectors) {
+  config.connectors.forEach((c, i) => {
     const s = c.outboundSecurity;
+    const at = `connectors[${i}].outboundSecurity`;
     const secret: ConnectorSecret = {};
     if (s.auth !== 'none') {
       if (s.passwordEnv && env[s.passwordEnv] !== undefined) secret.pass = env[s.passwordEnv];
       else if (s.passwordFile && readFile) secret.pass = readFile(s.passwordFile).trim();
     }
     if (s.clientCert && s.clientKey && readFile)
-      secret.clientCertificate = { cert: readFile(s.clientCert), key: readFile(s.clientKey) };
+      secret.clientCertificate = {
+        cert: readConfigFile(`${at}.clientCert`, s.clientCert, readFile),
+        key: readConfigFile(`${at}.clientKey`, s.clientKey, readFile),
+      };
     secrets.set(c.name, secret);
-  }
+  });
   return secrets;
 }
 

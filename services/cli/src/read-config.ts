@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { formatConfigError, parseConfig, type Config, type LoadOptions } from '@mailbus/config';
-import { UserDirectory } from '@mailbus/ingress';
+// The users file's reader alone: `config check` and `route` do not load the SMTP server.
+import { UserDirectory } from '@mailbus/ingress/user-directory';
 import { UsageError, UserError } from './usage-error.js';
 import { dataDirOf, isAlive, readRunFile } from './run-file.js';
 

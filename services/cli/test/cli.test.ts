@@ -116,6 +116,17 @@ connectors:
     assert.equal(route('--priority', 'urgent').status, 2);
   });
 
+  test("README's example: deploy/mailbus.yaml routes someone@example.com to Internet, then Backup, exactly as the README prints it", () => {
+    const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const m = /```sh\nnpx mailbus (route [^\n]+)\n(\{[^\n]+\})\n```/.exec(readme);
+    assert.ok(m, 'the README shows a route command and its output');
+    const args = (m[1] ?? '').split(' ');
+    const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', cwd: root });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), m[2]);
+  });
+
   test('a usage mistake exits 2 with the usage text', () => {
     const r = mailbus(['route', '--config', SEED, '--to', 'x@example.org']);
     assert.equal(r.status, 2);

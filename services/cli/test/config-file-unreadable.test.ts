@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, RedisServer } from '@mailbus/testing';
+import { freePort, makeTestCertificate, RedisServer } from '@mailbus/testing';
 import { mailbus, workDir } from './mailbus-process.js';
 
 /**
@@ -84,6 +84,62 @@ recipientPolicies:
       assert.match(line, why);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
       assert.ok(r.ms < 15_000, `refused within seconds (${r.ms} ms)`);
+    });
+  }
+});
+
+/**
+ * The certificate files sites authenticate with (tls.clientCa, outboundSecurity.clientCert and
+ * clientKey): one mailbus cannot read stops `mailbus start` the same way, naming its key.
+ */
+describe('an unreadable client CA or client certificate stops mailbus start', () => {
+  let redis: RedisServer;
+  const server = makeTestCertificate('mx.sites.test');
+  before(async () => {
+    redis = await RedisServer.start();
+  });
+  after(async () => {
+    await redis?.close();
+    server.cleanup();
+  });
+
+  const cases: Array<[string, string, (missing: string) => string, string]> = [
+    [
+      'tls.clientCa',
+      'ingress',
+      (missing) =>
+        `  - { name: mx, listen: "127.0.0.1:PORT", fqdn: mx.sites.test, siteTrust: authenticated, tls: { cert: "${server.certFile}", key: "${server.keyFile}", clientCa: "${missing}" } }\nconnectors: []`,
+      'virtualServers[0].tls.clientCa',
+    ],
+    [
+      'outboundSecurity.clientCert',
+      'bridgehead',
+      (missing) =>
+        `  - { name: mx, listen: "127.0.0.1:PORT", fqdn: mx.sites.test }\nconnectors:\n  - { name: Boston, bridgeheads: [mx], smartHosts: ["[127.0.0.1]:2525"], addressSpaces: [{ domain: "*" }], outboundSecurity: { tls: required, clientCert: "${missing}", clientKey: "${server.keyFile}" } }`,
+      'connectors[0].outboundSecurity.clientCert',
+    ],
+  ];
+  for (const [name, role, entries, key] of cases) {
+    test(`${name} that does not exist: exit status 1, the error code, the key, the file and why`, async () => {
+      const [port, http] = await Promise.all([freePort(), freePort()]);
+      const { dir, config } = workDir('');
+      const missing = join(dir, 'missing.pem');
+      writeFileSync(
+        config,
+        `redis: { url: "${redis.url}" }\nvirtualServers:\n${entries(missing).replace('PORT', String(port))}\n`,
+      );
+      const r = mailbus(
+        ['start', '--config', config, '--role', role, '--http-listen', `127.0.0.1:${http}`],
+        { timeoutMs: 20_000 },
+      );
+      assert.equal(r.status, 1, r.stderr);
+      const line = r.stderr.split('\n').find((l) => l.includes('MAILBUS_ERR_'));
+      assert.equal(
+        line,
+        `MAILBUS_ERR_CONFIG_FILE_UNREADABLE: ${key}: cannot read "${missing}": no such file (ENOENT)`,
+        r.stderr,
+      );
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     });
   }
 });

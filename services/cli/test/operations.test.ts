@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@mailbus/config';
 import { createWorkerConnection, MailQueue, newQueueId, type RedisClient } from '@mailbus/queue';
 import { RedisServer } from '@mailbus/testing';
+import { CONNECTOR_DEPTH_KEYS, CONNECTOR_SUMMARY_KEYS } from './connector-summary-keys.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/main.js');
 
@@ -38,6 +39,7 @@ describe('mailbus connector and mailbus queue act on Redis from a terminal', () 
     redis = await RedisServer.start();
     const yaml = `
 redis: { url: "${redis.url}" }
+routingGroups: [First, Second]   # labels only: no connector connects them, no sites
 virtualServers:
   - { name: default, listen: "127.0.0.1:2525", fqdn: mail.ops.test }
 connectors:
@@ -85,6 +87,17 @@ connectors:
       ['Internet', 'Backup', '@local'],
     );
     assert.equal(list[0]?.depth.waiting, 3);
+  });
+
+  test('without routing groups as sites, connector status --json is the list of connector summaries it was before sites (DESIGN 5)', async () => {
+    const r = await mailbus(['connector', 'status', '--config', file, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const list = JSON.parse(r.stdout) as unknown;
+    assert.ok(Array.isArray(list), 'an array, not the grouped organisation');
+    for (const c of list as Array<Record<string, unknown>>) {
+      assert.deepEqual(Object.keys(c).sort(), CONNECTOR_SUMMARY_KEYS);
+      assert.deepEqual(Object.keys(c.depth as object).sort(), CONNECTOR_DEPTH_KEYS);
+    }
   });
 
   test('freeze stops delivery of a connector and unfreeze resumes it', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { freePort, makeMessage, RedisServer, sendMail, waitFor } from '@mailbus/testing';
 import { mailbus, MailbusProcess, workDir } from './mailbus-process.js';
+import { CONNECTOR_SUMMARY_KEYS } from './connector-summary-keys.js';
 
 /**
  * docs/admin.md and docs/errors.md's admin API, met as an operator meets it:
@@ -95,6 +96,7 @@ admin:
   listen: "127.0.0.1:${http}"
   tokenEnv: MAILBUS_TEST_TOKEN
   basicAuth: { username: operator, passwordEnv: MAILBUS_TEST_PASSWORD }
+routingGroups: [First, Second]   # labels only: no sites
 virtualServers:
   - { name: default, listen: "127.0.0.1:${smtp}", fqdn: mail.ops.test, relay: { allow: [127.0.0.0/8] } }
 connectors:
@@ -127,6 +129,22 @@ connectors:
     assert.match(text, /^mailbus_connector_up\{connector="Internet"\} 1$/m);
   });
 
+  test('GET /api/connectors without routing groups as sites: { connectors: [...] }, each the summary it was before sites', async () => {
+    const body = (await (await api('/api/connectors')).json()) as {
+      connectors: Array<Record<string, unknown>>;
+    };
+    assert.deepEqual(Object.keys(body), ['connectors']);
+    assert.deepEqual(
+      body.connectors.map((c) => c.name),
+      ['Internet', 'Backup', 'Stall', '@local'],
+    );
+    for (const c of body.connectors) {
+      // The API adds the milliseconds beside a time (oldestReceivedAtMs), as it always did.
+      const keys = Object.keys(c).filter((k) => k !== 'oldestReceivedAtMs');
+      assert.deepEqual(keys.sort(), CONNECTOR_SUMMARY_KEYS);
+    }
+  });
+
   test('authentication: 401 MAILBUS_ERR_ADMIN_UNAUTHORIZED with a Basic challenge; Bearer, Basic and the ?token= cookie let in; a browser gets a sign-in page', async () => {
     for (const auth of [
       '',
@@ -153,6 +171,20 @@ connectors:
     assert.doesNotMatch(html, /fonts\.googleapis|fonts\.gstatic/, 'nothing loaded from outside');
     const viaCookie = await fetch(`${base}/api/connectors`, { headers: { cookie: session } });
     assert.equal(viaCookie.status, 200);
+    // Bull Board is read-only: every queue says so, and its own write endpoints refuse.
+    const boardApi = (path: string, method = 'GET') =>
+      fetch(`${base}/queues/api/${path}`, { method, headers: { cookie: session } });
+    const queues = (await (await boardApi('queues')).json()) as {
+      queues: Array<{ name: string; readOnlyMode: boolean }>;
+    };
+    assert.ok(queues.queues.length >= 4, JSON.stringify(queues.queues.map((q) => q.name)));
+    for (const q of queues.queues) assert.equal(q.readOnlyMode, true, q.name);
+    const internet = encodeURIComponent('{Internet}');
+    assert.equal((await boardApi(`queues/${internet}/retry/failed`, 'PUT')).status, 405);
+    assert.equal((await boardApi(`queues/${internet}/clean/delayed`, 'PUT')).status, 405);
+    assert.equal((await boardApi(`queues/${internet}/add`, 'POST')).status, 405);
+    await boardApi('queues/pause', 'PUT');
+    assert.equal((await json<{ frozen: boolean }>('/api/connectors/Internet')).frozen, false);
     const browser = await fetch(`${base}/queues`, { headers: { accept: 'text/html' } });
     assert.equal(browser.status, 401);
     assert.match(browser.headers.get('content-type') ?? '', /^text\/html/);
@@ -302,6 +334,11 @@ connectors:
       [['queue', 'move-all', 'Internet', '--to', 'Internet'], 'MAILBUS_ERR_BAD_MOVE'],
       [['queue', 'list', 'Internet', '--limit', '5000'], 'MAILBUS_ERR_BAD_ARGUMENT'],
       [['track', 'nobody@nowhere.test'], 'MAILBUS_ERR_UNKNOWN_MESSAGE'],
+      // --redis wins over the config's redis.url (admin.md: Redis from --redis, else the config).
+      [
+        ['connector', 'status', '--redis', 'redis://127.0.0.1:1'],
+        'MAILBUS_ERR_REDIS_UNREACHABLE: cannot reach Redis at redis://127\\.0\\.0\\.1:1 ',
+      ],
     ] as const) {
       const r = mailbus([...args, '--config', file], { cwd: dir, env });
       assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);

@@ -60,6 +60,10 @@ describe('Redis unreachable or stalled', () => {
           headers: { authorization: 'Bearer secret' },
         });
       assert.equal((await api()).status, 200);
+      // Without basicAuth configured the challenge is Bearer (docs/admin.md).
+      const anonymous = await fetch(`http://127.0.0.1:${http}/api/connectors`);
+      assert.equal(anonymous.status, 401);
+      assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="mailbus"');
       await c.call('CLIENT', 'PAUSE', '8000', 'ALL');
       const t0 = Date.now();
       const stalled = await api();

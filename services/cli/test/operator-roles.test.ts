@@ -11,7 +11,8 @@ test(
   async () => {
     const redis = await RedisServer.start();
     const sink = await SinkServer.start();
-    const [smtp, adminPort, ingressHttp, bridgeheadHttp] = await Promise.all([
+    const [smtp, adminPort, ingressHttp, bridgeheadHttp, unused] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -36,7 +37,10 @@ connectors:
         env: { ...env, ...more },
       });
     const nodes = [
-      start('ingress', ['--http-listen', `127.0.0.1:${ingressHttp}`]),
+      // The flag wins over MAILBUS_HTTP_LISTEN.
+      start('ingress', ['--http-listen', `127.0.0.1:${ingressHttp}`], {
+        MAILBUS_HTTP_LISTEN: `127.0.0.1:${unused}`,
+      }),
       start('bridgehead', [], { MAILBUS_HTTP_LISTEN: `127.0.0.1:${bridgeheadHttp}` }),
       start('admin'),
     ];
@@ -60,6 +64,7 @@ connectors:
         assert.equal(r.status, 200, `metrics on ${port}`);
         assert.match(await r.text(), metric);
       }
+      await assert.rejects(fetch(`http://127.0.0.1:${unused}/metrics`), 'the env port is unused');
       for (const n of nodes) assert.equal(n.child.exitCode, null, n.output);
       for (const n of nodes) n.signalGroup('SIGTERM');
       for (const n of nodes) assert.equal((await n.exited).code, 0, n.output);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Config, VirtualServer } from '@mailbus/config';
-import { parseListen } from '@mailbus/config';
+import { parseListen, readConfigFile } from '@mailbus/config';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
   closeConnection,
@@ -127,11 +127,15 @@ export class IngressNode {
   private ingressFor(vs: VirtualServer, queue: MailQueue): SmtpIngress {
     const { config, logger, metrics } = this.deps;
     const sendDsn = this.deps.sendDsn;
+    const at = `virtualServers[${config.virtualServers.indexOf(vs)}].tls`;
+    const read = (file: string): Buffer => readFileSync(file);
     const tls = vs.tls
       ? {
-          key: readFileSync(vs.tls.key),
-          cert: readFileSync(vs.tls.cert),
-          ...(vs.tls.clientCa ? { ca: readFileSync(vs.tls.clientCa) } : {}),
+          key: readConfigFile(`${at}.key`, vs.tls.key, read),
+          cert: readConfigFile(`${at}.cert`, vs.tls.cert, read),
+          ...(vs.tls.clientCa
+            ? { ca: readConfigFile(`${at}.clientCa`, vs.tls.clientCa, read) }
+            : {}),
         }
       : undefined;
     const users = vs.auth ? UserDirectory.fromFile(vs.auth.usersFile) : undefined;

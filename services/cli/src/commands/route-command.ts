@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { createWorkerConnection, MailQueue } from '@mailbus/queue';
 import {
   downAcrossSites,
   explainRoute,
@@ -9,8 +8,6 @@ import {
   type Priority,
 } from '@mailbus/routing';
 import { configPath, knownVirtualServer, readConfig } from '../read-config.js';
-import { cliRedisTarget } from '../redis-target.js';
-import { waitReachable } from '../redis-reachable.js';
 import { UsageError } from '../usage-error.js';
 
 /** `mailbus route`: the routing decision for an envelope, nothing sent. */
@@ -61,7 +58,14 @@ export async function routeCommand(
   };
   let down: ReadonlySet<string> = new Set();
   if (values.redis !== undefined) {
-    // A bare --redis: the gateway's Redis (the config's, or a running embedded one).
+    // A bare --redis: the gateway's Redis (the config's, or a running embedded one). The Redis
+    // client is loaded only here: a route without link state never needs it.
+    const [{ createWorkerConnection, MailQueue }, { cliRedisTarget }, { waitReachable }] =
+      await Promise.all([
+        import('@mailbus/queue'),
+        import('../redis-target.js'),
+        import('../redis-reachable.js'),
+      ]);
     const target = cliRedisTarget(config, values.redis, values['data-dir'], env);
     const redis = createWorkerConnection(target);
     try {

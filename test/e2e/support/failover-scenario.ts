@@ -6,7 +6,7 @@ import {
   relayToSinkConfig,
   SinkServer,
   SmtpTraffic,
-  sleep,
+  waitFor,
   type FailoverTopology,
 } from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
@@ -88,9 +88,14 @@ export function failoverScenario(title: string, start: () => Promise<FailoverTop
 
       const accepted = [...traffic.accepted.keys()];
       const delivered = () => deliveredMessageIds(sink.messages.map((m) => m.raw));
-      const drainUntil = Date.now() + 20_000;
-      while (!accepted.every((id) => delivered().has(id)) && Date.now() < drainUntil)
-        await sleep(250);
+      // Every accepted message at the sink, or 20 s (then the lost ones are counted below).
+      await waitFor(
+        () => {
+          const d = delivered();
+          return accepted.every((id) => d.has(id));
+        },
+        { timeoutMs: 20_000, intervalMs: 250 },
+      ).catch(() => undefined);
       const d = delivered();
       const lost = accepted.filter((id) => !d.has(id));
       const duplicated = [...d.values()].reduce((sum, c) => sum + (c - 1), 0);

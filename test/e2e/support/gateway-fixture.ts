@@ -12,6 +12,7 @@ import {
   type RedisServerOptions,
   type SinkOptions,
 } from '@mailbus/testing';
+import { queueOf } from '../delivery-helpers.js';
 import { queueDrained } from './queue-drained.js';
 import { startGateway } from './start-gateway.js';
 
@@ -108,9 +109,7 @@ export class GatewayFixture<
 
   /** The bridgehead's queue facade of the gateway. */
   get queue(): MailQueue {
-    const q = this.gateway.workerQueue;
-    if (!q) throw new Error('gateway not started');
-    return q;
+    return queueOf(this.gateway);
   }
 
   /**

@@ -1,17 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  freePort,
-  makeMessage,
-  RedisCluster,
-  sendMail,
-  SinkServer,
-  waitFor,
-} from '@mailbus/testing';
+import { makeMessage, RedisCluster, sendMail, waitFor, type SinkServer } from '@mailbus/testing';
 import type { Gateway } from '@mailbus/cli';
-import { queuedId, queueOf } from './delivery-helpers.js';
-import { queueDrained } from './support/queue-drained.js';
-import { startGateway } from './support/start-gateway.js';
+import { queuedId } from './delivery-helpers.js';
+import { GatewayFixture } from './support/gateway-fixture.js';
 
 /** Slot ranges of every master, from CLUSTER SLOTS: [first, last, port]. */
 type SlotRange = [number, number, number];
@@ -23,6 +15,7 @@ function ownerOf(ranges: readonly SlotRange[], slot: number): number {
 }
 
 describe('mailbus relays mail through a real 3-master Redis Cluster', { timeout: 90_000 }, () => {
+  let f: GatewayFixture<'sinkA' | 'sinkB', 'port', RedisCluster>;
   let cluster: RedisCluster;
   let sinkA: SinkServer;
   let sinkB: SinkServer;
@@ -33,22 +26,29 @@ describe('mailbus relays mail through a real 3-master Redis Cluster', { timeout:
   before(async () => {
     cluster = await RedisCluster.start({ masters: 3, timeoutMs: 30_000 });
     const [first] = cluster.ports;
-    ranges = await cluster.withNode(first ?? 0, async (c) => {
-      const slots = (await c.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
-      return slots.map(([a, b, [, p]]): SlotRange => [a, b, p]);
-    });
-    sinkA = await SinkServer.start();
-    sinkB = await SinkServer.start();
-    port = await freePort();
-    gateway = await startGateway(`
+    ranges = await cluster
+      .withNode(first ?? 0, async (c) => {
+        const slots = (await c.call('CLUSTER', 'SLOTS')) as Array<
+          [number, number, [string, number]]
+        >;
+        return slots.map(([a, b, [, p]]): SlotRange => [a, b, p]);
+      })
+      .catch(async (err: unknown) => {
+        await cluster.close();
+        throw err;
+      });
+    f = await GatewayFixture.startOn(cluster, {
+      sinks: { sinkA: {}, sinkB: {} },
+      ports: ['port'],
+      config: ({ redis, sinks: { sinkA, sinkB }, ports }) => `
 organization: Test
 redis:
-  cluster: { nodes: ${JSON.stringify(cluster.seeds)} }
+  cluster: { nodes: ${JSON.stringify(redis.seeds)} }
   durability: fsync
   commandTimeout: 2s
 virtualServers:
   - name: open
-    listen: 127.0.0.1:${port}
+    listen: 127.0.0.1:${ports.port}
     fqdn: mx.open.test
     relay: { allow: [127.0.0.0/8] }
 connectors:
@@ -61,15 +61,16 @@ connectors:
     smartHosts: ["[127.0.0.1]:${sinkB.port}"]
     bridgeheads: [open]
     addressSpaces: [{ domain: b.example }]
-`);
+`,
+    });
+    ({
+      sinks: { sinkA, sinkB },
+      ports: { port },
+      gateway,
+    } = f);
   });
 
-  after(async () => {
-    await gateway?.close();
-    await sinkA?.close();
-    await sinkB?.close();
-    await cluster?.close();
-  });
+  after(() => f?.close());
 
   test('the cluster has three masters that split the 16384 slots', () => {
     assert.equal(new Set(ranges.map(([, , p]) => p)).size, 3);
@@ -172,7 +173,7 @@ connectors:
     await sinkA.waitForMessages(beforeA + 1, 30_000);
     await sinkB.waitForMessages(beforeB + 1);
     // Every job has had its delivery: a recipient sent twice would be at its sink by now.
-    await queueDrained(queueOf(gateway));
+    await f.drained();
     assert.deepEqual(
       sinkA.messages
         .slice(beforeA)

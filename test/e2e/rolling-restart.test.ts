@@ -119,6 +119,7 @@ connectors:
           // refused or 421 during the restart: the other ingress takes it
         }
       }
+      // The senders' pace (about 100 messages a second together): part of the load, not a wait.
       await sleep(10);
     }
   };

@@ -16,26 +16,32 @@ import { queueOf } from '../delivery-helpers.js';
 import { queueDrained } from './queue-drained.js';
 import { startGateway } from './start-gateway.js';
 
+/** A started Redis of any kind (a redis-server, a cluster) the fixture stops last. */
+export interface FixtureRedis {
+  close(): Promise<void>;
+}
+
 /** What a test's config is written from: the started Redis, sinks and the free ports. */
-export interface FixtureParts<S extends string, P extends string> {
-  redis: RedisServer;
+export interface FixtureParts<S extends string, P extends string, R = RedisServer> {
+  redis: R;
   sinks: Record<S, SinkServer>;
   ports: Record<P, number>;
 }
 
-export interface GatewayFixtureOptions<S extends string, P extends string> {
+export interface GatewayFixtureOptions<S extends string, P extends string, R = RedisServer> {
   /** Sink SMTP servers to start, by name (each with its own options). */
   sinks?: Record<S, SinkOptions>;
   /** Free loopback ports to pick, by name (the virtual servers' listen ports). */
   ports?: readonly P[];
   /** The gateway's config (YAML), written from the started parts. */
-  config: (parts: FixtureParts<S, P>) => string;
+  config: (parts: FixtureParts<S, P, R>) => string;
   /** Default: ingress and bridgehead. */
   roles?: Role[];
   /** The gateway's environment (passwords). */
   env?: NodeJS.ProcessEnv;
   /** Receives every error-level log line of the gateway (JSON). */
   onError?: (line: string) => void;
+  /** The redis-server's options (start only). */
   redis?: RedisServerOptions;
 }
 
@@ -47,21 +53,33 @@ export interface GatewayFixtureOptions<S extends string, P extends string> {
 export class GatewayFixture<
   S extends string = never,
   P extends string = never,
-> implements FixtureParts<S, P> {
+  R extends FixtureRedis = RedisServer,
+> implements FixtureParts<S, P, R> {
   private constructor(
-    readonly redis: RedisServer,
+    readonly redis: R,
     readonly sinks: Record<S, SinkServer>,
     readonly ports: Record<P, number>,
     private started: Gateway | undefined,
-    private readonly options: GatewayFixtureOptions<S, P>,
+    private readonly options: GatewayFixtureOptions<S, P, R>,
   ) {}
 
+  /** Starts a redis-server, the sinks and the gateway. */
   static async start<S extends string = never, P extends string = never>(
     o: GatewayFixtureOptions<S, P>,
   ): Promise<GatewayFixture<S, P>> {
-    const redis = await RedisServer.start(o.redis);
+    return GatewayFixture.startOn(await RedisServer.start(o.redis), o);
+  }
+
+  /**
+   * The same world on a Redis the test started itself (a cluster, say): the
+   * fixture owns it from here and stops it last.
+   */
+  static async startOn<R extends FixtureRedis, S extends string = never, P extends string = never>(
+    redis: R,
+    o: GatewayFixtureOptions<S, P, R>,
+  ): Promise<GatewayFixture<S, P, R>> {
     const sinks = {} as Record<S, SinkServer>;
-    const f = new GatewayFixture<S, P>(redis, sinks, {} as Record<P, number>, undefined, o);
+    const f = new GatewayFixture<S, P, R>(redis, sinks, {} as Record<P, number>, undefined, o);
     try {
       for (const [name, options] of Object.entries(o.sinks ?? {}) as Array<[S, SinkOptions]>)
         sinks[name] = await SinkServer.start(options);
@@ -74,7 +92,7 @@ export class GatewayFixture<
     return f;
   }
 
-  private async startGateway(config: (parts: FixtureParts<S, P>) => string): Promise<Gateway> {
+  private async startGateway(config: (parts: FixtureParts<S, P, R>) => string): Promise<Gateway> {
     const o = this.options;
     this.started = await startGateway(
       config(this),
@@ -89,7 +107,7 @@ export class GatewayFixture<
    * Closes the gateway and starts a new one on the same Redis, sinks and
    * ports: an operator's restart, with a changed config when given.
    */
-  async restart(config?: (parts: FixtureParts<S, P>) => string): Promise<Gateway> {
+  async restart(config?: (parts: FixtureParts<S, P, R>) => string): Promise<Gateway> {
     await this.closeGateway();
     return this.startGateway(config ?? this.options.config);
   }

@@ -73,7 +73,12 @@ export function printEffectiveConfig(config: Config): { [key: string]: JsonValue
     virtualServers: virtualServers.map((vs) =>
       toJson({
         ...vs,
-        limits: { ...vs.limits, socketTimeout: formatDuration(vs.limits.socketTimeout) },
+        limits: {
+          ...vs.limits,
+          socketTimeout: formatDuration(vs.limits.socketTimeout),
+          drainTimeout: formatDuration(vs.limits.drainTimeout),
+          greetingDelay: formatDuration(vs.limits.greetingDelay),
+        },
       }),
     ),
     connectors: connectors.map((c) => printConnector(c, config)),

@@ -240,6 +240,9 @@ export const virtualServerSchema = z
           .default(50)
           .describe('concurrent sessions per client IP (421 4.7.0)'),
         socketTimeout: duration('idle session timeout (421 4.4.2)').default(300_000),
+        drainTimeout: duration(
+          'on SIGTERM, how long open sessions may finish their transaction before 421 4.3.2',
+        ).default(30_000),
         greetingDelay: duration(
           'pause before the 220 greeting; a client that talks first gets 421 (early-talker check)',
         ).default(0),

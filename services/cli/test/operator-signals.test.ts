@@ -81,3 +81,45 @@ connectors:
     }
   },
 );
+
+test(
+  'a session still in its transaction when limits.drainTimeout ends gets 421 4.3.2 and its message is not taken',
+  { timeout: 120_000 },
+  async () => {
+    const [smtp, http] = await Promise.all([freePort(), freePort()]);
+    const { dir, config } = workDir(`
+admin: { listen: "127.0.0.1:${http}", tokenEnv: MAILBUS_TEST_TOKEN }
+virtualServers:
+  - name: default
+    listen: "127.0.0.1:${smtp}"
+    fqdn: mail.drain.test
+    relay: { allow: [127.0.0.0/8] }
+    limits: { drainTimeout: 2s }
+connectors:
+  - { name: Internet, smartHosts: ["[127.0.0.1]:9"], bridgeheads: [default], addressSpaces: [{ domain: "*" }] }
+`);
+    const gw = MailbusProcess.spawn(['start', '--config', config], {
+      cwd: dir,
+      env: { MAILBUS_TEST_TOKEN: 'secret' },
+    });
+    try {
+      await gw.waitForOutput(`listening on 127.0.0.1:${smtp}`);
+      const { dialog } = await SmtpDialog.open(smtp);
+      assert.equal((await dialog.send('EHLO slow.test')).code, 250);
+      assert.equal((await dialog.send('MAIL FROM:<a@sender.test>')).code, 250);
+      assert.equal((await dialog.send('RCPT TO:<b@far.example>')).code, 250);
+      // The client stalls between RCPT and DATA past the drain timeout.
+      gw.signalGroup('SIGTERM');
+      await gw.waitForOutput('stopping: no new sessions');
+      // Within 15 s: the 2 s configured, not the 30 s default.
+      const bye = await dialog.read(15_000);
+      assert.equal(bye.code, 421, bye.text);
+      assert.match(bye.lines[0] ?? '', /^421 4\.3\.2 /);
+      dialog.close();
+      assert.deepEqual(await gw.exited, { code: 0, signal: null }, gw.output);
+      assert.match(gw.output, /no messages queued/);
+    } finally {
+      await gw.stop();
+    }
+  },
+);

@@ -304,13 +304,19 @@ export class SmtpIngress {
     return this.server.adopt(socket);
   }
 
-  /** Graceful drain: stops listening, lets open transactions finish (up to 30 s), then 421 4.3.2. */
+  /**
+   * Graceful drain: stops listening, lets open transactions finish (up to the virtual server's
+   * `limits.drainTimeout`, 30 s by default), then 421 4.3.2.
+   */
   close(): Promise<void> {
     if (!this.closed) {
       this.closing = true;
       this.backPressure.stop();
       const shuttingDown = replies.shuttingDown(this.vs.fqdn);
-      this.closed = drainSmtpServer(this.server, { graceMs: 30_000, shuttingDown });
+      this.closed = drainSmtpServer(this.server, {
+        graceMs: this.vs.limits.drainTimeout,
+        shuttingDown,
+      });
     }
     return this.closed;
   }

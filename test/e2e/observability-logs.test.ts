@@ -16,12 +16,30 @@ import {
 
 type LogLine = Record<string, unknown> & { msg?: string };
 
+/** The keys of a JSON object's top level, in order, repeats included (JSON.parse keeps the last). */
+function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      const start = i;
+      for (i++; json[i] !== '"'; i++) if (json[i] === '\\') i++;
+      if (depth === 1 && json[i + 1] === ':')
+        keys.push(JSON.parse(json.slice(start, i + 1)) as string);
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return keys;
+}
+
 describe('pino JSON logs carry the trace and the message', () => {
   let redis: RedisServer;
   let sink: SinkServer;
   let gateway: Gateway;
   let spans: InMemorySpanExporter;
   const lines: LogLine[] = [];
+  const raw: string[] = [];
   let queueId: string;
 
   before(async () => {
@@ -41,7 +59,10 @@ connectors:
     const capture = new Writable({
       write(chunk: Buffer, _enc, cb) {
         for (const l of chunk.toString('utf8').split('\n'))
-          if (l.trim()) lines.push(JSON.parse(l) as LogLine);
+          if (l.trim()) {
+            raw.push(l);
+            lines.push(JSON.parse(l) as LogLine);
+          }
         cb();
       },
     });
@@ -130,6 +151,21 @@ connectors:
       assert.match(String(l['time']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       assert.ok(['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(String(l['level'])));
       assert.equal(l['name'], 'mailbus');
+    }
+  });
+
+  test('no line repeats a key (log stores such as Elasticsearch refuse a document that does)', () => {
+    assert.ok(
+      raw.some((l) => topLevelKeys(l).includes('connector')),
+      'lines with a connector',
+    );
+    for (const l of raw) {
+      const keys = topLevelKeys(l);
+      assert.deepEqual(
+        keys.filter((k, i) => keys.indexOf(k) !== i),
+        [],
+        l,
+      );
     }
   });
 });

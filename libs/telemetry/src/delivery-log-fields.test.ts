@@ -7,7 +7,6 @@ test('a delivered attempt: relay name[ip]:port, delay and its three parts in sec
   const f = deliveryLogFields({
     queueId: '0MX1',
     recipients: ['bob@example.net', 'carol@example.net'],
-    connector: 'Internet',
     host: { name: 'mx.example.net', address: '192.0.2.1', port: 25 },
     reply: '250 2.0.0 OK queued',
     dsn: '2.0.0',
@@ -20,7 +19,6 @@ test('a delivered attempt: relay name[ip]:port, delay and its three parts in sec
   assert.deepEqual(f, {
     queue_id: '0MX1',
     to: ['bob@example.net', 'carol@example.net'],
-    connector: 'Internet',
     relay: 'mx.example.net[192.0.2.1]:25',
     delay: 1.53,
     delays: '0.25/0.4/0.88',
@@ -32,7 +30,7 @@ test('a delivered attempt: relay name[ip]:port, delay and its three parts in sec
     humanLine(
       JSON.stringify({ time: 't', level: 'info', category: 'delivery', ...f, msg: 'sent' }),
     ),
-    't info  delivery sent queue_id=0MX1 to=bob@example.net,carol@example.net connector=Internet relay=mx.example.net[192.0.2.1]:25 delay=1.53 delays=0.25/0.4/0.88 dsn=2.0.0 status=sent (250 2.0.0 OK queued)\n',
+    't info  delivery sent queue_id=0MX1 to=bob@example.net,carol@example.net relay=mx.example.net[192.0.2.1]:25 delay=1.53 delays=0.25/0.4/0.88 dsn=2.0.0 status=sent (250 2.0.0 OK queued)\n',
   );
 });
 
@@ -40,7 +38,6 @@ test('no host reached: relay=none and zero connection and transmission parts', (
   const f = deliveryLogFields({
     queueId: 'Q',
     recipients: ['x@y'],
-    connector: 'Backup',
     reply: 'connection refused',
     dsn: '4.4.1',
     status: 'deferred',

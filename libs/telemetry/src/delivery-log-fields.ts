@@ -4,7 +4,6 @@ export type DeliveryStatus = 'sent' | 'deferred' | 'bounced' | 'expired' | 'fail
 export interface DeliveryLogInput {
   queueId: string;
   recipients: readonly string[];
-  connector: string;
   /** The remote host the attempt reached (or last tried). */
   host?: { name: string; address: string; port: number } | undefined;
   /** The remote reply, or what failed (`connection refused`, …). */
@@ -26,7 +25,10 @@ const seconds = (ms: number): number => Math.round(Math.max(0, ms) / 10) / 100;
  * The fields of one delivery log line, in the order Postfix writes them
  * (`to=… relay=… delay=… delays=a/b/c dsn=… status=… (reply)`): `delay` is arrival to the end of
  * this attempt in seconds; `delays` its parts: queue wait (arrival to the attempt's start),
- * connection set-up, transmission. Pure: every time is a parameter.
+ * connection set-up, transmission. Pure: every time is a parameter. The connector is not among
+ * them: the line is written by the attempt's logger, which carries `message_id` and `connector`
+ * (a second `connector` would make the JSON line repeat a key, which log stores such as
+ * Elasticsearch refuse).
  */
 export function deliveryLogFields(i: DeliveryLogInput): Record<string, unknown> {
   const connect = i.timing?.connectMs ?? 0;
@@ -34,7 +36,6 @@ export function deliveryLogFields(i: DeliveryLogInput): Record<string, unknown> 
   return {
     queue_id: i.queueId,
     to: i.recipients,
-    connector: i.connector,
     relay: i.host ? `${i.host.name}[${i.host.address}]:${i.host.port}` : 'none',
     delay: seconds(i.finishedAt - i.receivedAt),
     delays: `${seconds(i.startedAt - i.receivedAt)}/${seconds(connect)}/${seconds(transmit)}`,

@@ -190,7 +190,6 @@ export class DeliveryProcessor {
         deliveryLogFields({
           queueId: data.messageId,
           recipients: rs.map((r) => r.recipient),
-          connector: name,
           host: sent.host,
           reply: first ? formatReply(first) : undefined,
           dsn: first?.enhanced || undefined,

@@ -7,16 +7,12 @@ import {
   DnsServer,
   freePort,
   makeMessage,
-  RedisServer,
   sendMail,
-  SinkServer,
   waitFor,
+  type SinkServer,
 } from '@mailbus/testing';
-import type { Gateway } from '@mailbus/cli';
-import { queueOf } from './delivery-helpers.js';
 import { startMailbus, type MailbusProcess } from './delivery-processes.js';
-import { queueDrained } from './support/queue-drained.js';
-import { startGateway } from './support/start-gateway.js';
+import { GatewayFixture } from './support/gateway-fixture.js';
 
 /** `mailbus start --role bridgehead` as a real process, with short lock and stall intervals. */
 async function startBridgehead(configFile: string): Promise<MailbusProcess> {
@@ -28,34 +24,41 @@ async function startBridgehead(configFile: string): Promise<MailbusProcess> {
 }
 
 describe('a bridgehead process killed mid-delivery loses no message', () => {
-  let redis: RedisServer;
+  let f: GatewayFixture<'fast' | 'slow', 'port'>;
   let dns: DnsServer;
   let fast: SinkServer;
   let slow: SinkServer;
-  let ingress: Gateway;
   let port: number;
   let dir: string;
   let configFile: string;
   const children: MailbusProcess[] = [];
 
   before(async () => {
-    redis = await RedisServer.start();
+    // Two smart hosts on one port at two addresses, found through DNS (A records).
     const smtpPort = await freePort('127.0.0.2');
-    fast = await SinkServer.start({ host: '127.0.0.2', port: smtpPort });
-    // Takes the message, then waits before its 250: the window a crash falls into.
-    slow = await SinkServer.start({ host: '127.0.0.3', port: smtpPort, dataDelayMs: 2500 });
     dns = await DnsServer.start({
       'fast.test': { a: ['127.0.0.2'] },
       'slow.test': { a: ['127.0.0.3'] },
     });
-    port = await freePort();
-    const yaml = `
+    dir = mkdtempSync(join(tmpdir(), 'mailbus-crash-'));
+    configFile = join(dir, 'mailbus.yaml');
+    // Ingress in this process; the bridgeheads are `mailbus start` processes on the same file.
+    f = await GatewayFixture.start({
+      sinks: {
+        fast: { host: '127.0.0.2', port: smtpPort },
+        // Takes the message, then waits before its 250: the window a crash falls into.
+        slow: { host: '127.0.0.3', port: smtpPort, dataDelayMs: 2500 },
+      },
+      ports: ['port'],
+      roles: ['ingress'],
+      config: ({ redis, ports }) => {
+        const yaml = `
 organization: Test
 redis: { url: "${redis.url}", commandTimeout: 1s }
 logging: { level: warn }
 virtualServers:
   - name: hub
-    listen: 127.0.0.1:${port}
+    listen: 127.0.0.1:${ports.port}
     fqdn: hub.mailbus.test
     relay: { allow: [127.0.0.0/8] }
     outbound: { port: ${smtpPort}, dnsServers: ["${dns.address}"] }
@@ -65,18 +68,20 @@ connectors:
     bridgeheads: [hub]
     addressSpaces: [{ domain: "*" }]
 `;
-    dir = mkdtempSync(join(tmpdir(), 'mailbus-crash-'));
-    configFile = join(dir, 'mailbus.yaml');
-    writeFileSync(configFile, yaml);
-    ingress = await startGateway(yaml, ['ingress']);
+        writeFileSync(configFile, yaml);
+        return yaml;
+      },
+    });
+    ({
+      sinks: { fast, slow },
+      ports: { port },
+    } = f);
   });
 
   after(async () => {
     for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
-    await ingress?.close();
-    await Promise.all([fast, slow].map((s) => s?.close()));
+    await f?.close();
     await dns?.close();
-    await redis?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -128,7 +133,7 @@ connectors:
     });
     // Every job is done and the slow sink has answered everything it took (the copies the dead
     // bridgehead left there included): no further copy can arrive.
-    await queueDrained(queueOf(ingress), 30_000);
+    await f.drained(30_000);
     await waitFor(() => slow.inFlight === 0, { timeoutMs: 10_000, what: 'the slow sink to reply' });
     const duplicates = subjects.reduce((n, s) => n + count(s) - 1, 0);
     t.diagnostic(

@@ -13,6 +13,7 @@ import {
   waitFor,
 } from '@mailbus/testing';
 import { Gateway } from '@mailbus/cli';
+import { GatewayFixture } from './support/gateway-fixture.js';
 import { startGateway } from './support/start-gateway.js';
 
 const yaml = (url: string, port: number, durability = 'fsync', commandTimeout = '1s') => `
@@ -168,11 +169,16 @@ describe('back pressure: ingress pushes back with 452 4.3.1 and recovers by itse
   });
 
   test('Redis memory past 90% of maxmemory gets 452 4.3.1 at MAIL; raising maxmemory lets mail in again within seconds', async () => {
-    const redis = await RedisServer.start();
-    cleanup.push(() => redis.close());
-    const port = await freePort();
-    const gw = await startGateway(yaml(redis.url, port), ['ingress']);
-    cleanup.push(() => gw.close());
+    const f = await GatewayFixture.start({
+      ports: ['port'],
+      roles: ['ingress'],
+      config: ({ redis, ports }) => yaml(redis.url, ports.port),
+    });
+    cleanup.push(() => f.close());
+    const {
+      redis,
+      ports: { port },
+    } = f;
     const c = redis.client();
     cleanup.push(async () => c.disconnect());
     const used = Number(/used_memory:(\d+)/.exec(await c.info('memory'))?.[1]);

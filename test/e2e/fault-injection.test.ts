@@ -1,24 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  freePort,
-  makeMessage,
-  RedisServer,
-  sendMail,
-  SmtpDialog,
-  waitFor,
-} from '@mailbus/testing';
+import { join } from 'node:path';
+import { freePort, makeMessage, RedisServer, sendMail, SmtpDialog } from '@mailbus/testing';
+import { startMailbus } from './delivery-processes.js';
 import { GatewayFixture } from './support/gateway-fixture.js';
-
-const MAIN = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../services/cli/dist/src/main.js',
-);
 
 describe('fault injection on real processes', () => {
   let redis: RedisServer;
@@ -52,25 +39,9 @@ connectors:
     addressSpaces: [{ domain: a.example }]
 `,
     );
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [MAIN, 'start', '--config', file, '--role', 'ingress'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { child } = await startMailbus(file, {}, ['--role', 'ingress']);
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     try {
-      await waitFor(
-        async () => {
-          try {
-            const { dialog } = await SmtpDialog.open(port);
-            dialog.close();
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { timeoutMs: 20_000, intervalMs: 100, what: 'the ingress process to listen' },
-      );
       const { dialog } = await SmtpDialog.open(port);
       await dialog.send('EHLO client.test');
       assert.equal((await dialog.send('MAIL FROM:<a@sender.test>')).code, 250);

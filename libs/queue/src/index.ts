@@ -31,22 +31,16 @@ export { createProducerConnection, createWorkerConnection } from './redis-connec
 export type { RedisTarget } from './redis-connection.js';
 export { checkRedisSettings } from './check-redis-settings.js';
 export type { Durability, RedisSettingsReport } from './check-redis-settings.js';
+export { QueueOperations, type QueueOperationsOptions } from './queue-operations.js';
 export {
-  QueueOperations,
   QueueOperationError,
   QUEUE_OPERATION_ERROR_CODES,
-  MESSAGE_STATES,
   type QueueOperationErrorCode,
-  type QueueOperationsOptions,
-  type ConnectorSummary,
-  type ConnectorDepth,
-  type QueuedMessage,
-  type MessageState,
-  type ListMessagesOptions,
-  type MessageLookup,
-  type DeleteOptions,
-  type MoveResult,
-} from './queue-operations.js';
+} from './queue-operation-error.js';
+export { MESSAGE_STATES, type MessageState } from './message-state.js';
+export type { ConnectorSummary, ConnectorDepth } from './connector-status.js';
+export type { QueuedMessage, ListMessagesOptions, MessageLookup } from './queue-listing.js';
+export type { DeleteOptions, MoveResult } from './message-actions.js';
 export { describeRedisTarget, redisTargetOf, whenReady, isCluster } from './redis-connection.js';
 export type { RedisClient } from './redis-connection.js';
 export { checkClusterSettings, seedClusterStateError } from './check-cluster-settings.js';

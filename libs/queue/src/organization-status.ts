@@ -9,7 +9,7 @@ import {
   type SiteConnectorState,
 } from '@mailbus/routing';
 import type { MailQueue } from './mail-queue.js';
-import type { ConnectorSummary, QueueOperations } from './queue-operations.js';
+import type { ConnectorSummary } from './connector-status.js';
 
 /** One end of a routing-group link with its state as seen from here. */
 export type ConnectorEndStatus = ConnectorEnd & SiteConnectorState;
@@ -75,7 +75,7 @@ export function siteGroup(
 export async function organizationStatus(
   config: Config,
   queue: Pick<MailQueue, 'siteLinks'>,
-  ops: Pick<QueueOperations, 'connector'>,
+  ops: { connector(name: string, now: number): Promise<ConnectorSummary> },
   here: string,
   now: number,
 ): Promise<OrganizationStatus | undefined> {

@@ -7,7 +7,7 @@ import { jobId, type HeldJob, type JobRecipient, type MailQueue } from '@mailbus
 import { formatReply, reply, type SmtpReply } from '@mailbus/smtp';
 import type { Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
-import type { IngressDsnRequest } from './smtp-ingress.js';
+import type { IngressDsnRequest } from './receive-message.js';
 
 /** What mailbus answers to ATRN or TURN: the reply, and on 250 the collection to run on the socket. */
 export interface TurnaroundAnswer {

@@ -16,7 +16,8 @@ import {
 import { downAcrossSites } from '@mailbus/routing';
 import type { Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
-import { SmtpIngress, type IngressDsnRequest } from './smtp-ingress.js';
+import type { IngressDsnRequest } from './receive-message.js';
+import { SmtpIngress } from './smtp-ingress.js';
 import { UserDirectory } from './user-directory.js';
 
 /** Why an ingress node could not start, with the code the CLI prints first. */

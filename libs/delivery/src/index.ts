@@ -8,7 +8,7 @@ export type {
   RecipientStatus,
   ProtocolLine,
   DeliveryTimeouts,
-} from './outbound-delivery.js';
+} from './outbound-types.js';
 export { resolveMx } from './resolve-mx.js';
 export { resolveNextHops } from './next-hop.js';
 export type { HopGroup, NextHopInput } from './next-hop.js';

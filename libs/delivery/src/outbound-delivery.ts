@@ -1,12 +1,19 @@
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { Socket } from 'node:net';
 import { coalesceWrites, nextHopBody, reply, type SmtpReply } from '@mailbus/smtp';
-import { classifyError, classifyResponse } from './classify-error.js';
-import { requestEtrn, type EtrnOutcome } from './etrn-request.js';
+import { classifyError } from './classify-error.js';
+import { requestEtrn } from './etrn-request.js';
 import { HeloSmtpConnection } from './helo-smtp-connection.js';
 import { ntlmAuth } from './ntlm-auth.js';
-import { requestTurn, type TurnOutcome } from './turn-request.js';
+import type {
+  DeliveryTimeouts,
+  OutboundRequest,
+  OutboundResult,
+  ProtocolLine,
+} from './outbound-types.js';
+import { requestTurn } from './turn-request.js';
 import type { DeliveryHost } from './resolve-mx.js';
+import { transactionOutcome, type TransactionOutcome } from './transaction-outcome.js';
 import './fast-data-stream.js';
 import {
   PipeliningSmtpConnection,
@@ -15,109 +22,6 @@ import {
 } from './pipelining-smtp-connection.js';
 import { SmtpPool } from './smtp-pool.js';
 import type SmtpConnectionClass from 'nodemailer/lib/smtp-connection/index.js';
-
-export interface OutboundSecurity {
-  tls: 'none' | 'opportunistic' | 'required';
-  verifyCertificates: boolean;
-  /** `basic`: AUTH PLAIN or LOGIN as offered; `ntlm`: AUTH NTLM (NTLMv2, ntlm-auth.ts). */
-  auth?: { method?: 'basic' | 'ntlm'; user: string; pass: string };
-  /** A PEM client certificate and key presented in TLS (a site authenticating to another). */
-  clientCertificate?: { cert: string; key: string };
-}
-
-export interface OutboundRecipient {
-  address: string;
-  /** RFC 3461 NOTIFY, passed on to a next hop that offers DSN. */
-  notify?: readonly string[];
-  /** RFC 3461 ORCPT, `addr-type;address` xtext-decoded, passed on to a next hop that offers DSN. */
-  orcpt?: string;
-}
-
-/** One line of an outbound SMTP session, for the protocol log. */
-export interface ProtocolLine {
-  direction: 'command' | 'response';
-  line: string;
-  host: DeliveryHost;
-  at: number;
-}
-
-export interface OutboundRequest {
-  /** Pool key prefix: connections are reused per (connector, host, port). */
-  connector: string;
-  hosts: readonly DeliveryHost[];
-  /** Our name in EHLO/HELO. */
-  heloName: string;
-  heloInsteadOfEhlo: boolean;
-  sender: string;
-  recipients: readonly OutboundRecipient[];
-  envId?: string;
-  ret?: 'FULL' | 'HDRS';
-  /**
-   * The body is 8-bit (BODY=8BITMIME, or 8-bit octets): passed on to a next hop that offers
-   * 8BITMIME (RFC 6152), else the body is made 7-bit or refused 5.6.3 (`nextHopBody`).
-   */
-  body8bit?: boolean;
-  /** Received with SMTPUTF8: passed on to a next hop that offers it, else refused 5.6.7 when needed. */
-  smtpUtf8?: boolean;
-  body: Buffer;
-  security: OutboundSecurity;
-  onProtocol?: (l: ProtocolLine) => void;
-  /** "Request ETRN when sending": after the transaction, `ETRN <domain>` for each (RFC 1985). */
-  etrnDomains?: readonly string[];
-  /** What each ETRN got; never changes the delivery's result. */
-  onEtrn?: (outcomes: EtrnOutcome[], host: DeliveryHost) => void;
-  /**
-   * "Issue TURN": after the transaction, TURN (or ATRN for these domains where
-   * offered, RFC 2645); on 250 `onTurn` gets the socket to receive on.
-   */
-  turnDomains?: readonly string[];
-  onTurn?: (outcome: TurnOutcome, host: DeliveryHost) => void;
-}
-
-export type RecipientStatus = 'delivered' | 'transient' | 'permanent';
-
-export interface RecipientResult {
-  recipient: string;
-  status: RecipientStatus;
-  reply: SmtpReply;
-  /** The host that gave the reply. */
-  host?: string;
-  /** Delivered to a host that offered DSN (false: it cannot send NOTIFY=SUCCESS reports; RFC 3461 §4.3 relayed). */
-  nextHopDsn?: boolean;
-}
-
-export interface OutboundResult {
-  results: RecipientResult[];
-  /** The host the transaction ran on, if any did. */
-  host?: DeliveryHost;
-  /** No host could be talked to (connection-level failure on every one). */
-  connectionFailure: boolean;
-  /**
-   * Where the time went, in milliseconds (Postfix's `delays=` parts): `connectMs` finding and
-   * opening a connection (every host tried, DNS excluded: it is resolved before), greeting,
-   * EHLO, TLS and AUTH, 0 for a pooled connection; `transmitMs` the transaction itself.
-   */
-  timing: { connectMs: number; transmitMs: number };
-}
-
-export interface DeliveryTimeouts {
-  connectMs: number;
-  greetingMs: number;
-  socketMs: number;
-}
-
-const STAGES_BEFORE_ENVELOPE = new Set([
-  'CONN',
-  'EHLO',
-  'HELO',
-  'LHLO',
-  'STARTTLS',
-  'AUTH PLAIN',
-  'AUTH LOGIN',
-  'AUTH CRAM-MD5',
-  'AUTH XOAUTH2',
-  'AUTH NTLM',
-]);
 
 type Logger = {
   [k in 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal']: (
@@ -155,18 +59,6 @@ function untilDone(
     conn.once('end', onEnd);
     start((err) => finish(err ?? null));
   });
-}
-
-interface TransactionOutcome {
-  results: RecipientResult[];
-  /** The session can carry another transaction. */
-  reusable: boolean;
-  /** Failed before the envelope (greeting, EHLO, STARTTLS, AUTH): try the next host. */
-  connectionLevel: boolean;
-  /** Ended with the server's 250 after DATA: the next MAIL FROM needs no RSET. */
-  clean: boolean;
-  /** The connection broke or the server answered 421 (closing the session). */
-  sessionLost: boolean;
 }
 
 /**
@@ -456,7 +348,7 @@ export class OutboundDelivery {
         settled = true;
         conn.removeListener('error', onError);
         conn.removeListener('end', onEnd);
-        resolve(this.outcome(conn, host, to, err, info));
+        resolve(transactionOutcome(conn, host, to, err, info));
       };
       // A connection lost mid-transaction is reported only as an event, not through send's callback.
       const onError = (err: Error) => done(err);
@@ -471,60 +363,6 @@ export class OutboundDelivery {
       conn.once('end', onEnd);
       conn.send(envelope, body, (err, info) => done(err, info));
     });
-  }
-
-  private outcome(
-    conn: SMTPConnection,
-    host: DeliveryHost,
-    to: string[],
-    err: Error | null,
-    info: SMTPConnection.SentMessageInfo | undefined,
-  ): TransactionOutcome {
-    const perRecipient = new Map<string, RecipientResult>();
-    const rejectedErrors =
-      (err as { rejectedErrors?: Array<{ recipient?: string; response?: string }> } | null)
-        ?.rejectedErrors ??
-      info?.rejectedErrors ??
-      [];
-    for (const re of rejectedErrors as Array<{ recipient?: string; response?: string }>) {
-      if (!re.recipient) continue;
-      const c = classifyResponse(re.response ?? '', host.name, 'RCPT TO');
-      perRecipient.set(re.recipient, {
-        recipient: re.recipient,
-        status: c.category === 'permanent' ? 'permanent' : 'transient',
-        reply: c.reply,
-        host: host.name,
-      });
-    }
-    if (err || !info) {
-      const stage = (err as { command?: string } | null)?.command ?? 'CONN';
-      const c = classifyError(err, host.name);
-      const connectionLevel = STAGES_BEFORE_ENVELOPE.has(stage) && c.category === 'connection';
-      const status: RecipientStatus = c.category === 'permanent' ? 'permanent' : 'transient';
-      const results = to.map(
-        (r) => perRecipient.get(r) ?? { recipient: r, status, reply: c.reply, host: host.name },
-      );
-      // After an error reply inside a transaction the session is still usable (RSET on reuse).
-      const reusable =
-        c.category !== 'connection' && !(conn as unknown as { _destroyed?: boolean })._destroyed;
-      const sessionLost = c.category === 'connection' || c.reply.code === 421;
-      return { results, reusable, connectionLevel, clean: false, sessionLost };
-    }
-    const ok = classifyResponse(info.response, host.name, 'end of DATA').reply;
-    const nextHopDsn = (
-      conn as unknown as { _supportedExtensions?: string[] }
-    )._supportedExtensions?.includes('DSN');
-    const results = to.map(
-      (r) =>
-        perRecipient.get(r) ?? {
-          recipient: r,
-          status: 'delivered' as const,
-          reply: ok,
-          host: host.name,
-          nextHopDsn: nextHopDsn === true,
-        },
-    );
-    return { results, reusable: true, connectionLevel: false, clean: true, sessionLost: false };
   }
 
   close(): void {

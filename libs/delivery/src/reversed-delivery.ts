@@ -1,12 +1,12 @@
 import type { Socket } from 'node:net';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
-import {
-  OutboundDelivery,
-  type OutboundRecipient,
-  type OutboundRequest,
-  type ProtocolLine,
-  type RecipientResult,
-} from './outbound-delivery.js';
+import { OutboundDelivery } from './outbound-delivery.js';
+import type {
+  OutboundRecipient,
+  OutboundRequest,
+  ProtocolLine,
+  RecipientResult,
+} from './outbound-types.js';
 import type { DeliveryHost } from './resolve-mx.js';
 
 /** One held message, sent in a reversed session. */

@@ -3,16 +3,13 @@ import type { Config, Connector, VirtualServer } from '@mailbus/config';
 import type { OutboundDelivery, OutboundSecurity, RecipientResult } from '@mailbus/delivery';
 import type { ProtocolLogWriter } from '@mailbus/protocol-log';
 import {
-  jobId,
   LOCAL_DELIVERY,
   messageFacts,
   type DeliveryJobData,
-  type JobRecipient,
   type MailQueue,
   type TrackingWrite,
 } from '@mailbus/queue';
-import type { OnwardStep } from '@mailbus/schedule';
-import { formatReply, reply, type SmtpReply } from '@mailbus/smtp';
+import { formatReply, reply } from '@mailbus/smtp';
 import {
   deliveryLogFields,
   extractContext,
@@ -25,6 +22,7 @@ import {
   type SpanOutcome,
 } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
+import { AfterAttempt, MISSING_BODY } from './after-attempt.js';
 import type { DsnRequest } from './dsn-request.js';
 import { SendAttempts } from './send-attempts.js';
 import type { ReceiveOn } from './turn-after-delivery.js';
@@ -60,19 +58,17 @@ interface AttemptSummary {
   reply?: string;
 }
 
-/** The error a job whose body is gone ends with: parked at once (retrying cannot bring it back). */
-export const MISSING_BODY = 'message body missing from the queue store';
-
 /**
  * What a bridgehead does with one job: ask the delivery policy (libs/schedule)
  * what to do, deliver when it says so, record each result, and carry out the
- * policy's answer for what is left (failover, retry, delay DSN, expiry). It
- * decides nothing itself.
+ * policy's answer for what is left through AfterAttempt (failover, retry,
+ * delay DSN, expiry). It decides nothing itself.
  */
 export class DeliveryProcessor {
   private readonly connectors: Map<string, Connector>;
   private readonly now: () => number;
   private readonly send: SendAttempts;
+  private readonly after: AfterAttempt;
 
   constructor(private readonly deps: DeliveryProcessorDeps) {
     this.connectors = new Map(deps.config.connectors.map((c) => [c.name, c]));
@@ -90,6 +86,12 @@ export class DeliveryProcessor {
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       ...(deps.receiveOn ? { receiveOn: deps.receiveOn } : {}),
+    });
+    this.after = new AfterAttempt({
+      queue: deps.queue,
+      sendDsn: deps.sendDsn,
+      now: this.now,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
   }
 
@@ -123,7 +125,7 @@ export class DeliveryProcessor {
               ? `The delivery schedule of connector ${name} did not open before the message expired`
               : `Connector ${name} is marked down`;
         const code = step.kind === 'expire' ? '4.4.7' : '4.4.1';
-        await this.onward(data, data.recipients, reply(451, code, why), name, step, now);
+        await this.after.onward(data, data.recipients, reply(451, code, why), name, step, now);
         await queue.store.release(data.messageId);
         return;
       }
@@ -170,7 +172,7 @@ export class DeliveryProcessor {
       data.recipients.map((r) => r.address),
     );
     if (!body) {
-      await this.bodyLost(data, name, log);
+      await this.after.bodyLost(data, name, log);
       throw new UnrecoverableError(MISSING_BODY);
     }
     const pending = data.recipients.filter((r) => !already.has(r.address));
@@ -231,7 +233,7 @@ export class DeliveryProcessor {
       else void queue.tracking.write(data.messageId, event).catch(() => undefined);
       if (connector) await queue.links.recordSuccess(connector.name, this.now());
       logLine('sent', delivered);
-      await this.relayedDsn(data, delivered, byAddr);
+      await this.after.relayed(data, delivered, byAddr);
     }
     if (unmarked.length > 0 && !done) {
       // Before DSNs, failover or retries: a crash from here on must not re-send to these.
@@ -243,27 +245,8 @@ export class DeliveryProcessor {
       queue.policy.decide({ message: messageFacts(data), event: { kind: 'permanent' }, now })
         .kind === 'bounce'
     ) {
-      const first = formatReply(permanent[0]?.reply ?? reply(550, '5.0.0', 'failed'));
-      this.deps.metrics?.messagesBounced.inc({ connector: name }, permanent.length);
-      void queue.tracking.record(data.messageId, {
-        type: 'failed',
-        connector: name,
-        recipients: permanent.map((r) => r.recipient),
-        reply: first,
-      });
       logLine('bounced', permanent);
-      await this.dsn('failure', {
-        job: data,
-        now: this.now(),
-        dsnId: `${jobId(data.messageId, data.branch, data.hop)}F`,
-        recipients: permanent.map((r) => ({
-          recipient: byAddr.get(r.recipient) ?? { address: r.recipient },
-          action: 'failed',
-          status: r.reply.enhanced || '5.0.0',
-          reply: r.reply,
-          ...(r.host ? { remoteMta: r.host } : {}),
-        })),
-      });
+      await this.after.bounce(data, permanent, byAddr, name);
     }
     let onward: DeliveryStatus | undefined;
     if (transient.length > 0) {
@@ -273,7 +256,7 @@ export class DeliveryProcessor {
         now,
         forcedUntil: await queue.forced.read(data.plan, data.size),
       });
-      onward = await this.onward(
+      onward = await this.after.onward(
         data,
         transient.map((r) => byAddr.get(r.recipient) ?? { address: r.recipient }),
         transient[0]?.reply ?? reply(451, '4.0.0', 'deferred'),
@@ -298,171 +281,5 @@ export class DeliveryProcessor {
       bounced: permanent.length,
       ...(worst ? { reply: formatReply(worst.reply) } : {}),
     };
-  }
-
-  /**
-   * NOTIFY=SUCCESS for a recipient handed to a next hop without DSN: that hop
-   * will never report delivery, so mailbus reports `relayed` (RFC 3461 §4.3).
-   */
-  private async relayedDsn(
-    data: DeliveryJobData,
-    delivered: RecipientResult[],
-    byAddr: Map<string, JobRecipient>,
-  ): Promise<void> {
-    const relayed = delivered.filter(
-      (r) => r.nextHopDsn === false && byAddr.get(r.recipient)?.notify?.includes('SUCCESS'),
-    );
-    if (relayed.length === 0) return;
-    await this.dsn('success', {
-      job: data,
-      now: this.now(),
-      dsnId: `${jobId(data.messageId, data.branch, data.hop)}R`,
-      recipients: relayed.map((r) => ({
-        recipient: byAddr.get(r.recipient) ?? { address: r.recipient },
-        action: 'relayed',
-        status: '2.0.0',
-        reply: r.reply,
-        ...(r.host ? { remoteMta: r.host } : {}),
-      })),
-    });
-  }
-
-  /**
-   * Carries out the policy's step for recipients that did not get through:
-   * a job on the next candidate, a retry job on the first (with the one delay
-   * DSN when it is due), or the 5.4.7 DSN.
-   */
-  private async onward(
-    data: DeliveryJobData,
-    recipients: JobRecipient[],
-    last: SmtpReply,
-    from: string,
-    step: OnwardStep,
-    now: number,
-    host?: string,
-  ): Promise<'failover' | 'deferred' | 'expired'> {
-    const { queue, metrics } = this.deps;
-    if (step.kind === 'expire') {
-      await this.expire(data, recipients, last, from, now, host);
-      return 'expired';
-    }
-    const attempts = [
-      ...data.attempts,
-      { connector: from, at: now, result: formatReply(last), ...(host ? { host } : {}) },
-    ].slice(-20);
-    const base = { ...data, recipients, attempts, hop: data.hop + 1 };
-    const addresses = recipients.map((r) => r.address);
-    let next: DeliveryJobData;
-    if (step.kind === 'failover') {
-      metrics?.failovers.inc({ from, to: step.connector });
-      void queue.tracking.record(data.messageId, {
-        type: 'failover',
-        connector: step.connector,
-        recipients: addresses,
-        reply: formatReply(last),
-        detail: `from ${from} (${step.skipped ? 'failover' : 'transient'})`,
-      });
-      next = { ...base, planIndex: step.planIndex };
-    } else {
-      if (step.delayNotice)
-        await this.dsn('delay', {
-          job: data,
-          now,
-          dsnId: `${jobId(data.messageId, data.branch, data.hop)}D`,
-          recipients: recipients.map((r) => ({
-            recipient: r,
-            action: 'delayed',
-            status: last.enhanced.startsWith('4') ? last.enhanced : '4.4.7',
-            reply: last,
-            willRetryUntil: step.willRetryUntil,
-            ...(host ? { remoteMta: host } : {}),
-          })),
-        });
-      // Counted on the connector the retry waits on (the first choice).
-      metrics?.messagesDeferred.inc({ connector: step.connector }, recipients.length);
-      void queue.tracking.record(data.messageId, {
-        type: 'deferred',
-        connector: step.connector,
-        recipients: addresses,
-        reply: formatReply(last),
-        detail: `retry in ${Math.round((step.until - now) / 1000)}s (round ${step.round})`,
-      });
-      next = {
-        ...base,
-        planIndex: 0,
-        round: step.round,
-        delayNotified: (data.delayNotified ?? false) || step.delayNotice,
-      };
-    }
-    await queue.store.retain(data.messageId);
-    await queue.queues.add(
-      step.connector,
-      next,
-      jobId(data.messageId, data.branch, data.hop + 1),
-      step.until - now,
-    );
-    return step.kind === 'failover' ? 'failover' : 'deferred';
-  }
-
-  /** Gives up on recipients: DSN 5.4.7 with the last error. */
-  private async expire(
-    data: DeliveryJobData,
-    recipients: JobRecipient[],
-    last: SmtpReply,
-    connector: string,
-    now: number,
-    host?: string,
-  ): Promise<void> {
-    void this.deps.queue.tracking.record(data.messageId, {
-      type: 'expired',
-      connector,
-      recipients: recipients.map((r) => r.address),
-      reply: formatReply(last),
-    });
-    this.deps.metrics?.messagesBounced.inc({ connector }, recipients.length);
-    await this.dsn('failure', {
-      job: data,
-      now,
-      dsnId: `${jobId(data.messageId, data.branch, data.hop)}X`,
-      recipients: recipients.map((r) => ({
-        recipient: r,
-        action: 'failed',
-        status: '5.4.7',
-        reply: last,
-        ...(host ? { remoteMta: host } : {}),
-      })),
-    });
-  }
-
-  /**
-   * A DSN as a `dsn.send` span: a child of the attempt that caused it, so the DSN message (whose
-   * job carries this span's context) continues the original message's trace.
-   */
-  private dsn(kind: 'failure' | 'delay' | 'success', req: DsnRequest): Promise<void> {
-    return withSpan(
-      SpanName.DsnSend,
-      {
-        [SpanAttr.DsnKind]: kind,
-        [SpanAttr.QueueId]: req.job.messageId,
-        [SpanAttr.RecipientCount]: req.recipients.length,
-      },
-      () => this.deps.sendDsn(req),
-    );
-  }
-
-  /** The body is gone (never delivered): the sender learns it; the job is parked for the operator. */
-  private async bodyLost(data: DeliveryJobData, connector: string, log: Logger): Promise<void> {
-    log.error({ recipients: data.recipients.length }, `${MISSING_BODY}: returned to the sender`);
-    await this.dsn('failure', {
-      job: data,
-      now: this.now(),
-      dsnId: `${jobId(data.messageId, data.branch, data.hop)}L`,
-      recipients: data.recipients.map((r) => ({
-        recipient: r,
-        action: 'failed',
-        status: '5.3.0',
-        explanation: `The message was lost from the queue of connector ${connector} before it could be delivered; please send it again.`,
-      })),
-    });
   }
 }

@@ -1,6 +1,7 @@
 export { Bridgehead } from './create-bridgehead.js';
 export type { BridgeheadDeps } from './create-bridgehead.js';
-export { DeliveryProcessor, MISSING_BODY } from './delivery-processor.js';
+export { DeliveryProcessor } from './delivery-processor.js';
+export { MISSING_BODY } from './after-attempt.js';
 export type { DeliveryProcessorDeps } from './delivery-processor.js';
 export type { DsnRequest, DsnRecipient } from './dsn-request.js';
 export { receivedHeader } from './received-header.js';

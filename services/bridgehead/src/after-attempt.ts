@@ -4,7 +4,7 @@ import type { OnwardStep } from '@mailbus/schedule';
 import { formatReply, reply, type SmtpReply } from '@mailbus/smtp';
 import { SpanAttr, SpanName, withSpan, type Metrics } from '@mailbus/telemetry';
 import type { Logger } from 'pino';
-import type { DsnRequest } from './dsn-request.js';
+import type { DsnRecipient, DsnRequest } from './dsn-request.js';
 
 export interface AfterAttemptDeps {
   queue: MailQueue;
@@ -46,18 +46,12 @@ export class AfterAttempt {
       recipients: permanent.map((r) => r.recipient),
       reply: first,
     });
-    await this.dsn('failure', {
-      job: data,
-      now: this.now(),
-      dsnId: `${jobId(data.messageId, data.branch, data.hop)}F`,
-      recipients: permanent.map((r) => ({
-        recipient: byAddr.get(r.recipient) ?? { address: r.recipient },
-        action: 'failed',
-        status: r.reply.enhanced || '5.0.0',
-        reply: r.reply,
-        ...(r.host ? { remoteMta: r.host } : {}),
-      })),
-    });
+    await this.dsn(
+      'failure',
+      data,
+      'F',
+      answered(permanent, byAddr, 'failed', (r) => r.reply.enhanced || '5.0.0'),
+    );
   }
 
   /**
@@ -73,18 +67,12 @@ export class AfterAttempt {
       (r) => r.nextHopDsn === false && byAddr.get(r.recipient)?.notify?.includes('SUCCESS'),
     );
     if (relayed.length === 0) return;
-    await this.dsn('success', {
-      job: data,
-      now: this.now(),
-      dsnId: `${jobId(data.messageId, data.branch, data.hop)}R`,
-      recipients: relayed.map((r) => ({
-        recipient: byAddr.get(r.recipient) ?? { address: r.recipient },
-        action: 'relayed',
-        status: '2.0.0',
-        reply: r.reply,
-        ...(r.host ? { remoteMta: r.host } : {}),
-      })),
-    });
+    await this.dsn(
+      'success',
+      data,
+      'R',
+      answered(relayed, byAddr, 'relayed', () => '2.0.0'),
+    );
   }
 
   /**
@@ -125,11 +113,11 @@ export class AfterAttempt {
       next = { ...base, planIndex: step.planIndex };
     } else {
       if (step.delayNotice)
-        await this.dsn('delay', {
-          job: data,
-          now,
-          dsnId: `${jobId(data.messageId, data.branch, data.hop)}D`,
-          recipients: recipients.map((r) => ({
+        await this.dsn(
+          'delay',
+          data,
+          'D',
+          recipients.map((r) => ({
             recipient: r,
             action: 'delayed',
             status: last.enhanced.startsWith('4') ? last.enhanced : '4.4.7',
@@ -137,7 +125,8 @@ export class AfterAttempt {
             willRetryUntil: step.willRetryUntil,
             ...(host ? { remoteMta: host } : {}),
           })),
-        });
+          now,
+        );
       // Counted on the connector the retry waits on (the first choice).
       metrics?.messagesDeferred.inc({ connector: step.connector }, recipients.length);
       void queue.tracking.record(data.messageId, {
@@ -180,49 +169,75 @@ export class AfterAttempt {
       reply: formatReply(last),
     });
     this.deps.metrics?.messagesBounced.inc({ connector }, recipients.length);
-    await this.dsn('failure', {
-      job: data,
-      now,
-      dsnId: `${jobId(data.messageId, data.branch, data.hop)}X`,
-      recipients: recipients.map((r) => ({
+    await this.dsn(
+      'failure',
+      data,
+      'X',
+      recipients.map((r) => ({
         recipient: r,
         action: 'failed',
         status: '5.4.7',
         reply: last,
         ...(host ? { remoteMta: host } : {}),
       })),
-    });
+      now,
+    );
   }
 
   /**
    * A DSN as a `dsn.send` span: a child of the attempt that caused it, so the DSN message (whose
-   * job carries this span's context) continues the original message's trace.
+   * job carries this span's context) continues the original message's trace. Its id is the job's
+   * plus a letter per cause (F failed, R relayed, D delayed, X expired, L lost), so a job run twice
+   * sends it once.
    */
-  private dsn(kind: 'failure' | 'delay' | 'success', req: DsnRequest): Promise<void> {
+  private dsn(
+    kind: 'failure' | 'delay' | 'success',
+    job: DeliveryJobData,
+    cause: 'F' | 'R' | 'D' | 'X' | 'L',
+    recipients: DsnRecipient[],
+    now = this.now(),
+  ): Promise<void> {
+    const dsnId = `${jobId(job.messageId, job.branch, job.hop)}${cause}`;
     return withSpan(
       SpanName.DsnSend,
       {
         [SpanAttr.DsnKind]: kind,
-        [SpanAttr.QueueId]: req.job.messageId,
-        [SpanAttr.RecipientCount]: req.recipients.length,
+        [SpanAttr.QueueId]: job.messageId,
+        [SpanAttr.RecipientCount]: recipients.length,
       },
-      () => this.deps.sendDsn(req),
+      () => this.deps.sendDsn({ job, now, dsnId, recipients }),
     );
   }
 
   /** The body is gone (never delivered): the sender learns it; the job is parked for the operator. */
   async bodyLost(data: DeliveryJobData, connector: string, log: Logger): Promise<void> {
     log.error({ recipients: data.recipients.length }, `${MISSING_BODY}: returned to the sender`);
-    await this.dsn('failure', {
-      job: data,
-      now: this.now(),
-      dsnId: `${jobId(data.messageId, data.branch, data.hop)}L`,
-      recipients: data.recipients.map((r) => ({
+    await this.dsn(
+      'failure',
+      data,
+      'L',
+      data.recipients.map((r) => ({
         recipient: r,
         action: 'failed',
         status: '5.3.0',
         explanation: `The message was lost from the queue of connector ${connector} before it could be delivered; please send it again.`,
       })),
-    });
+    );
   }
+}
+
+/** DSN lines for recipients a host answered: its reply as the diagnostic, the host as the remote MTA. */
+function answered(
+  results: RecipientResult[],
+  byAddr: Map<string, JobRecipient>,
+  action: DsnRecipient['action'],
+  status: (r: RecipientResult) => string,
+): DsnRecipient[] {
+  return results.map((r) => ({
+    recipient: byAddr.get(r.recipient) ?? { address: r.recipient },
+    action,
+    status: status(r),
+    reply: r.reply,
+    ...(r.host ? { remoteMta: r.host } : {}),
+  }));
 }
